@@ -1,0 +1,13 @@
+.PHONY: run test lint crds
+
+# Run the product's main job: a node serving the API on localhost (see README).
+run:
+	scripts/run-local.sh
+
+# Install everything the tests need and run every test.
+test:
+	scripts/test.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings

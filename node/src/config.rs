@@ -1,0 +1,68 @@
+//! Typed node settings from flags and environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "stripe-node",
+    version,
+    about = "Stripe connector node: entity operations and actions over HTTP"
+)]
+pub struct Config {
+    /// Address of the API (entity operations and actions).
+    #[arg(long, env = "NODE_LISTEN", default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+
+    /// Address of the admin endpoints (/healthz, /readyz, /metrics), which need no token.
+    #[arg(long, env = "NODE_ADMIN_LISTEN", default_value = "0.0.0.0:9090")]
+    pub admin_listen: SocketAddr,
+
+    /// Name of the StripeConnection this node serves.
+    #[arg(long, env = "CONNECTION_NAME", default_value = "local")]
+    pub connection_name: String,
+
+    /// File holding the Stripe API key (a mounted Secret).
+    #[arg(long, env = "STRIPE_API_KEY_FILE")]
+    pub stripe_api_key_file: PathBuf,
+
+    /// Stripe's base URL; point it at a local Stripe peer for tests and demos.
+    #[arg(
+        long,
+        env = "STRIPE_BASE_URL",
+        default_value = "https://api.stripe.com"
+    )]
+    pub stripe_base_url: String,
+
+    /// Pinned Stripe API version sent as `Stripe-Version`.
+    #[arg(long, env = "STRIPE_API_VERSION", default_value = "2023-08-16")]
+    pub stripe_api_version: String,
+
+    /// Stripe account to act for (`Stripe-Account` header).
+    #[arg(long, env = "STRIPE_ACCOUNT_ID")]
+    pub stripe_account_id: Option<String>,
+
+    /// Transactions per second each live node adds to the connection's capacity.
+    #[arg(long, env = "TPS_PER_NODE", default_value_t = 6)]
+    pub tps_per_node: u32,
+
+    /// Redis URL of the shared limiter; without it each node limits itself in-process.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Log filter (tracing's env-filter syntax).
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+
+    /// Log format: json (for collectors) or text (for local runs).
+    #[arg(long, env = "LOG_FORMAT", default_value = "json")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Json,
+    Text,
+}

@@ -1,0 +1,11 @@
+//! The connector node: an HTTP API shaped after Integration Connectors' v2 runtime API,
+//! serving Stripe entity operations and actions, held to a rate by the limiter.
+
+pub mod config;
+pub mod error;
+pub mod limiter;
+pub mod metrics;
+pub mod server;
+pub mod state;
+pub mod stripe;
+pub mod telemetry;

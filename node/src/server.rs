@@ -1,0 +1,154 @@
+//! The two listeners: the API (port 8080) and the admin endpoints (port 9090).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult, Code};
+use crate::limiter::LocalLimiter;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::stripe::{HttpStripeClient, StripeApi, StripeRequest};
+
+/// Largest request body the API accepts.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Longest time one API request may take, retries to Stripe included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The API router (entity operations and actions).
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/v2:checkStatus", get(check_status))
+        .layer(CatchPanicLayer::new())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The admin router: probes and metrics, no token needed.
+pub fn admin_app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    Json(json!({
+        "status": "ready",
+        "connection": state.config.connection_name,
+        "limiter": {"mode": state.limiter.mode()},
+    }))
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+}
+
+/// `GET /v2:checkStatus`: ACTIVE, AUTH_ERROR or ERROR, from a cheap Stripe call.
+async fn check_status(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    let mut probe = StripeRequest::get("/v1/customers");
+    probe.params.push(("limit".into(), "1".into()));
+    let (status, description) = match state.stripe.call(probe).await {
+        Ok(_) => ("ACTIVE", String::new()),
+        Err(ApiError {
+            code: Code::Unauthenticated,
+            message,
+            ..
+        }) => ("AUTH_ERROR", message),
+        Err(e) => ("ERROR", e.message),
+    };
+    Ok(Json(json!({"state": status, "description": description})))
+}
+
+/// Builds the shared state from the configuration.
+pub fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let stripe: Arc<dyn StripeApi> = Arc::new(HttpStripeClient::new(
+        &config.stripe_base_url,
+        &config.stripe_api_version,
+        config.stripe_account_id.clone(),
+        config.stripe_api_key_file.clone(),
+    )?);
+    Ok(AppState {
+        limiter: Arc::new(LocalLimiter::new(config.tps_per_node)),
+        metrics: Arc::new(Metrics::new()),
+        stripe,
+        config: Arc::new(config),
+    })
+}
+
+/// Serves both listeners until SIGTERM or Ctrl-C, then drains in-flight requests.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    validate_api_key_file(&config)?;
+    let state = build_state(config)?;
+    let api = TcpListener::bind(state.config.listen).await?;
+    let admin = TcpListener::bind(state.config.admin_listen).await?;
+    tracing::info!(
+        api = %api.local_addr()?,
+        admin = %admin.local_addr()?,
+        connection = %state.config.connection_name,
+        "node listening"
+    );
+    let admin_server =
+        axum::serve(admin, admin_app(state.clone())).with_graceful_shutdown(shutdown_signal());
+    let api_server = axum::serve(api, app(state)).with_graceful_shutdown(shutdown_signal());
+    tokio::try_join!(async { api_server.await }, async { admin_server.await })?;
+    Ok(())
+}
+
+fn validate_api_key_file(config: &Config) -> anyhow::Result<()> {
+    let path = &config.stripe_api_key_file;
+    let key = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!("--stripe-api-key-file {}: cannot read: {e}", path.display())
+    })?;
+    let key = key.trim();
+    let well_formed = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"]
+        .iter()
+        .any(|p| key.starts_with(p) && key.len() > p.len());
+    if !well_formed {
+        anyhow::bail!(
+            "--stripe-api-key-file {}: not a Stripe secret key (expected sk_test_..., sk_live_..., rk_test_... or rk_live_...)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,272 @@
+//! Real service processes for the tests.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+use crate::{free_port, venv_bin, workspace_bin};
+
+/// A child process that is killed when dropped, and also when the test process dies.
+pub struct Service {
+    name: String,
+    child: Option<Child>,
+}
+
+impl Service {
+    pub fn spawn(name: &str, command: &mut Command) -> Self {
+        command.stdin(Stdio::null());
+        kill_with_parent(command);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Self {
+            name: name.to_string(),
+            child: Some(child),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    /// Sends a signal (SIGTERM for a graceful stop, SIGKILL for a crash).
+    pub fn signal(&self, signal: i32) {
+        if let Some(child) = &self.child {
+            // SAFETY-free: libc::kill only sends a signal to our own child.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::kill(child.id() as i32, signal);
+            }
+        }
+    }
+
+    /// Waits for the process to exit and returns whether it exited successfully.
+    pub fn wait(&mut self, timeout: Duration) -> Option<bool> {
+        let child = self.child.as_mut()?;
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Some(status.success());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Asks the kernel to SIGKILL the child when the test process exits, however it exits.
+fn kill_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    #[allow(unsafe_code)]
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
+/// Waits until something accepts TCP connections on the port.
+pub fn wait_for_port(port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    false
+}
+
+/// A real redis-server on a free loopback port, without persistence.
+pub struct Redis {
+    pub port: u16,
+    service: Service,
+    dir: TempDir,
+}
+
+impl Redis {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let service = Self::spawn(port, dir.path());
+        Self { port, service, dir }
+    }
+
+    fn spawn(port: u16, dir: &Path) -> Service {
+        let service = Service::spawn(
+            "redis-server",
+            Command::new("redis-server")
+                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+                .args([
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--protected-mode",
+                    "yes",
+                ])
+                .arg("--dir")
+                .arg(dir)
+                .stdout(Stdio::null()),
+        );
+        assert!(
+            wait_for_port(port, Duration::from_secs(10)),
+            "redis-server did not listen on {port}"
+        );
+        service
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Kills Redis (as a crash would).
+    pub fn kill(&mut self) {
+        self.service.kill();
+    }
+
+    /// Starts Redis again on the same port, empty (scripts must be loaded again).
+    pub fn restart(&mut self) {
+        self.service.kill();
+        self.service = Self::spawn(self.port, self.dir.path());
+    }
+}
+
+/// localstripe (PyPI) from the repo's venv, bound to 127.0.0.1.
+pub struct Localstripe {
+    pub port: u16,
+    _service: Service,
+}
+
+impl Localstripe {
+    pub fn start() -> Self {
+        let port = free_port();
+        let service = Service::spawn(
+            "localstripe",
+            Command::new(venv_bin("localstripe"))
+                .args(["--port", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        assert!(
+            wait_for_port(port, Duration::from_secs(30)),
+            "localstripe did not listen on {port}"
+        );
+        Self {
+            port,
+            _service: service,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// How to start a connector node.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    pub stripe_base_url: String,
+    pub api_key: String,
+    pub connection_name: String,
+    pub redis_url: Option<String>,
+    pub tps_per_node: u32,
+    /// Extra `--flag value` arguments.
+    pub extra_args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl NodeOptions {
+    pub fn new(stripe_base_url: impl Into<String>) -> Self {
+        Self {
+            stripe_base_url: stripe_base_url.into(),
+            api_key: "sk_test_e2e".to_string(),
+            connection_name: "e2e".to_string(),
+            redis_url: None,
+            tps_per_node: 1000,
+            extra_args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+}
+
+/// A `stripe-node` process with its API and admin ports.
+pub struct Node {
+    pub port: u16,
+    pub admin_port: u16,
+    pub dir: TempDir,
+    pub service: Service,
+}
+
+impl Node {
+    pub fn start(options: &NodeOptions) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key_file = dir.path().join("api-key");
+        std::fs::write(&key_file, &options.api_key).expect("write key file");
+        let port = free_port();
+        let admin_port = free_port();
+        let mut command = Command::new(workspace_bin("stripe-node"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
+            .args(["--connection-name", &options.connection_name])
+            .arg("--stripe-api-key-file")
+            .arg(&key_file)
+            .args(["--stripe-base-url", &options.stripe_base_url])
+            .args(["--tps-per-node", &options.tps_per_node.to_string()])
+            .args(&options.extra_args)
+            .envs(options.env.iter().cloned());
+        if let Some(url) = &options.redis_url {
+            command.args(["--redis-url", url]);
+        }
+        let service = Service::spawn("stripe-node", &mut command);
+        assert!(
+            wait_for_port(admin_port, Duration::from_secs(20)),
+            "stripe-node did not listen on its admin port {admin_port}"
+        );
+        assert!(wait_for_port(port, Duration::from_secs(5)));
+        Self {
+            port,
+            admin_port,
+            dir,
+            service,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn admin_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.admin_port)
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.dir.path().join("api-key")
+    }
+}
