@@ -29,8 +29,15 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The API router (entity operations and actions).
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    // Routes that reach Stripe pass the limiter first; metadata routes do not.
+    let stripe_bound = Router::new()
         .route("/v2:checkStatus", get(check_status))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::limiter::admission,
+        ));
+    Router::new()
+        .merge(stripe_bound)
         .layer(CatchPanicLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

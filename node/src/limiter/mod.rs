@@ -1,8 +1,10 @@
 //! Admission control: each connection may run `tps_per_node` × live nodes transactions per second.
 
 mod local;
+mod middleware;
 
 pub use local::LocalLimiter;
+pub use middleware::admission;
 
 use std::time::Duration;
 
