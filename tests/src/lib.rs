@@ -2,6 +2,7 @@
 //! loopback ports and stops them when dropped, also when a test fails or its process dies.
 
 pub mod services;
+pub mod squid;
 
 pub use services::{Localstripe, Node, NodeOptions, Redis, Service};
 
