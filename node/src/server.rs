@@ -15,6 +15,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::ClientToken;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::limiter::LocalLimiter;
@@ -38,6 +39,11 @@ pub fn app(state: AppState) -> Router {
         ));
     Router::new()
         .merge(stripe_bound)
+        // Outermost API check: no token, no limiter budget and no Stripe call.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_token,
+        ))
         .layer(CatchPanicLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -99,7 +105,15 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
         config.stripe_account_id.clone(),
         config.stripe_api_key_file.clone(),
     )?);
+    let client_token = match &config.client_token_file {
+        Some(path) => Some(Arc::new(ClientToken::from_file(path)?)),
+        None => {
+            tracing::warn!("no --client-token-file: the API accepts callers without a token");
+            None
+        }
+    };
     Ok(AppState {
+        client_token,
         limiter: Arc::new(LocalLimiter::new(config.tps_per_node)),
         metrics: Arc::new(Metrics::new()),
         stripe,
