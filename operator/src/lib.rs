@@ -7,5 +7,9 @@
 pub mod crd;
 
 pub use crd::crd_yaml;
+pub mod apply;
 pub mod children;
+pub mod metrics;
+pub mod reconcile;
+pub mod status;
 pub mod validate;

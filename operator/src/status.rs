@@ -1,0 +1,191 @@
+//! The status a connection should have, computed purely from what the reconcile observed.
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::ResourceExt;
+
+use crate::children::endpoint;
+use crate::crd::{NodeCounts, StripeConnection, StripeConnectionStatus};
+use crate::validate::SpecProblem;
+
+pub const READY: &str = "Ready";
+pub const PROGRESSING: &str = "Progressing";
+pub const DEGRADED: &str = "Degraded";
+
+/// What the reconcile found.
+#[derive(Debug)]
+pub enum Observation<'a> {
+    /// The spec has problems; nothing was built.
+    InvalidSpec(&'a [SpecProblem]),
+    /// A Secret the spec references is missing (message names the Secret and key, never a value).
+    SecretNotFound(String),
+    /// The children are applied; this is the node Deployment as the API server returned it.
+    Nodes(&'a Deployment),
+}
+
+/// One condition before timestamps: (type, status, reason, message).
+type Cond = (&'static str, bool, &'static str, String);
+
+/// The status `conn` should have given `observation`; conditions whose status is unchanged keep
+/// their lastTransitionTime, so an unchanged world gives an equal status (and no write).
+pub fn desired_status(
+    conn: &StripeConnection,
+    observation: &Observation,
+    now: &Time,
+) -> StripeConnectionStatus {
+    let old = conn.status.clone().unwrap_or_default();
+    let tps = i64::from(conn.spec.rate_limit.transactions_per_second_per_node);
+    let (nodes, conditions): (NodeCounts, [Cond; 3]) = match observation {
+        Observation::InvalidSpec(problems) => {
+            let message = format!(
+                "invalid spec: {}",
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+            (old.nodes.clone(), stopped("InvalidSpec", message))
+        }
+        Observation::SecretNotFound(message) => (
+            old.nodes.clone(),
+            stopped("SecretNotFound", message.clone()),
+        ),
+        Observation::Nodes(deployment) => node_conditions(conn, deployment),
+    };
+    let capacity_tps = match observation {
+        Observation::Nodes(_) => tps * i64::from(nodes.ready),
+        _ => old.capacity_tps,
+    };
+    StripeConnectionStatus {
+        observed_generation: conn.metadata.generation,
+        conditions: conditions
+            .into_iter()
+            .map(|c| condition(&old.conditions, c, conn.metadata.generation, now))
+            .collect(),
+        nodes,
+        endpoint: conn.namespace().map(|ns| endpoint(&conn.name_any(), &ns)),
+        capacity_tps,
+    }
+}
+
+/// Conditions when the operator cannot run nodes for `reason`.
+fn stopped(reason: &'static str, message: String) -> [Cond; 3] {
+    [
+        (READY, false, reason, message.clone()),
+        (PROGRESSING, false, reason, message.clone()),
+        (DEGRADED, true, reason, message),
+    ]
+}
+
+fn node_conditions(conn: &StripeConnection, deployment: &Deployment) -> (NodeCounts, [Cond; 3]) {
+    let min = conn.spec.nodes.min;
+    let status = deployment.status.clone().unwrap_or_default();
+    let desired = deployment
+        .spec
+        .as_ref()
+        .and_then(|s| s.replicas)
+        .unwrap_or(min);
+    let ready = status.ready_replicas.unwrap_or(0);
+    let updated = status.updated_replicas.unwrap_or(0);
+    let generation_seen = status.observed_generation >= deployment.metadata.generation;
+    let deployment_condition = |type_: &str| {
+        status
+            .conditions
+            .iter()
+            .flatten()
+            .find(|c| c.type_ == type_)
+            .cloned()
+    };
+    let progressing = deployment_condition("Progressing");
+    let stuck = progressing
+        .as_ref()
+        .is_some_and(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded"));
+    let rolled_out = generation_seen
+        && updated >= desired
+        && progressing
+            .as_ref()
+            .is_none_or(|c| c.reason.as_deref() == Some("NewReplicaSetAvailable"));
+
+    let counts = format!("{ready} of {desired} nodes ready (minimum {min})");
+    let ready_cond = if ready >= min {
+        (READY, true, "NodesReady", counts.clone())
+    } else if rolled_out || stuck {
+        (READY, false, "NodesUnavailable", counts.clone())
+    } else {
+        (READY, false, "NodesStarting", counts.clone())
+    };
+    let progressing_cond = if stuck {
+        (PROGRESSING, false, "RolloutStuck", counts.clone())
+    } else if rolled_out {
+        (PROGRESSING, false, "RolloutComplete", counts.clone())
+    } else {
+        (PROGRESSING, true, "RollingOut", counts.clone())
+    };
+    let degraded_cond = if stuck {
+        (DEGRADED, true, "RolloutStuck", counts)
+    } else if ready < min && rolled_out {
+        (DEGRADED, true, "NodesUnavailable", counts)
+    } else {
+        (DEGRADED, false, "AsExpected", counts)
+    };
+    (
+        NodeCounts { desired, ready },
+        [ready_cond, progressing_cond, degraded_cond],
+    )
+}
+
+fn condition(
+    old: &[Condition],
+    (type_, status, reason, message): Cond,
+    generation: Option<i64>,
+    now: &Time,
+) -> Condition {
+    let status = if status { "True" } else { "False" }.to_string();
+    let last_transition_time = old
+        .iter()
+        .find(|c| c.type_ == type_ && c.status == status)
+        .map_or_else(|| now.clone(), |c| c.last_transition_time.clone());
+    Condition {
+        type_: type_.into(),
+        status,
+        reason: reason.into(),
+        message,
+        observed_generation: generation,
+        last_transition_time,
+    }
+}
+
+/// A Kubernetes Event worth recording for a status change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub warning: bool,
+    pub reason: String,
+    pub note: String,
+}
+
+/// The event for going from `old` to `new`, if the Ready condition changed status or reason.
+pub fn transition(
+    old: Option<&StripeConnectionStatus>,
+    new: &StripeConnectionStatus,
+) -> Option<Transition> {
+    let ready = |s: &StripeConnectionStatus| {
+        s.conditions
+            .iter()
+            .find(|c| c.type_ == READY)
+            .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+    };
+    let before = old.and_then(ready);
+    let (status, reason, message) = ready(new)?;
+    if before
+        .as_ref()
+        .is_some_and(|(s, r, _)| *s == status && *r == reason)
+    {
+        return None;
+    }
+    Some(Transition {
+        warning: status != "True" && reason != "NodesStarting",
+        reason,
+        note: message,
+    })
+}
