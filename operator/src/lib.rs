@@ -7,9 +7,12 @@
 pub mod crd;
 
 pub use crd::crd_yaml;
+pub mod admin;
 pub mod apply;
 pub mod children;
+pub mod controller;
 pub mod metrics;
 pub mod reconcile;
+pub mod render;
 pub mod status;
 pub mod validate;
