@@ -189,3 +189,136 @@ pub fn transition(
         note: message,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn conn() -> StripeConnection {
+        serde_json::from_value(json!({
+            "apiVersion": "connectors.integration.dev/v1", "kind": "StripeConnection",
+            "metadata": {"name": "c", "namespace": "ns", "generation": 4},
+            "spec": {"auth": {"apiKeySecretRef": {"name": "k", "key": "v"}},
+                     "nodes": {"min": 2, "max": 5}},
+        }))
+        .expect("parses")
+    }
+
+    fn deployment(replicas: i32, ready: i32, reason: &str) -> Deployment {
+        serde_json::from_value(json!({
+            "metadata": {"generation": 1}, "spec": {"replicas": replicas, "selector": {},
+                "template": {}},
+            "status": {"observedGeneration": 1, "updatedReplicas": replicas,
+                       "readyReplicas": ready,
+                       "conditions": [{"type": "Progressing", "status": "True", "reason": reason}]},
+        }))
+        .expect("parses")
+    }
+
+    fn now() -> Time {
+        Time(k8s_openapi::jiff::Timestamp::from_second(1_800_000_000).expect("time"))
+    }
+
+    fn summary(s: &StripeConnectionStatus) -> Vec<(String, String, String)> {
+        s.conditions
+            .iter()
+            .map(|c| (c.type_.clone(), c.status.clone(), c.reason.clone()))
+            .collect()
+    }
+
+    fn c(t: &str, s: &str, r: &str) -> (String, String, String) {
+        (t.into(), s.into(), r.into())
+    }
+
+    #[test]
+    fn ready_fleet() {
+        let d = deployment(3, 3, "NewReplicaSetAvailable");
+        let s = desired_status(&conn(), &Observation::Nodes(&d), &now());
+        assert_eq!(
+            summary(&s),
+            [
+                c(READY, "True", "NodesReady"),
+                c(PROGRESSING, "False", "RolloutComplete"),
+                c(DEGRADED, "False", "AsExpected")
+            ]
+        );
+        assert_eq!(
+            s.nodes,
+            NodeCounts {
+                desired: 3,
+                ready: 3
+            }
+        );
+        assert_eq!(s.capacity_tps, 18);
+        assert_eq!(s.observed_generation, Some(4));
+        assert_eq!(s.endpoint.as_deref(), Some("http://c.ns.svc:8080"));
+        assert!(
+            s.conditions
+                .iter()
+                .all(|c| c.observed_generation == Some(4))
+        );
+    }
+
+    #[test]
+    fn starting_stuck_and_lost_nodes() {
+        let starting = deployment(2, 0, "ReplicaSetUpdated");
+        let s = desired_status(&conn(), &Observation::Nodes(&starting), &now());
+        assert_eq!(summary(&s)[0], c(READY, "False", "NodesStarting"));
+        assert_eq!(summary(&s)[2], c(DEGRADED, "False", "AsExpected"));
+
+        let stuck = deployment(2, 0, "ProgressDeadlineExceeded");
+        let s = desired_status(&conn(), &Observation::Nodes(&stuck), &now());
+        assert_eq!(summary(&s)[1], c(PROGRESSING, "False", "RolloutStuck"));
+        assert_eq!(summary(&s)[2], c(DEGRADED, "True", "RolloutStuck"));
+
+        let lost = deployment(2, 1, "NewReplicaSetAvailable");
+        let s = desired_status(&conn(), &Observation::Nodes(&lost), &now());
+        assert_eq!(summary(&s)[0], c(READY, "False", "NodesUnavailable"));
+        assert_eq!(summary(&s)[2], c(DEGRADED, "True", "NodesUnavailable"));
+        assert_eq!(s.capacity_tps, 6);
+    }
+
+    #[test]
+    fn unchanged_conditions_keep_their_transition_time() {
+        let d = deployment(2, 2, "NewReplicaSetAvailable");
+        let mut conn = conn();
+        conn.status = Some(desired_status(&conn, &Observation::Nodes(&d), &now()));
+        let later = Time(k8s_openapi::jiff::Timestamp::from_second(1_900_000_000).expect("time"));
+        let again = desired_status(&conn, &Observation::Nodes(&d), &later);
+        assert_eq!(Some(&again), conn.status.as_ref());
+        assert_eq!(transition(conn.status.as_ref(), &again), None);
+
+        let lost = deployment(2, 0, "NewReplicaSetAvailable");
+        let after = desired_status(&conn, &Observation::Nodes(&lost), &later);
+        assert_eq!(after.conditions[0].last_transition_time, later);
+        let event = transition(conn.status.as_ref(), &after).expect("an event");
+        assert!(event.warning);
+        assert_eq!(event.reason, "NodesUnavailable");
+    }
+
+    #[test]
+    fn secret_and_spec_problems_stop_the_connection() {
+        let s = desired_status(
+            &conn(),
+            &Observation::SecretNotFound("Secret \"k\" not found".into()),
+            &now(),
+        );
+        assert_eq!(
+            summary(&s),
+            [
+                c(READY, "False", "SecretNotFound"),
+                c(PROGRESSING, "False", "SecretNotFound"),
+                c(DEGRADED, "True", "SecretNotFound")
+            ]
+        );
+        let problems = [SpecProblem {
+            field: "spec.nodes".into(),
+            reason: "bad".into(),
+        }];
+        let s = desired_status(&conn(), &Observation::InvalidSpec(&problems), &now());
+        assert_eq!(s.conditions[2].reason, "InvalidSpec");
+        assert_eq!(s.conditions[2].message, "invalid spec: spec.nodes: bad");
+    }
+}

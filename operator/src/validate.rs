@@ -202,3 +202,130 @@ fn check_label_value(value: &str) -> Result<(), String> {
         Err("label value must be at most 63 characters of alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric".into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec(overrides: serde_json::Value) -> StripeConnectionSpec {
+        let mut base = json!({"auth": {"apiKeySecretRef": {"name": "k", "key": "api-key"}}});
+        if let (Some(base), Some(extra)) = (base.as_object_mut(), overrides.as_object()) {
+            base.extend(extra.clone());
+        }
+        serde_json::from_value(base).expect("spec parses")
+    }
+
+    fn fields(name: &str, overrides: serde_json::Value) -> Vec<String> {
+        validate(name, &spec(overrides))
+            .into_iter()
+            .map(|p| p.field)
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(validate("payments", &spec(json!({}))).is_empty());
+        let s = spec(json!({}));
+        assert_eq!((s.nodes.min, s.nodes.max), (2, 50));
+        assert_eq!(s.rate_limit.transactions_per_second_per_node, 6);
+        assert_eq!(s.logging.level.as_str(), "error");
+    }
+
+    #[test]
+    fn connection_names_follow_the_seed() {
+        for good in ["a", "payments", "eu-billing-2", &"a".repeat(49)] {
+            assert!(check_connection_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "Payments",
+            "1abc",
+            "abc-",
+            "a_b",
+            "a.b",
+            &"a".repeat(50),
+        ] {
+            assert!(check_connection_name(bad).is_err(), "{bad}");
+        }
+        assert_eq!(fields("Bad", json!({})), ["metadata.name"]);
+    }
+
+    #[test]
+    fn node_bounds() {
+        assert_eq!(
+            fields("c", json!({"nodes": {"min": 5, "max": 4}})),
+            ["spec.nodes"]
+        );
+        assert_eq!(
+            fields("c", json!({"nodes": {"min": 0, "max": 4}})),
+            ["spec.nodes.min"]
+        );
+        assert_eq!(
+            fields("c", json!({"nodes": {"min": 2, "max": 51}})),
+            ["spec.nodes.max"]
+        );
+        assert!(fields("c", json!({"nodes": {"min": 50, "max": 50}})).is_empty());
+    }
+
+    #[test]
+    fn proxy_rules_apply_only_when_enabled() {
+        assert!(fields("c", json!({"proxy": {"enabled": false}})).is_empty());
+        assert_eq!(
+            fields("c", json!({"proxy": {"enabled": true}})),
+            [
+                "spec.proxy.host",
+                "spec.proxy.port",
+                "spec.proxy.authScheme"
+            ]
+        );
+        assert_eq!(
+            fields(
+                "c",
+                json!({"proxy": {"enabled": true, "host": "p", "port": 1, "authScheme": "DIGEST"}})
+            ),
+            ["spec.proxy.user", "spec.proxy.passwordSecretRef"]
+        );
+        assert!(
+            fields(
+                "c",
+                json!({"proxy": {"enabled": true, "host": "p", "port": 3128, "authScheme": "BASIC",
+                                 "user": "u", "passwordSecretRef": {"name": "s", "key": "k"}}})
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn labels_must_be_valid_and_not_reserved() {
+        assert!(
+            fields(
+                "c",
+                json!({"labels": {"team": "a", "example.com/tier": "gold"}})
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            fields("c", json!({"labels": {"app.kubernetes.io/name": "x"}})),
+            ["spec.labels[app.kubernetes.io/name]"]
+        );
+        assert_eq!(
+            fields("c", json!({"labels": {"team": "has space"}})),
+            ["spec.labels[team]"]
+        );
+        assert_eq!(
+            fields("c", json!({"labels": {"-bad": "x"}})),
+            ["spec.labels[-bad]"]
+        );
+    }
+
+    #[test]
+    fn problems_name_field_and_reason() {
+        let problems = validate("c", &spec(json!({"verbosity": 9})));
+        assert_eq!(
+            problems[0].to_string(),
+            "spec.verbosity: must be between 1 and 5, got 9"
+        );
+    }
+}
