@@ -195,8 +195,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One controller over StripeConnections in `namespace` (all when `None`).
-async fn controller(
+/// One controller over StripeConnections in `namespace` (all when `None`), until `shutdown`.
+pub async fn controller(
     client: Client,
     namespace: Option<String>,
     ctx: Arc<Context>,

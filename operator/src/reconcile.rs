@@ -78,27 +78,46 @@ impl Context {
     }
 }
 
-/// Per-connection exponential backoff (5 s doubling to 5 min) for retries, so a missing Secret
-/// or a failing API server does not make a hot loop. Reset by a successful reconcile.
-#[derive(Default)]
-pub struct Backoff(Mutex<HashMap<String, u32>>);
+/// Per-connection exponential backoff (by default 5 s doubling to 5 min) for retries, so a
+/// missing Secret or a failing API server does not make a hot loop. Reset by a successful
+/// reconcile.
+pub struct Backoff {
+    base: Duration,
+    max: Duration,
+    attempts: Mutex<HashMap<String, u32>>,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(5), Duration::from_secs(300))
+    }
+}
 
 impl Backoff {
-    const BASE: Duration = Duration::from_secs(5);
-    const MAX: Duration = Duration::from_secs(300);
+    pub fn new(base: Duration, max: Duration) -> Self {
+        Self {
+            base,
+            max,
+            attempts: Mutex::default(),
+        }
+    }
 
     pub fn next(&self, key: &str) -> Duration {
-        let mut attempts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
         let n = attempts.entry(key.to_string()).or_insert(0);
-        let delay = Self::BASE
+        let delay = self
+            .base
             .saturating_mul(2u32.saturating_pow(*n))
-            .min(Self::MAX);
+            .min(self.max);
         *n = n.saturating_add(1);
         delay
     }
 
     pub fn reset(&self, key: &str) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        self.attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 }
 
@@ -160,8 +179,7 @@ async fn reconcile_inner(conn: &StripeConnection, ctx: &Context) -> Result<Actio
             written.push(kind);
         }
     };
-    let api = |c: &Client| (c.clone(), namespace.as_str());
-    let (c, ns) = api(client);
+    let (c, ns) = (client, namespace.as_str());
     note(
         "ServiceAccount",
         apply::ensure(
@@ -221,7 +239,7 @@ async fn reconcile_inner(conn: &StripeConnection, ctx: &Context) -> Result<Actio
     note(
         "PodDisruptionBudget",
         apply::ensure(
-            &Api::<PodDisruptionBudget>::namespaced(c, ns),
+            &Api::<PodDisruptionBudget>::namespaced(c.clone(), ns),
             &children.pdb,
         )
         .await?

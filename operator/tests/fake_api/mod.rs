@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test binary uses a different part of the fake
 //! A small in-memory Kubernetes API behind kube-rs's mock service (tower-test), in the manner of
 //! kube-rs/controller-rs: the reconciler talks to a real `kube::Client`, whose requests are
 //! answered from a map of objects by path. Writes are merged into the stored object (objects
@@ -7,10 +8,19 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use std::convert::Infallible;
+
+use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
+use http_body::Frame;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
 use kube::Client;
 use kube::client::Body;
 use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+type ResponseBody = BoxBody<Bytes, Infallible>;
 
 /// One recorded request.
 #[derive(Clone, Debug)]
@@ -31,6 +41,28 @@ struct State {
     objects: BTreeMap<String, Value>,
     requests: Vec<Recorded>,
     next_uid: u64,
+    /// Open watches: the collection path they watch and where their events go.
+    watches: Vec<(String, mpsc::UnboundedSender<Bytes>)>,
+}
+
+impl State {
+    /// Sends a watch event for the object at `key` to every watch of its collection.
+    fn notify(&mut self, key: &str, type_: &str, object: &Value) {
+        let line = serde_json::to_vec(&json!({"type": type_, "object": object}))
+            .map(|mut v| {
+                v.push(b'\n');
+                Bytes::from(v)
+            })
+            .unwrap_or_default();
+        self.watches.retain(|(collection, tx)| {
+            !collection_matches(collection, key) || tx.send(line.clone()).is_ok()
+        });
+    }
+
+    fn store(&mut self, key: String, object: Value, created: bool) {
+        self.notify(&key, if created { "ADDED" } else { "MODIFIED" }, &object);
+        self.objects.insert(key, object);
+    }
 }
 
 #[derive(Clone, Default)]
@@ -39,7 +71,8 @@ pub struct FakeApi(Arc<Mutex<State>>);
 impl FakeApi {
     /// A client whose every request this fake answers.
     pub fn client(&self) -> Client {
-        let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+        let (service, mut handle) =
+            tower_test::mock::pair::<Request<Body>, Response<ResponseBody>>();
         let fake = self.clone();
         tokio::spawn(async move {
             while let Some((request, respond)) = handle.next_request().await {
@@ -57,8 +90,9 @@ impl FakeApi {
     /// Stores `object` at `path` as if it had been created.
     pub fn put(&self, path: &str, mut object: Value) {
         let mut state = self.state();
+        let created = !state.objects.contains_key(path);
         stamp(&mut state, &mut object);
-        state.objects.insert(path.to_string(), object);
+        state.store(path.to_string(), object, created);
     }
 
     pub fn get(&self, path: &str) -> Option<Value> {
@@ -70,10 +104,20 @@ impl FakeApi {
         let mut state = self.state();
         let object = state.objects.get_mut(path).expect("object to edit exists");
         change(object);
+        let object = object.clone();
+        state.notify(path, "MODIFIED", &object);
     }
 
     pub fn remove(&self, path: &str) {
-        self.state().objects.remove(path);
+        let mut state = self.state();
+        if let Some(object) = state.objects.remove(path) {
+            state.notify(path, "DELETED", &object);
+        }
+    }
+
+    /// Requests so far (since the last [`take_requests`](Self::take_requests)).
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state().requests.clone()
     }
 
     /// Requests since the last call.
@@ -81,7 +125,7 @@ impl FakeApi {
         std::mem::take(&mut self.state().requests)
     }
 
-    async fn handle(&self, request: Request<Body>) -> Response<Body> {
+    async fn handle(&self, request: Request<Body>) -> Response<ResponseBody> {
         let (parts, body) = request.into_parts();
         let bytes = body.collect_bytes().await.unwrap_or_default();
         let body: Option<Value> = serde_json::from_slice(&bytes).ok();
@@ -92,6 +136,37 @@ impl FakeApi {
             path: path.clone(),
             body: body.clone(),
         });
+        let query = parts.uri.query().unwrap_or_default();
+        if parts.method == Method::GET && is_collection(&path) {
+            if query
+                .split('&')
+                .any(|p| p == "watch=true" || p == "watch=1")
+            {
+                let (tx, rx) = mpsc::unbounded_channel();
+                state.watches.push((path, tx));
+                let frames = futures::stream::unfold(rx, |mut rx| async move {
+                    rx.recv()
+                        .await
+                        .map(|line| (Ok::<_, Infallible>(Frame::data(line)), rx))
+                });
+                return Response::builder()
+                    .header("content-type", "application/json")
+                    .body(StreamBody::new(frames).boxed())
+                    .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()));
+            }
+            let items: Vec<Value> = state
+                .objects
+                .iter()
+                .filter(|(key, _)| collection_matches(&path, key))
+                .map(|(_, object)| object.clone())
+                .collect();
+            let version = state.next_uid.to_string();
+            return respond(
+                StatusCode::OK,
+                &json!({"apiVersion": "v1", "kind": "List",
+                        "metadata": {"resourceVersion": version}, "items": items}),
+            );
+        }
         match parts.method {
             Method::GET => match state.objects.get(&path) {
                 Some(object) => respond(StatusCode::OK, object),
@@ -111,7 +186,7 @@ impl FakeApi {
                     );
                 }
                 stamp(&mut state, &mut object);
-                state.objects.insert(key, object.clone());
+                state.store(key, object.clone(), true);
                 respond(StatusCode::CREATED, &object)
             }
             Method::PATCH => {
@@ -122,17 +197,18 @@ impl FakeApi {
                     };
                     merge(&mut object["status"], &patch["status"]);
                     let object = object.clone();
+                    state.notify(parent, "MODIFIED", &object);
                     return respond(StatusCode::OK, &object);
                 }
-                if !state.objects.contains_key(&path) {
-                    let mut object = patch.clone();
+                let created = !state.objects.contains_key(&path);
+                let mut object = state.objects.get(&path).cloned().unwrap_or_default();
+                merge(&mut object, &patch);
+                if created {
                     stamp(&mut state, &mut object);
-                    state.objects.insert(path.clone(), object);
-                } else if let Some(object) = state.objects.get_mut(&path) {
-                    merge(object, &patch);
-                    bump_generation(object);
+                } else {
+                    bump_generation(&mut object);
                 }
-                let object = state.objects[&path].clone();
+                state.store(path, object.clone(), created);
                 respond(StatusCode::OK, &object)
             }
             _ => respond(
@@ -177,15 +253,46 @@ pub fn merge(target: &mut Value, patch: &Value) {
     }
 }
 
-fn respond(status: StatusCode, body: &Value) -> Response<Body> {
+fn respond(status: StatusCode, body: &Value) -> Response<ResponseBody> {
+    let bytes = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
-        .body(Body::from(serde_json::to_vec(body).unwrap_or_default()))
-        .unwrap_or_else(|_| Response::new(Body::empty()))
+        .body(Full::new(bytes).boxed())
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).boxed()))
 }
 
-fn not_found(path: &str) -> Response<Body> {
+/// `/api/v1/secrets`, `/api/v1/namespaces/ns/secrets`, `/apis/g/v/deployments`, ...
+fn is_collection(path: &str) -> bool {
+    let segments = path.trim_matches('/').split('/').count();
+    if path.starts_with("/api/") {
+        segments == 3 || segments == 5
+    } else {
+        segments == 4 || segments == 6
+    }
+}
+
+/// Whether the object stored at `key` belongs to `collection` (namespaced or all namespaces).
+fn collection_matches(collection: &str, key: &str) -> bool {
+    let Some((parent, _name)) = key.rsplit_once('/') else {
+        return false;
+    };
+    if parent == collection {
+        return true;
+    }
+    // Drop "namespaces/<ns>/" for the all-namespaces collection.
+    let parts: Vec<&str> = parent.split('/').collect();
+    match parts.iter().position(|p| *p == "namespaces") {
+        Some(i) if i + 2 < parts.len() => {
+            let mut all = parts[..i].to_vec();
+            all.extend(&parts[i + 2..]);
+            all.join("/") == collection
+        }
+        _ => false,
+    }
+}
+
+fn not_found(path: &str) -> Response<ResponseBody> {
     respond(StatusCode::NOT_FOUND, &status_body(404, "NotFound", path))
 }
 
