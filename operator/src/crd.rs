@@ -68,8 +68,9 @@ pub struct StripeConnectionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxySpec>,
 
-    /// Labels copied to every object the operator creates for this connection.
+    /// Labels copied to every object the operator creates for this connection (at most 64).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 64))]
     #[x_kube(validation = Rule::new("self.all(k, !(k in ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/component']))").message("labels must not set the operator's own app.kubernetes.io/name, instance, managed-by or component labels"))]
     pub labels: BTreeMap<String, String>,
 

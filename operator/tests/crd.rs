@@ -170,3 +170,39 @@ fn crd_has_the_documented_shape() {
         serde_json::json!(["AUTO", "ALWAYS", "NEVER", "TUNNEL"])
     );
 }
+
+/// Every CEL rule compiles, and kube-cel's static cost analysis finds no rule over the API
+/// server's budget (its scope check is not used: it takes comprehension variables such as `k`
+/// in `self.all(k, ...)` for free variables).
+#[test]
+fn cel_rules_compile_and_fit_the_cost_budget() {
+    fn walk(schema: &serde_json::Value, found: &mut Vec<(String, serde_json::Value)>) {
+        if let Some(rules) = schema["x-kubernetes-validations"].as_array() {
+            for rule in rules {
+                let text = rule["rule"].as_str().unwrap_or_default().to_string();
+                found.push((text, schema.clone()));
+            }
+        }
+        if let Some(props) = schema["properties"].as_object() {
+            props.values().for_each(|p| walk(p, found));
+        }
+    }
+    let mut rules = Vec::new();
+    walk(&schema(), &mut rules);
+    assert_eq!(
+        rules.len(),
+        8,
+        "{:?}",
+        rules.iter().map(|r| &r.0).collect::<Vec<_>>()
+    );
+    for (rule, subschema) in rules {
+        let compiled = kube_cel::compile_schema(&subschema);
+        assert!(
+            !compiled.has_errors(),
+            "{rule}: {:?}",
+            compiled.compilation_errors()
+        );
+        let warnings = kube_cel::estimate_rule_cost(&rule, &compiled);
+        assert!(warnings.is_empty(), "{rule}: {warnings:?}");
+    }
+}
