@@ -15,14 +15,14 @@ use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt};
-use kube_lease_manager::LeaseManagerBuilder;
 use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::admin::{self, AdminState};
-use crate::children::{FIELD_MANAGER, Settings};
+use crate::children::Settings;
 use crate::crd::StripeConnection;
+use crate::leader::Leadership;
 use crate::metrics::Metrics;
 use crate::reconcile::{Context, error_policy, reconcile};
 
@@ -120,47 +120,34 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     client.apiserver_version().await?;
     admin.ready.store(true, Ordering::Relaxed);
 
-    let lease = if args.leader_election {
+    let leadership = if args.leader_election {
         let identity = std::env::var("POD_NAME")
             .or_else(|_| std::env::var("HOSTNAME"))
             .unwrap_or_else(|_| format!("stripe-operator-{}", std::process::id()));
-        let manager = LeaseManagerBuilder::new(client.clone(), &args.lease_name)
-            .with_namespace(&args.lease_namespace)
-            .with_identity(&identity)
-            .with_field_manager(FIELD_MANAGER)
-            .with_duration(15)
-            .with_grace(5)
-            .build()
-            .await?;
-        let (mut leader, task) = manager.watch().await;
-        info!(lease = %args.lease_name, %identity, "waiting for the leader lease");
-        let mut stop = stop_rx.clone();
-        let acquired = tokio::select! {
-            result = leader.wait_for(|l| *l) => { result?; true }
-            _ = stop.wait_for(|s| *s) => false,
-        };
-        if !acquired {
-            drop(leader);
-            let _ = task.await;
+        let acquired = Leadership::acquire(
+            client.clone(),
+            &args.lease_namespace,
+            &args.lease_name,
+            &identity,
+            stopped(),
+        )
+        .await?;
+        let Some(leadership) = acquired else {
             let _ = admin_task.await;
             return Ok(());
-        }
-        info!("leader lease acquired");
-        metrics.leader.set(1);
+        };
         // Losing the lease stops the controllers like a signal does.
+        let lost = leadership.lost();
         let lost_tx = stop_tx.clone();
-        let mut watch_lost = leader.clone();
         tokio::spawn(async move {
-            if watch_lost.wait_for(|l| !*l).await.is_ok() {
-                warn!("leader lease lost");
-                let _ = lost_tx.send(true);
-            }
+            lost.await;
+            let _ = lost_tx.send(true);
         });
-        Some((leader, task))
+        Some(leadership)
     } else {
-        metrics.leader.set(1);
         None
     };
+    metrics.leader.set(1);
 
     let ctx = Arc::new(Context::new(client.clone(), settings, metrics.clone()));
     let scopes: Vec<Option<String>> = match args.namespaces() {
@@ -175,12 +162,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     )
     .await;
 
-    let lost = match lease {
-        Some((leader, task)) => {
-            let lost = !*leader.borrow();
-            // Dropping the receiver makes the lease task release the Lease.
-            drop(leader);
-            let _ = task.await;
+    let lost = match leadership {
+        Some(leadership) => {
+            let lost = !leadership.is_leader();
+            if lost {
+                warn!("leader lease lost");
+            }
+            leadership.release().await;
             lost
         }
         None => false,

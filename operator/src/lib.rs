@@ -11,6 +11,7 @@ pub mod admin;
 pub mod apply;
 pub mod children;
 pub mod controller;
+pub mod leader;
 pub mod metrics;
 pub mod reconcile;
 pub mod render;
