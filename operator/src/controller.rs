@@ -286,3 +286,61 @@ async fn wait_for_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::RunArgs;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: RunArgs,
+    }
+
+    fn parse(argv: &[&str]) -> RunArgs {
+        Cli::try_parse_from(std::iter::once("stripe-operator").chain(argv.iter().copied()))
+            .expect("flags parse")
+            .args
+    }
+
+    #[test]
+    fn flags_and_defaults() {
+        let args = parse(&["--node-image", "img:1"]);
+        assert!(args.leader_election);
+        assert!(args.namespaces().is_empty(), "empty watches all namespaces");
+        assert_eq!(args.admin_listen.to_string(), "0.0.0.0:9090");
+
+        let args = parse(&[
+            "--node-image",
+            "img:1",
+            "--watch-namespaces",
+            "shop, finance,",
+            "--leader-election",
+            "false",
+        ]);
+        assert_eq!(args.namespaces(), ["shop", "finance"]);
+        assert!(!args.leader_election);
+    }
+
+    #[test]
+    fn redis_password_is_read_from_its_file() {
+        let dir = std::env::temp_dir().join(format!("stripe-operator-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("password");
+        std::fs::write(&file, "s3cret\n").expect("written");
+        let file_arg = file.to_string_lossy().into_owned();
+        let args = parse(&["--node-image", "img", "--redis-password-file", &file_arg]);
+        assert_eq!(
+            args.settings().expect("settings").redis_password.as_deref(),
+            Some("s3cret")
+        );
+
+        let missing = dir.join("missing").to_string_lossy().into_owned();
+        let args = parse(&["--node-image", "img", "--redis-password-file", &missing]);
+        let error = args.settings().expect_err("missing file").to_string();
+        assert!(error.contains("--redis-password-file"), "{error}");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}
