@@ -5,9 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
-use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch};
 use kube::runtime::controller::Action;
@@ -17,7 +15,7 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use crate::apply::{self, Outcome};
-use crate::children::{self, BuildError, Owner, Settings, names};
+use crate::children::{self, BuildError, Children, Owner, Settings, names};
 use crate::crd::{SecretKeyRef, StripeConnection, StripeConnectionSpec};
 use crate::metrics::Metrics;
 use crate::status::{self, Observation};
@@ -172,80 +170,7 @@ async fn reconcile_inner(conn: &StripeConnection, ctx: &Context) -> Result<Actio
     }
 
     let children = children::build(conn, &ctx.settings).map_err(Error::Build)?;
-    let mut written = Vec::new();
-    let mut note = |kind: &'static str, outcome: Outcome| {
-        if outcome != Outcome::Unchanged {
-            ctx.metrics.wrote(kind);
-            written.push(kind);
-        }
-    };
-    let (c, ns) = (client, namespace.as_str());
-    note(
-        "ServiceAccount",
-        apply::ensure(
-            &Api::<ServiceAccount>::namespaced(c.clone(), ns),
-            &children.service_account,
-        )
-        .await?
-        .1,
-    );
-    note(
-        "ConfigMap",
-        apply::ensure(
-            &Api::<ConfigMap>::namespaced(c.clone(), ns),
-            &children.config_map,
-        )
-        .await?
-        .1,
-    );
-    if let Some(redis) = &children.redis_password {
-        note("Secret", apply::ensure(&secrets, redis).await?.1);
-    }
-    let owner = Owner::of(conn).map_err(Error::Build)?;
-    note(
-        "Secret",
-        apply::create_if_absent(
-            &secrets,
-            || children::client_token_secret(&owner, &children::generate_client_token()),
-            &names::client_token(&name),
-        )
-        .await?,
-    );
-    let (deployment, outcome) = apply::ensure_deployment(
-        &Api::<Deployment>::namespaced(c.clone(), ns),
-        &children.deployment,
-        conn.spec.nodes.min,
-    )
-    .await?;
-    note("Deployment", outcome);
-    note(
-        "Service",
-        apply::ensure(
-            &Api::<Service>::namespaced(c.clone(), ns),
-            &children.service,
-        )
-        .await?
-        .1,
-    );
-    note(
-        "HorizontalPodAutoscaler",
-        apply::ensure(
-            &Api::<HorizontalPodAutoscaler>::namespaced(c.clone(), ns),
-            &children.hpa,
-        )
-        .await?
-        .1,
-    );
-    note(
-        "PodDisruptionBudget",
-        apply::ensure(
-            &Api::<PodDisruptionBudget>::namespaced(c.clone(), ns),
-            &children.pdb,
-        )
-        .await?
-        .1,
-    );
-
+    let (deployment, written) = apply_children(conn, ctx, &namespace, &children).await?;
     if !written.is_empty() {
         info!(connection = %key(conn), children = ?written, "applied children");
         publish(
@@ -260,6 +185,74 @@ async fn reconcile_inner(conn: &StripeConnection, ctx: &Context) -> Result<Actio
     update_status(conn, ctx, &Observation::Nodes(&deployment)).await?;
     ctx.backoff.reset(&key(conn));
     Ok(Action::requeue(RESYNC))
+}
+
+/// Brings every child to its desired state; returns the live Deployment and the kinds written.
+async fn apply_children(
+    conn: &StripeConnection,
+    ctx: &Context,
+    namespace: &str,
+    children: &Children,
+) -> Result<(Deployment, Vec<&'static str>), Error> {
+    let client = &ctx.client;
+    let mut written = Vec::new();
+    let mut note = |kind: &'static str, outcome: Outcome| {
+        if outcome != Outcome::Unchanged {
+            ctx.metrics.wrote(kind);
+            written.push(kind);
+        }
+    };
+    note(
+        "ServiceAccount",
+        ensure_in(client, namespace, &children.service_account).await?,
+    );
+    note(
+        "ConfigMap",
+        ensure_in(client, namespace, &children.config_map).await?,
+    );
+    if let Some(redis) = &children.redis_password {
+        note("Secret", ensure_in(client, namespace, redis).await?);
+    }
+    let owner = Owner::of(conn).map_err(Error::Build)?;
+    let token = apply::create_if_absent(
+        &Api::namespaced(client.clone(), namespace),
+        || children::client_token_secret(&owner, &children::generate_client_token()),
+        &names::client_token(&owner.name),
+    )
+    .await?;
+    note("Secret", token);
+    let (deployment, outcome) = apply::ensure_deployment(
+        &Api::namespaced(client.clone(), namespace),
+        &children.deployment,
+        conn.spec.nodes.min,
+    )
+    .await?;
+    note("Deployment", outcome);
+    note(
+        "Service",
+        ensure_in(client, namespace, &children.service).await?,
+    );
+    note(
+        "HorizontalPodAutoscaler",
+        ensure_in(client, namespace, &children.hpa).await?,
+    );
+    note(
+        "PodDisruptionBudget",
+        ensure_in(client, namespace, &children.pdb).await?,
+    );
+    Ok((deployment, written))
+}
+
+async fn ensure_in<K>(client: &Client, namespace: &str, desired: &K) -> Result<Outcome, Error>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::Serialize
+        + serde::de::DeserializeOwned,
+{
+    let api = Api::<K>::namespaced(client.clone(), namespace);
+    Ok(apply::ensure(&api, desired).await?.1)
 }
 
 /// A message naming the first referenced Secret (or key) that does not exist.
