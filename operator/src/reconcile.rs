@@ -170,7 +170,17 @@ async fn reconcile_inner(conn: &StripeConnection, ctx: &Context) -> Result<Actio
     }
 
     let children = children::build(conn, &ctx.settings).map_err(Error::Build)?;
-    let (deployment, written) = apply_children(conn, ctx, &namespace, &children).await?;
+    let (deployment, written) = match apply_children(conn, ctx, &namespace, &children).await {
+        Ok(applied) => applied,
+        Err(Error::Kube(kube::Error::Api(status))) => {
+            // The API server refused a child (e.g. an admission policy): say so in the status,
+            // then let error_policy retry with backoff.
+            let message = format!("a child object was refused: {}", status.message);
+            update_status(conn, ctx, &Observation::ApplyFailed(message)).await?;
+            return Err(Error::Kube(kube::Error::Api(status)));
+        }
+        Err(other) => return Err(other),
+    };
     if !written.is_empty() {
         info!(connection = %key(conn), children = ?written, "applied children");
         publish(

@@ -19,12 +19,14 @@ pub enum Observation<'a> {
     InvalidSpec(&'a [SpecProblem]),
     /// A Secret the spec references is missing (message names the Secret and key, never a value).
     SecretNotFound(String),
+    /// The API server refused a child (message from the API server, naming the object).
+    ApplyFailed(String),
     /// The children are applied; this is the node Deployment as the API server returned it.
     Nodes(&'a Deployment),
 }
 
 /// One condition before timestamps: (type, status, reason, message).
-type Cond = (&'static str, bool, &'static str, String);
+type Cond = (&'static str, bool, String, String);
 
 /// The status `conn` should have given `observation`; conditions whose status is unchanged keep
 /// their lastTransitionTime, so an unchanged world gives an equal status (and no write).
@@ -51,6 +53,24 @@ pub fn desired_status(
             old.nodes.clone(),
             stopped("SecretNotFound", message.clone()),
         ),
+        Observation::ApplyFailed(message) => {
+            // The fleet may still serve from its last good state: Ready stays as it was.
+            let ready = old
+                .conditions
+                .iter()
+                .find(|c| c.type_ == READY)
+                .map(|c| {
+                    (
+                        READY,
+                        c.status == "True",
+                        c.reason.clone(),
+                        c.message.clone(),
+                    )
+                })
+                .unwrap_or((READY, false, "ApplyFailed".into(), message.clone()));
+            let [_, progressing, degraded] = stopped("ApplyFailed", message.clone());
+            (old.nodes.clone(), [ready, progressing, degraded])
+        }
         Observation::Nodes(deployment) => node_conditions(conn, deployment),
     };
     let capacity_tps = match observation {
@@ -70,11 +90,11 @@ pub fn desired_status(
 }
 
 /// Conditions when the operator cannot run nodes for `reason`.
-fn stopped(reason: &'static str, message: String) -> [Cond; 3] {
+fn stopped(reason: &str, message: String) -> [Cond; 3] {
     [
-        (READY, false, reason, message.clone()),
-        (PROGRESSING, false, reason, message.clone()),
-        (DEGRADED, true, reason, message),
+        (READY, false, reason.into(), message.clone()),
+        (PROGRESSING, false, reason.into(), message.clone()),
+        (DEGRADED, true, reason.into(), message),
     ]
 }
 
@@ -109,25 +129,25 @@ fn node_conditions(conn: &StripeConnection, deployment: &Deployment) -> (NodeCou
 
     let counts = format!("{ready} of {desired} nodes ready (minimum {min})");
     let ready_cond = if ready >= min {
-        (READY, true, "NodesReady", counts.clone())
+        (READY, true, "NodesReady".into(), counts.clone())
     } else if rolled_out || stuck {
-        (READY, false, "NodesUnavailable", counts.clone())
+        (READY, false, "NodesUnavailable".into(), counts.clone())
     } else {
-        (READY, false, "NodesStarting", counts.clone())
+        (READY, false, "NodesStarting".into(), counts.clone())
     };
     let progressing_cond = if stuck {
-        (PROGRESSING, false, "RolloutStuck", counts.clone())
+        (PROGRESSING, false, "RolloutStuck".into(), counts.clone())
     } else if rolled_out {
-        (PROGRESSING, false, "RolloutComplete", counts.clone())
+        (PROGRESSING, false, "RolloutComplete".into(), counts.clone())
     } else {
-        (PROGRESSING, true, "RollingOut", counts.clone())
+        (PROGRESSING, true, "RollingOut".into(), counts.clone())
     };
     let degraded_cond = if stuck {
-        (DEGRADED, true, "RolloutStuck", counts)
+        (DEGRADED, true, "RolloutStuck".into(), counts)
     } else if ready < min && rolled_out {
-        (DEGRADED, true, "NodesUnavailable", counts)
+        (DEGRADED, true, "NodesUnavailable".into(), counts)
     } else {
-        (DEGRADED, false, "AsExpected", counts)
+        (DEGRADED, false, "AsExpected".into(), counts)
     };
     (
         NodeCounts { desired, ready },
@@ -149,7 +169,7 @@ fn condition(
     Condition {
         type_: type_.into(),
         status,
-        reason: reason.into(),
+        reason,
         message,
         observed_generation: generation,
         last_transition_time,
@@ -320,5 +340,22 @@ mod tests {
         let s = desired_status(&conn(), &Observation::InvalidSpec(&problems), &now());
         assert_eq!(s.conditions[2].reason, "InvalidSpec");
         assert_eq!(s.conditions[2].message, "invalid spec: spec.nodes: bad");
+    }
+
+    #[test]
+    fn a_refused_apply_degrades_but_keeps_ready() {
+        let d = deployment(2, 2, "NewReplicaSetAvailable");
+        let mut conn = conn();
+        conn.status = Some(desired_status(&conn, &Observation::Nodes(&d), &now()));
+        let s = desired_status(&conn, &Observation::ApplyFailed("refused".into()), &now());
+        assert_eq!(
+            summary(&s),
+            [
+                c(READY, "True", "NodesReady"),
+                c(PROGRESSING, "False", "ApplyFailed"),
+                c(DEGRADED, "True", "ApplyFailed")
+            ]
+        );
+        assert_eq!(s.capacity_tps, 12);
     }
 }

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use stripe_operator::children::Settings;
 use stripe_operator::controller::connections_using;
 use stripe_operator::crd::StripeConnection;
-use stripe_operator::metrics::Metrics;
-use stripe_operator::reconcile::{Context, RESYNC, reconcile};
+use stripe_operator::metrics::{ErrorLabels, Metrics};
+use stripe_operator::reconcile::{Context, RESYNC, error_policy, reconcile};
 
 const NS: &str = "shop";
 const CONN: &str = "/apis/connectors.integration.dev/v1/namespaces/shop/stripeconnections/payments";
@@ -489,4 +489,41 @@ async fn deleted_client_token_is_recreated_once() {
             .iter()
             .any(|r| r.path.contains("/secrets") && r.is_write())
     );
+}
+
+#[tokio::test]
+async fn a_refused_child_is_reported_and_retried_with_backoff() {
+    let s = Scenario::new();
+    s.add_api_key();
+    s.api
+        .refuse_writes("/apis/apps/v1/namespaces/shop/deployments");
+    let conn: StripeConnection =
+        serde_json::from_value(s.api.get(CONN).expect("stored")).expect("parses");
+    let error = reconcile(Arc::new(conn.clone()), s.ctx.clone())
+        .await
+        .expect_err("the refusal is an error");
+    assert_eq!(error.metric_label(), "kube");
+    assert_eq!(
+        s.condition("Degraded"),
+        ("True".into(), "ApplyFailed".into())
+    );
+    let message = s.status()["conditions"][2]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(message.contains("refused by policy"), "{message}");
+    // error_policy counts it and backs off.
+    let first = error_policy(Arc::new(conn.clone()), &error, s.ctx.clone());
+    let second = error_policy(Arc::new(conn), &error, s.ctx.clone());
+    assert_eq!(first, Action::requeue(Duration::from_secs(5)));
+    assert_eq!(second, Action::requeue(Duration::from_secs(10)));
+    let failures = s
+        .ctx
+        .metrics
+        .failures
+        .get_or_create(&ErrorLabels {
+            error: "kube".into(),
+        })
+        .get();
+    assert_eq!(failures, 2);
 }

@@ -41,6 +41,8 @@ struct State {
     objects: BTreeMap<String, Value>,
     requests: Vec<Recorded>,
     next_uid: u64,
+    /// Paths whose writes are refused with 422 (an admission policy, say).
+    refused: Vec<String>,
     /// Open watches: the collection path they watch and where their events go.
     watches: Vec<(String, mpsc::UnboundedSender<Bytes>)>,
 }
@@ -115,6 +117,11 @@ impl FakeApi {
         }
     }
 
+    /// Refuses every later write to `path` (or to objects created in it) with 422 Invalid.
+    pub fn refuse_writes(&self, path: &str) {
+        self.state().refused.push(path.to_string());
+    }
+
     /// Requests so far (since the last [`take_requests`](Self::take_requests)).
     pub fn requests(&self) -> Vec<Recorded> {
         self.state().requests.clone()
@@ -165,6 +172,13 @@ impl FakeApi {
                 StatusCode::OK,
                 &json!({"apiVersion": "v1", "kind": "List",
                         "metadata": {"resourceVersion": version}, "items": items}),
+            );
+        }
+        if parts.method != Method::GET && state.refused.iter().any(|r| path.starts_with(r.as_str()))
+        {
+            return respond(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &status_body(422, "Invalid", &format!("{path} refused by policy")),
             );
         }
         match parts.method {
