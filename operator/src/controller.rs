@@ -72,6 +72,14 @@ impl RunArgs {
             }
             None => None,
         };
+        if let Some(url) = &self.redis_url
+            && url_has_password(url)
+        {
+            anyhow::bail!(
+                "--redis-url must not carry a password (it would be copied into every \
+                 connection's ConfigMap); use --redis-password-file"
+            );
+        }
         Ok(Settings {
             node_image: self.node_image.clone(),
             redis_url: self.redis_url.clone().filter(|u| !u.is_empty()),
@@ -86,6 +94,15 @@ impl RunArgs {
             .filter(|n| !n.is_empty())
             .collect()
     }
+}
+
+/// Whether a URL like `redis://user:pass@host` has a password in its userinfo.
+fn url_has_password(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
 }
 
 /// Runs until SIGTERM/SIGINT (clean exit) or until the leader Lease is lost (error, so the pod
@@ -342,5 +359,21 @@ mod tests {
         let error = args.settings().expect_err("missing file").to_string();
         assert!(error.contains("--redis-password-file"), "{error}");
         std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn a_password_in_the_redis_url_is_refused() {
+        for url in ["redis://:pw@redis:6379", "rediss://user:pw@redis/0"] {
+            let args = parse(&["--node-image", "img", "--redis-url", url]);
+            let error = args.settings().expect_err("refused").to_string();
+            assert!(
+                error.contains("--redis-url") && !error.contains("pw"),
+                "{error}"
+            );
+        }
+        for url in ["redis://redis:6379", "redis://user@redis:6379/0"] {
+            let args = parse(&["--node-image", "img", "--redis-url", url]);
+            assert!(args.settings().is_ok(), "{url}");
+        }
     }
 }

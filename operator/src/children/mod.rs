@@ -34,7 +34,7 @@ pub const ADMIN_PORT: i32 = 9090;
 pub const MOUNT_ROOT: &str = "/var/run/stripe-connector";
 
 /// Operator-wide settings that shape every connection's children.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Settings {
     /// Container image of the connector node.
     pub node_image: String,
@@ -42,6 +42,20 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Redis password, copied into each connection's Secret so nodes mount it as a file.
     pub redis_password: Option<String>,
+}
+
+/// Never prints the Redis password.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("node_image", &self.node_image)
+            .field("redis_url", &self.redis_url)
+            .field(
+                "redis_password",
+                &self.redis_password.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 /// The children of one connection, except the client token Secret (created once, elsewhere).
