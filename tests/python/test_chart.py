@@ -92,7 +92,7 @@ OPTION_SETS: dict[str, dict] = {
                 "enabled": True,
                 "interval": "10s",
                 "labels": {"release": "prom"},
-                "podSelector": {"app.kubernetes.io/name": "stripe-node", "app.kubernetes.io/managed-by": "stripe-operator"},
+                "podSelector": {"app.kubernetes.io/name": "stripe-connector-node", "app.kubernetes.io/managed-by": "stripe-operator"},
                 "port": "admin",
             },
         },
@@ -412,7 +412,7 @@ def test_service_monitor_and_pod_monitor_select_the_right_targets():
 
     nodes = one(docs, "PodMonitor", f"{RELEASE}-stripe-nodes")
     assert nodes["spec"]["selector"]["matchLabels"] == {
-        "app.kubernetes.io/name": "stripe-node",
+        "app.kubernetes.io/name": "stripe-connector-node",
         "app.kubernetes.io/managed-by": "stripe-operator",
     }
     assert nodes["spec"]["namespaceSelector"] == {"matchNames": ["payments", "billing"]}
