@@ -1,8 +1,9 @@
 """Shared helpers for the chart, example and packaging checks.
 
 Rendering and linting go through helm-python-sdk (the Helm v4 SDK, no helm binary); Kubernetes
-objects are validated with kubernetes-validate's offline schemas; custom resources against the
-CRD's own OpenAPI schema or, for the Prometheus Operator kinds, a structural subset schema.
+objects are validated with kubernetes-validate's offline schemas; StripeConnections against the
+CRD's own OpenAPI schema and CEL rules; the Prometheus Operator kinds against a structural
+subset schema.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
+import celpy
 import helm_python as helm
 import jsonschema
 import kubernetes_validate
@@ -95,6 +97,60 @@ def strict_crd_schema(crd_doc: dict[str, Any], version: str = "v1") -> dict[str,
     return schema
 
 
+def with_defaults(schema: dict[str, Any], value: Any) -> Any:
+    """The object as the API server stores it: schema defaults filled in (structural defaulting)."""
+    if isinstance(value, dict) and schema.get("type") == "object":
+        value = dict(value)
+        for key, sub in schema.get("properties", {}).items():
+            if key not in value and "default" in sub:
+                value[key] = copy.deepcopy(sub["default"])
+            if key in value:
+                value[key] = with_defaults(sub, value[key])
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key in set(value) - set(schema.get("properties", {})):
+                value[key] = with_defaults(extra, value[key])
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        value = [with_defaults(schema["items"], item) for item in value]
+    return value
+
+
+def cel_violations(schema: dict[str, Any], value: Any, path: str = "") -> list[str]:
+    """Evaluates the CRD's CEL rules (x-kubernetes-validations) where the API server does, with
+    cel-python; returns the messages of the rules that fail."""
+    found = []
+    env = celpy.Environment()
+    for rule in schema.get("x-kubernetes-validations", []):
+        program = env.program(env.compile(rule["rule"]))
+        result = program.evaluate({"self": celpy.json_to_cel(value)})
+        if not (isinstance(result, celpy.celtypes.BoolType) and bool(result)):
+            found.append(f"{path or '<root>'}: {rule.get('message', rule['rule'])}")
+    if isinstance(value, dict):
+        for key, sub in schema.get("properties", {}).items():
+            if key in value and value[key] is not None:
+                found += cel_violations(sub, value[key], f"{path}.{key}")
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key in set(value) - set(schema.get("properties", {})):
+                found += cel_violations(extra, value[key], f"{path}.{key}")
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            found += cel_violations(schema["items"], item, f"{path}[{index}]")
+    return found
+
+
+def validate_stripe_connection(obj: dict[str, Any], crd_doc: dict[str, Any] | None = None) -> None:
+    """What the API server checks on create: the OpenAPI schema with strict field validation,
+    then, after defaulting, the CEL rules. Raises jsonschema.ValidationError or ValueError."""
+    crd_doc = crd_doc or crd()
+    jsonschema.Draft202012Validator(strict_crd_schema(crd_doc)).validate(obj)
+    (ver,) = [v for v in crd_doc["spec"]["versions"] if v["name"] == obj["apiVersion"].split("/")[1]]
+    schema = ver["schema"]["openAPIV3Schema"]
+    broken = cel_violations(schema, with_defaults(schema, obj))
+    if broken:
+        raise ValueError("; ".join(broken))
+
+
 # Custom-resource kinds the chart or the examples may emit, and how each is validated. Anything
 # else without a Kubernetes schema fails the validation (no silent skips).
 def _subset_schema(name: str) -> dict[str, Any]:
@@ -104,13 +160,15 @@ def _subset_schema(name: str) -> dict[str, Any]:
 CUSTOM_KINDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): lambda: _subset_schema("servicemonitor-subset.json"),
     ("monitoring.coreos.com/v1", "PodMonitor"): lambda: _subset_schema("podmonitor-subset.json"),
-    ("connectors.integration.dev/v1", "StripeConnection"): lambda: strict_crd_schema(crd()),
 }
 
 
 def validate_object(obj: dict[str, Any], kube_version: str) -> str:
     """Validate one object; returns what it was validated against. Raises on any error."""
     key = (obj.get("apiVersion"), obj.get("kind"))
+    if key == ("connectors.integration.dev/v1", "StripeConnection"):
+        validate_stripe_connection(obj)
+        return "crd:StripeConnection"
     if key in CUSTOM_KINDS:
         jsonschema.Draft202012Validator(CUSTOM_KINDS[key]()).validate(obj)
         return f"custom:{key[1]}"

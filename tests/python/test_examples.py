@@ -8,7 +8,7 @@ import copy
 import jsonschema
 import pytest
 
-from support import EXAMPLES, crd, load_yaml_docs, newest_kube_versions, strict_crd_schema, validate_object
+from support import EXAMPLES, load_yaml_docs, newest_kube_versions, validate_object, validate_stripe_connection
 
 KUBE_VERSIONS = newest_kube_versions(2)
 EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
@@ -80,24 +80,50 @@ def _seed_connection() -> dict:
 
 
 BAD_SPECS = {
-    "verbosity 6": lambda s: s.update(verbosity=6),
-    "verbosity as text": lambda s: s.update(verbosity="5"),
-    "51 nodes": lambda s: s["nodes"].update(max=51),
-    "0 nodes": lambda s: s["nodes"].update(min=0),
-    "unknown field": lambda s: s.update(region="us-central1"),
-    "no auth": lambda s: s.pop("auth"),
-    "proxy auth scheme": lambda s: s.update(proxy={"enabled": True, "authScheme": "NTLM"}),
-    "proxy ssl type": lambda s: s.update(proxy={"enabled": True, "sslType": "SOMETIMES"}),
-    "connector version": lambda s: s.update(connectorVersion="2"),
-    "log level": lambda s: s["logging"].update(level="verbose"),
+    # OpenAPI schema: (mutation, the field named in the error)
+    "verbosity 6": (lambda c: c["spec"].update(verbosity=6), "verbosity"),
+    "verbosity as text": (lambda c: c["spec"].update(verbosity="5"), "verbosity"),
+    "51 nodes": (lambda c: c["spec"]["nodes"].update(max=51), "max"),
+    "0 nodes": (lambda c: c["spec"]["nodes"].update(min=0), "min"),
+    "unknown field": (lambda c: c["spec"].update(region="us-central1"), "region"),
+    "no auth": (lambda c: c["spec"].pop("auth"), "auth"),
+    "proxy auth scheme": (lambda c: c["spec"].update(proxy={"enabled": True, "authScheme": "NTLM"}), "NTLM"),
+    "proxy ssl type": (lambda c: c["spec"].update(proxy={"enabled": True, "sslType": "SOMETIMES"}), "SOMETIMES"),
+    "connector version": (lambda c: c["spec"].update(connectorVersion="2"), "'2'"),
+    "log level": (lambda c: c["spec"]["logging"].update(level="verbose"), "verbose"),
+    # CEL rules: (mutation, the rule's message)
+    "min above max": (lambda c: c["spec"].update(nodes={"min": 10, "max": 5}), "nodes.min must not exceed nodes.max"),
+    "name with capitals": (lambda c: c["metadata"].update(name="Stripe-Connection"), "lowercase letters"),
+    "name ending in a hyphen": (lambda c: c["metadata"].update(name="stripe-"), "end with a letter or digit"),
+    "name of 50 characters": (lambda c: c["metadata"].update(name="s" * 50), "at most 49 characters"),
+    "proxy without host": (
+        lambda c: c["spec"].update(proxy={"enabled": True, "authScheme": "NONE", "port": 3128}),
+        "proxy.host is required",
+    ),
+    "basic proxy without user": (
+        lambda c: c["spec"].update(proxy={"enabled": True, "authScheme": "BASIC", "host": "proxy", "port": 3128}),
+        "proxy.user and proxy.passwordSecretRef are required",
+    ),
+    "operator label": (
+        lambda c: c["spec"].update(labels={"app.kubernetes.io/name": "mine"}),
+        "labels must not set the operator's own",
+    ),
 }
 
 
 @pytest.mark.parametrize("mutation", BAD_SPECS)
-def test_crd_schema_rejects_bad_specs(mutation):
-    schema = strict_crd_schema(crd())
+def test_crd_rejects_bad_connections(mutation):
     conn = _seed_connection()
-    jsonschema.Draft202012Validator(schema).validate(conn)
-    BAD_SPECS[mutation](conn["spec"])
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(schema).validate(conn)
+    validate_stripe_connection(conn)
+    change, reason = BAD_SPECS[mutation]
+    change(conn)
+    with pytest.raises((jsonschema.ValidationError, ValueError)) as refused:
+        validate_stripe_connection(conn)
+    assert reason in str(refused.value)
+
+
+def test_crd_accepts_a_49_character_name_and_defaults():
+    conn = _seed_connection()
+    conn["metadata"]["name"] = "s" * 48 + "1"
+    del conn["spec"]["nodes"]  # defaults 2..50 satisfy min <= max
+    validate_stripe_connection(conn)
