@@ -326,6 +326,7 @@ def test_operator_deployment():
     assert env["REDIS_URL"] == f"redis://{full}-redis.{NAMESPACE}.svc.cluster.local:6379"
     assert "REDIS_PASSWORD_FILE" not in env
     assert env["POD_NAMESPACE"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+    assert env["LEASE_NAME"] == full
     (port,) = container["ports"]
     assert (port["name"], port["containerPort"]) == ("admin", 9090)
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "admin"}
