@@ -175,9 +175,10 @@ k rollout status "deployment/$CONN" --timeout="$TIMEOUT" >/dev/null
 log "checking the status"
 generation=$(k get stripeconn "$CONN" -o jsonpath='{.metadata.generation}')
 [ "$(k get stripeconn "$CONN" -o jsonpath='{.status.observedGeneration}')" = "$generation" ] || fail "status.observedGeneration is behind"
-ready=$(k get stripeconn "$CONN" -o jsonpath='{.status.nodes.ready}')
+# One read, so nodes.ready and capacityTps come from the same status.
+read -r ready capacity < <(k get stripeconn "$CONN" -o jsonpath='{.status.nodes.ready} {.status.capacityTps}')
 [ "${ready:-0}" -ge 2 ] || fail "status.nodes.ready is '$ready', want at least 2"
-[ "$(k get stripeconn "$CONN" -o jsonpath='{.status.capacityTps}')" = $((ready * 6)) ] || fail "status.capacityTps is not 6 x $ready"
+[ "$capacity" = $((ready * 6)) ] || fail "status.capacityTps is '$capacity', want 6 x $ready"
 [ "$(k get stripeconn "$CONN" -o jsonpath='{.status.endpoint}')" = "http://$CONN.$NS.svc:8080" ] || fail "status.endpoint is wrong"
 echo "ok  Ready, $ready nodes, $((ready * 6)) TPS"
 
