@@ -9,7 +9,7 @@ import pytest
 
 from pod_security import violations
 from support import EXAMPLES, documents, load_yaml_docs, pod_specs, render
-from test_chart import OPTION_SETS
+from option_sets import OPTION_SETS
 
 
 def rendered_pods(values: dict) -> list[tuple[str, dict]]:
