@@ -44,7 +44,10 @@ OPTION_SETS: dict[str, dict] = {
                 }
             ],
         },
-        "node": {"image": {"repository": "registry.example/stripe-node", "tag": "1.2.3"}},
+        "node": {
+            "image": {"repository": "registry.example/stripe-node", "tag": "1.2.3"},
+            "podSelector": {"app.kubernetes.io/name": "stripe-connector-node", "app.kubernetes.io/managed-by": "stripe-operator"},
+        },
         "imagePullSecrets": [{"name": "registry-credentials"}],
         "serviceAccount": {
             "create": True,
@@ -57,6 +60,7 @@ OPTION_SETS: dict[str, dict] = {
             "enabled": True,
             "image": {"repository": "registry.example/redis", "tag": "7.2.7-alpine", "pullPolicy": "Always"},
             "maxmemory": "32mb",
+            "networkPolicy": {"enabled": True},
             "auth": {"existingSecret": "limiter-redis", "existingSecretKey": "redis-password"},
             "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "96Mi"}},
             "nodeSelector": {"kubernetes.io/os": "linux"},
@@ -69,7 +73,6 @@ OPTION_SETS: dict[str, dict] = {
                 "enabled": True,
                 "interval": "10s",
                 "labels": {"release": "prom"},
-                "podSelector": {"app.kubernetes.io/name": "stripe-connector-node", "app.kubernetes.io/managed-by": "stripe-operator"},
                 "port": "admin",
             },
         },

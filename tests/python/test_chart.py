@@ -143,6 +143,7 @@ def test_default_render_has_the_expected_objects():
             ("ClusterRoleBinding", full),
             ("Deployment", full),
             ("Deployment", f"{full}-redis"),
+            ("NetworkPolicy", f"{full}-redis"),
             ("PodDisruptionBudget", full),
             ("Pod", f"{full}-test-health"),
             ("Role", f"{full}-leader-election"),
@@ -302,6 +303,38 @@ def test_managed_redis_keeps_its_password_out_of_argv_and_env():
     assert env["REDIS_PASSWORD_FILE"] == "/var/run/stripe-connector/redis-password/password"
     service = one(docs, "Service", f"{RELEASE}-stripe-redis")
     assert service["spec"]["selector"].items() <= redis["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_redis_admits_only_connector_nodes():
+    node_labels = {"app.kubernetes.io/name": "stripe-connector-node", "app.kubernetes.io/managed-by": "stripe-operator"}
+    docs = documents(render())
+    full = f"{RELEASE}-stripe-connector"
+    policy = one(docs, "NetworkPolicy", f"{full}-redis")
+    redis = one(docs, "Deployment", f"{full}-redis")
+    assert policy["spec"]["podSelector"]["matchLabels"] == redis["spec"]["selector"]["matchLabels"]
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": node_labels}, "namespaceSelector": {}}]
+    assert rule["ports"] == [{"port": "redis", "protocol": "TCP"}]
+
+    docs = documents(render(OPTION_SETS["managed-redis-namespaced-monitoring"]))
+    (rule,) = one(docs, "NetworkPolicy", f"{RELEASE}-stripe-redis")["spec"]["ingress"]
+    assert rule["from"][0]["namespaceSelector"] == {
+        "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["payments", "billing"]}]
+    }
+    assert by_kind(documents(render({"redis": {"networkPolicy": {"enabled": False}}})), "NetworkPolicy") == []
+
+
+def test_packaged_chart_renders_the_same(tmp_path):
+    """`helm package` keeps every template, the schema and the CRD (.helmignore drops nothing needed)."""
+    archive = helm.package(CHART, destination=tmp_path)
+    with helm.Chart.load(archive) as packaged, helm.Chart.load(CHART) as source:
+        assert [c["filename"] for c in packaged.crds] == [c["filename"] for c in source.crds]
+        assert packaged.schema == source.schema
+        values = OPTION_SETS["managed-redis-namespaced-monitoring"]
+        assert packaged.render(values, name=RELEASE, namespace=NAMESPACE) == source.render(
+            values, name=RELEASE, namespace=NAMESPACE
+        )
 
 
 def test_service_monitor_and_pod_monitor_select_the_right_targets():
