@@ -104,6 +104,8 @@ kubectl create namespace "$NS" --dry-run=client -o yaml | kubectl apply -f - >/d
 # ---- 2. CRD and operator -------------------------------------------------------------------
 case "$MODE" in
   local)
+    need cargo
+    need curl
     log "installing the CRD and starting the operator as a local process"
     kubectl apply --server-side -f charts/stripe-connector/crds/ >/dev/null
     kubectl wait --for=condition=Established "crd/$CRD" --timeout="$TIMEOUT" >/dev/null
