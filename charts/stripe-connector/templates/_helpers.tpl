@@ -128,29 +128,31 @@ seccompProfile:
 {{- end }}
 
 {{/*
-The operator's permissions on the objects of the namespaces it watches: exactly what it reads and
-writes (StripeConnections and their status; the children it applies; events it records).
+The operator's permissions on the objects of the namespaces it watches: exactly the calls it makes.
+It reads and watches StripeConnections and writes only their status; it creates its children and
+server-side applies them (create, patch), and never deletes them (ownerReferences do); it watches
+Secrets for API key rotation; it records events through events.k8s.io.
 */}}
 {{- define "stripe-connector.watchRules" -}}
 - apiGroups: ["connectors.integration.dev"]
   resources: ["stripeconnections"]
-  verbs: ["get", "list", "watch", "patch", "update"]
+  verbs: ["get", "list", "watch"]
 - apiGroups: ["connectors.integration.dev"]
   resources: ["stripeconnections/status"]
   verbs: ["get", "patch", "update"]
 - apiGroups: [""]
-  resources: ["configmaps", "services", "serviceaccounts", "secrets"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+  resources: ["secrets", "configmaps", "services", "serviceaccounts"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
-- apiGroups: ["", "events.k8s.io"]
+  verbs: ["get", "list", "watch", "create", "patch"]
+- apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end }}
