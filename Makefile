@@ -1,4 +1,4 @@
-.PHONY: run test lint crds
+.PHONY: run test lint crds e2e
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -11,3 +11,8 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# End-to-end against the cluster of the current kubeconfig (kind/k3d); not part of CI.
+# See docs/install.md ("End-to-end test on a local cluster").
+e2e:
+	scripts/e2e.sh
