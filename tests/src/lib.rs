@@ -3,7 +3,7 @@
 
 pub mod services;
 
-pub use services::{Localstripe, Node, NodeOptions, Redis, Service};
+pub use services::{Localstripe, Node, NodeOptions, Redis, Service, StripeFake};
 
 use std::net::TcpListener;
 use std::path::PathBuf;

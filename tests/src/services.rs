@@ -270,3 +270,70 @@ impl Node {
         self.dir.path().join("api-key")
     }
 }
+
+/// The project's Stripe-shaped fake (`stripe-fake`, tests/src/bin) for what localstripe lacks:
+/// quotes, invoice transitions, idempotent replay and injected faults.
+pub struct StripeFake {
+    pub port: u16,
+    service: Service,
+}
+
+impl StripeFake {
+    pub fn start() -> Self {
+        let port = free_port();
+        let service = Service::spawn(
+            "stripe-fake",
+            Command::new(workspace_bin("stripe-fake")).args(["--port", &port.to_string()]),
+        );
+        assert!(
+            wait_for_port(port, Duration::from_secs(10)),
+            "stripe-fake did not listen on {port}"
+        );
+        Self { port, service }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.service.pid()
+    }
+
+    /// Injects a fault, e.g. `{"path_prefix": "/v1/customers", "status": 500, "count": 2}`.
+    pub async fn inject(&self, fault: serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/_fake/faults", self.url()))
+            .json(&fault)
+            .send()
+            .await
+            .expect("fake answers");
+        assert!(response.status().is_success(), "fault {fault} refused");
+    }
+
+    /// Objects of a type (`customer`, `quote`, ...) with the idempotency key that created them.
+    pub async fn objects(&self, kind: &str) -> Vec<serde_json::Value> {
+        let body: serde_json::Value =
+            reqwest::get(format!("{}/_fake/objects?type={kind}", self.url()))
+                .await
+                .expect("fake answers")
+                .json()
+                .await
+                .expect("json");
+        body["data"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// How many requests with this method reached paths starting with the prefix.
+    pub async fn requests(&self, method: &str, path_prefix: &str) -> u64 {
+        let body: serde_json::Value = reqwest::get(format!(
+            "{}/_fake/requests?method={method}&path_prefix={path_prefix}",
+            self.url()
+        ))
+        .await
+        .expect("fake answers")
+        .json()
+        .await
+        .expect("json");
+        body["count"].as_u64().unwrap_or_default()
+    }
+}
