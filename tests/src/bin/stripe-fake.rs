@@ -852,7 +852,7 @@ fn template(kind: &str, id: &str) -> Value {
             "capture_method": "automatic", "client_secret": null,
             "confirmation_method": "automatic", "created": created, "currency": "usd",
             "customer": null, "description": null, "invoice": null, "last_payment_error": null,
-            "latest_charge": null, "livemode": false, "metadata": {}, "next_action": null,
+            "latest_charge": null, "level3": null, "livemode": false, "metadata": {}, "next_action": null,
             "on_behalf_of": null, "payment_method": null,
             "payment_method_configuration_details": null,
             "payment_method_options": {"card": {"installments": null, "mandate_options": null,
