@@ -166,8 +166,10 @@ impl Localstripe {
         let port = free_port();
         let service = Service::spawn(
             "localstripe",
+            // --from-scratch: localstripe otherwise loads the state every instance saves to
+            // /tmp/localstripe.pickle, so parallel tests would see each other's objects.
             Command::new(venv_bin("localstripe"))
-                .args(["--port", &port.to_string()])
+                .args(["--port", &port.to_string(), "--from-scratch"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );

@@ -150,8 +150,22 @@ pub fn to_fields(entity: &Entity, object: &Value) -> Map<String, Value> {
     entity
         .fields
         .iter()
-        .map(|f| (f.name.to_string(), at_path(object, f.path).clone()))
+        .map(|f| (f.name.to_string(), typed(f, at_path(object, f.path))))
         .collect()
+}
+
+/// Scalars in the declared type, also when a Stripe peer sent them as strings.
+fn typed(field: &Field, value: &Value) -> Value {
+    let Some(text) = value.as_str() else {
+        return value.clone();
+    };
+    let converted = match field.data_type {
+        DataType::Boolean => text.parse::<bool>().ok().map(Value::from),
+        DataType::Integer | DataType::Timestamp => text.parse::<i64>().ok().map(Value::from),
+        DataType::Decimal => text.parse::<f64>().ok().map(Value::from),
+        _ => None,
+    };
+    converted.unwrap_or_else(|| value.clone())
 }
 
 /// The field whose Stripe form name is `param`, to name Stripe's errors in the API's terms.
@@ -305,10 +319,11 @@ mod tests {
     #[test]
     fn stripe_objects_become_typed_fields() {
         let customer = entity("Customer").unwrap();
-        let object = json!({"id": "cus_1", "email": "a@b.c", "balance": 5, "address": {"city": "Berlin"}, "metadata": {"k": "v"}});
+        let object = json!({"id": "cus_1", "email": "a@b.c", "balance": "5", "delinquent": "false", "address": {"city": "Berlin"}, "metadata": {"k": "v"}});
         let fields = to_fields(customer, &object);
         assert_eq!(fields["Id"], "cus_1");
         assert_eq!(fields["Balance"], 5);
+        assert_eq!(fields["Delinquent"], false);
         assert_eq!(fields["AddressCity"], "Berlin");
         assert_eq!(fields["AddressLine1"], Value::Null);
         assert_eq!(fields["Metadata"], json!({"k": "v"}));
