@@ -1,4 +1,4 @@
-.PHONY: run test lint crds
+.PHONY: run test lint crds bench-node
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -11,3 +11,8 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# Node benchmark: added latency, throughput and memory, straight to the Stripe fake vs through a node.
+bench-node:
+	cargo build --release --workspace --bins
+	target/release/bench-node
