@@ -325,6 +325,17 @@ impl StripeFake {
         body["data"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Method, path and Stripe headers (`stripe_version`, `stripe_account`, `idempotency_key`) of
+    /// the last API request.
+    pub async fn last_request(&self) -> serde_json::Value {
+        reqwest::get(format!("{}/_fake/last_request", self.url()))
+            .await
+            .expect("fake answers")
+            .json()
+            .await
+            .expect("json")
+    }
+
     /// How many requests with this method reached paths starting with the prefix.
     pub async fn requests(&self, method: &str, path_prefix: &str) -> u64 {
         let body: serde_json::Value = reqwest::get(format!(

@@ -166,3 +166,32 @@ async fn a_rejected_key_is_unauthenticated_and_never_echoed() {
     assert_error(status, &body, 401, "UNAUTHENTICATED");
     assert!(!body.to_string().contains("pk_test_rotated_secret"));
 }
+
+#[tokio::test]
+async fn stripe_version_and_account_headers_are_sent() {
+    let fake = StripeFake::start();
+    let mut options = api_node_options(fake.url());
+    options.extra_args.extend([
+        "--stripe-account-id".to_string(),
+        "acct_connected".to_string(),
+        "--stripe-api-version".to_string(),
+        "2024-06-20".to_string(),
+    ]);
+    let node = Node::start(&options);
+    let api = Api::new(node.url());
+    api.create("Customer", json!({"Name": "Headers"})).await;
+    let last = fake.last_request().await;
+    assert_eq!(last["method"], "POST");
+    assert_eq!(last["stripe_account"], "acct_connected");
+    assert_eq!(last["stripe_version"], "2024-06-20");
+    assert!(last["idempotency_key"].is_string(), "{last}");
+
+    // GETs carry no idempotency key; the default version is the pinned 2023-08-16.
+    let node = Node::start(&api_node_options(fake.url()));
+    Api::new(node.url()).get(CUSTOMERS).await;
+    let last = fake.last_request().await;
+    assert_eq!(last["method"], "GET");
+    assert_eq!(last["stripe_version"], "2023-08-16");
+    assert_eq!(last["stripe_account"], serde_json::Value::Null);
+    assert_eq!(last["idempotency_key"], serde_json::Value::Null);
+}

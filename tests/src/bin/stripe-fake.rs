@@ -6,7 +6,8 @@
 //! "count", "should_retry"?: bool, "retry_after"?: secs, "delay_ms"?, "after"?: bool}` (`after`:
 //! do the work, then answer with the fault, as when a response is lost), `DELETE /_fake/faults`,
 //! `GET /_fake/objects?type=customer` (ids with the idempotency key that created them),
-//! `GET /_fake/requests?path_prefix=/v1/customers&method=POST` (`{"count": n}`).
+//! `GET /_fake/requests?path_prefix=/v1/customers&method=POST` (`{"count": n}`),
+//! `GET /_fake/last_request` (method, path and Stripe headers of the last API request).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -58,6 +59,8 @@ struct Store {
     replies: HashMap<String, (String, u16, Value)>,
     faults: Vec<Fault>,
     requests: Vec<(String, String)>,
+    /// Stripe headers of the last API request.
+    last_headers: Value,
     next_id: u64,
 }
 
@@ -173,6 +176,17 @@ async fn handle(
     let fault = {
         let mut s = store.lock().expect("store");
         s.requests.push((method.to_string(), path.clone()));
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        s.last_headers = json!({
+            "method": method.as_str(), "path": path,
+            "stripe_version": header("stripe-version"), "stripe_account": header("stripe-account"),
+            "idempotency_key": header("idempotency-key"),
+        });
         take_fault(&mut s, &method, &path)
     };
     let authorized = headers
@@ -330,6 +344,7 @@ fn control_endpoint(
                 .collect();
             Reply::ok(json!({"data": data}))
         }
+        ("GET", "last_request") => Reply::ok(s.last_headers.clone()),
         ("GET", "requests") => {
             let prefix = q.get("path_prefix").cloned().unwrap_or_default();
             let count = s
