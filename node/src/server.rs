@@ -32,7 +32,7 @@ pub fn app(state: AppState) -> Router {
     // Routes that reach Stripe pass the limiter first; metadata routes do not.
     let stripe_bound = Router::new()
         .route("/v2:checkStatus", get(check_status))
-        .merge(crate::api::stripe_bound_routes())
+        .merge(crate::api::stripe_bound_routes(&state))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::limiter::admission,

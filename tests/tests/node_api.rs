@@ -215,3 +215,24 @@ fn a_missing_or_malformed_key_stops_start_up_with_a_clear_error() {
         assert!(!stderr.contains("secretish"), "the key leaked: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn calls_are_counted_by_entity_or_action_and_status() {
+    let (_fake, node, api) = start();
+    api.create("Customer", json!({"Name": "Counted"})).await;
+    api.execute("FinalizeQuote", json!({})).await;
+    api.get("/v2/entityTypes/Nope/entities").await;
+    let metrics = reqwest::get(format!("{}/metrics", node.admin_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"stripe_connector_calls_total{kind="entity",name="Customer",status="200"} 1"#,
+        r#"stripe_connector_calls_total{kind="action",name="FinalizeQuote",status="400"} 1"#,
+        r#"stripe_connector_calls_total{kind="entity",name="unknown",status="404"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line} missing in:\n{metrics}");
+    }
+}

@@ -9,14 +9,18 @@ mod metadata;
 pub mod payload;
 
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::CallLabels;
 use crate::state::AppState;
 
 /// Routes that reach Stripe (the server puts them behind the limiter).
-pub fn stripe_bound_routes() -> Router<AppState> {
+pub fn stripe_bound_routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/v2/entityTypes/{type}/entities",
@@ -39,6 +43,45 @@ pub fn stripe_bound_routes() -> Router<AppState> {
         // `{action}:execute` is one path segment; matchit has no suffix patterns, so the handler
         // splits the verb off.
         .route("/v2/actions/{action_and_verb}", post(actions::execute))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_calls,
+        ))
+}
+
+/// Counts calls by entity type or action and HTTP status (`stripe_connector_calls_total`).
+async fn count_calls(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (kind, name) = call_name(request.uri().path());
+    let response = next.run(request).await;
+    state
+        .metrics
+        .calls
+        .get_or_create(&CallLabels {
+            kind: kind.to_string(),
+            name: name.to_string(),
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
+
+/// The catalog name a path is about; unknown names collapse to `unknown` to bound label values.
+fn call_name(path: &str) -> (&'static str, &'static str) {
+    if let Some(rest) = path.strip_prefix("/v2/entityTypes/") {
+        let name = rest.split('/').next().unwrap_or_default();
+        return (
+            "entity",
+            crate::catalog::entity(name).map_or("unknown", |e| e.name),
+        );
+    }
+    if let Some(rest) = path.strip_prefix("/v2/actions/") {
+        let name = rest.split(':').next().unwrap_or_default();
+        return (
+            "action",
+            crate::catalog::action(name).map_or("unknown", |a| a.name),
+        );
+    }
+    ("other", "unknown")
 }
 
 /// Routes answered from the catalog alone (no Stripe call, no limiter).
