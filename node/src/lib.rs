@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod config;
 pub mod error;
+pub mod filter;
 pub mod limiter;
 pub mod metrics;
 pub mod server;
