@@ -1,7 +1,6 @@
 //! The small typed tree a clause is lowered into: only what the grammar allows.
 
-use regex::Regex;
-
+use super::like::LikePattern;
 use crate::catalog::{DataType, Pushdown};
 
 #[derive(Debug, Clone)]
@@ -114,10 +113,10 @@ pub enum Test {
         negated: bool,
         values: Vec<Literal>,
     },
-    /// LIKE / ILIKE, compiled to an anchored regex.
+    /// LIKE / ILIKE.
     Like {
         negated: bool,
-        regex: Regex,
+        pattern: LikePattern,
     },
     IsNull {
         negated: bool,

@@ -31,8 +31,8 @@ pub fn matches(node: &Node, object: &Value) -> bool {
                         comparable.any(|o| o == Some(Ordering::Equal))
                     }
                 }
-                (Test::Like { negated, regex }, Some(v)) => {
-                    text(v).is_some_and(|s| regex.is_match(&s) != *negated)
+                (Test::Like { negated, pattern }, Some(v)) => {
+                    text(v).is_some_and(|s| pattern.matches(&s) != *negated)
                 }
             }
         }

@@ -1,13 +1,13 @@
 //! Lowers a `sqlparser` expression into the typed tree, checking every field and literal
 //! against the entity's fields and refusing any SQL outside the grammar.
 
-use regex::Regex;
 use sqlparser::ast::{
     BinaryOperator, Expr, Ident, InTarget, Spanned, UnaryOperator, Value, ValueWithSpan,
 };
 use sqlparser::tokenizer::Location;
 
 use super::ast::{CmpOp, FieldRef, Literal, Node, PathKey, Predicate, Test};
+use super::like::LikePattern;
 use super::syntax::{depth_error, describe, is_grammar_keyword, position, syntax_error};
 use super::{FilterError, MAX_DEPTH};
 use crate::catalog::{DataType, Field, Pushdown};
@@ -238,14 +238,14 @@ impl Lowerer<'_> {
                 }
             },
         };
-        let regex = like_regex(&pattern_text, escape, case_insensitive).map_err(|why| {
+        let pattern = LikePattern::new(&pattern_text, escape, case_insensitive).map_err(|why| {
             self.error(
                 format!("{} {keyword}: {why}", field.name),
                 Some(&field.name),
                 at,
             )
         })?;
-        Ok(pred(field, Test::Like { negated, regex }))
+        Ok(pred(field, Test::Like { negated, pattern }))
     }
 
     fn expect_field(&self, expr: &Expr, context: &str) -> Result<FieldRef, FilterError> {
@@ -545,43 +545,6 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
             .timestamp()
     };
     (ts.subsec_nanosecond() == 0).then(|| ts.as_second())
-}
-
-/// `%` is any run of characters, `_` any one character; the escape character makes the next
-/// one literal. Compiled with the regex crate, whose matching time is linear in the input.
-fn like_regex(
-    pattern: &str,
-    escape: Option<char>,
-    case_insensitive: bool,
-) -> Result<Regex, String> {
-    let mut re = String::from(if case_insensitive { "(?si)^" } else { "(?s)^" });
-    let mut chars = pattern.chars();
-    let mut after_percent = false;
-    while let Some(c) = chars.next() {
-        let literal = if Some(c) == escape {
-            Some(
-                chars
-                    .next()
-                    .ok_or("LIKE pattern ends with its escape character")?,
-            )
-        } else {
-            None
-        };
-        match (literal, c) {
-            (None, '%') => {
-                if !after_percent {
-                    re.push_str(".*");
-                }
-                after_percent = true;
-                continue;
-            }
-            (None, '_') => re.push('.'),
-            (Some(l), _) | (None, l) => re.push_str(&regex::escape(l.encode_utf8(&mut [0; 4]))),
-        }
-        after_percent = false;
-    }
-    re.push('$');
-    Regex::new(&re).map_err(|e| format!("LIKE pattern is too complex: {e}"))
 }
 
 fn article_type(t: DataType) -> &'static str {

@@ -8,6 +8,7 @@
 
 mod ast;
 mod eval;
+mod like;
 mod lower;
 mod pushdown;
 mod syntax;
