@@ -51,8 +51,10 @@ fn params_for(p: &Predicate) -> Option<Vec<(String, String)>> {
         Pushdown::Equals(param) if op == CmpOp::Eq => Some(vec![(param.to_string(), value(&lit)?)]),
         Pushdown::Equals(_) => None,
         Pushdown::Range(param) => {
-            // Stripe ranges take integers (timestamps as unix seconds).
-            let Literal::Int(n) = lit else { return None };
+            // Stripe ranges take non-negative integers (timestamps as unix seconds).
+            let Literal::Int(n @ 0..) = lit else {
+                return None;
+            };
             let bound = |suffix: &str| (format!("{param}[{suffix}]"), n.to_string());
             match op {
                 CmpOp::Eq => Some(vec![bound("gte"), bound("lte")]),

@@ -67,7 +67,7 @@ pub fn parse_expr(clause: &str, fields: &[Field]) -> Result<Expr, FilterError> {
         return Err(syntax_error(
             clause,
             &format!(
-                "unexpected {}; expected AND, OR or the end of the clause",
+                "unexpected `{}`; expected AND, OR or the end of the clause",
                 next.token
             ),
             next.span.start,

@@ -411,6 +411,11 @@ fn constructs_outside_the_grammar_are_refused() {
     );
     let e = err("Email = 'a' AND AND");
     assert_eq!(e.message, "syntax error at position 17: unexpected AND");
+    let e = err("Email = 'a'; DROP TABLE customers");
+    assert_eq!(
+        e.message,
+        "syntax error at position 12: unexpected `;`; expected AND, OR or the end of the clause"
+    );
     let e = err("Email IS TRUE");
     assert!(e.message.contains("not supported"), "{}", e.message);
 }
@@ -515,6 +520,7 @@ fn pushdown_keeps_the_rest_on_the_node() {
         "Email LIKE 'a%'",
         "Email IS NULL",
         "Created != 5",
+        "Created >= -1",
         "Email = ''",
         "Name = 'x'",
     ] {
@@ -634,4 +640,17 @@ fn api_error_names_the_field_or_the_clause() {
 
     let api: ApiError = err(" ").into();
     assert_eq!(api.message, "conditions is empty");
+}
+
+#[test]
+fn filter_can_be_shared_across_tasks() {
+    fn shareable<T: Send + Sync + 'static>(_: &T) {}
+    let f = ok("Email LIKE 'a%' AND Created > '2024-01-01'");
+    shareable(&f);
+    let e = err(&format!("{}Amount = 1{}", "(".repeat(33), ")".repeat(33)));
+    assert_eq!(
+        e.message,
+        "conditions nests deeper than the limit of 32 levels (parentheses and NOT) at position 33"
+    );
+    assert_eq!(e.position, Some(33));
 }
