@@ -654,3 +654,22 @@ fn filter_can_be_shared_across_tasks() {
     );
     assert_eq!(e.position, Some(33));
 }
+#[test]
+fn deep_unsupported_nesting_stops_at_the_parser_limit() {
+    for clause in [
+        format!("{}1{}", "f(".repeat(1300), ")".repeat(1300)),
+        format!("Amount = {}1", "- ".repeat(1300)),
+        format!("Amount IN (1, {}1{})", "f(".repeat(1300), ")".repeat(1300)),
+        format!("Amount = {}1{}", "(".repeat(1000), ")".repeat(1000)),
+    ] {
+        let e = err(&clause);
+        assert!(e.message.contains("limit of 32 levels"), "{}", e.message);
+    }
+}
+
+#[test]
+fn positions_count_characters_not_bytes() {
+    let e = err("Name = 'é' AND Émail = 'x'");
+    assert_eq!(e.position, Some(16));
+    assert_eq!(e.field.as_deref(), Some("Émail"));
+}
