@@ -5,6 +5,7 @@ pub mod api;
 pub mod catalog;
 pub mod config;
 pub mod error;
+pub mod filter;
 pub mod limiter;
 pub mod metrics;
 pub mod server;

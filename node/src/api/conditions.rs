@@ -4,29 +4,31 @@
 use serde_json::Value;
 
 use crate::catalog::Entity;
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::ApiResult;
+use crate::filter::{self, Filter};
 
 pub struct Conditions {
     text: String,
+    filter: Option<Filter>,
 }
 
 impl Conditions {
     /// Parses the clause against the entity's fields; a blank clause matches everything.
-    pub fn parse(_entity: &Entity, text: Option<&str>) -> ApiResult<Self> {
+    pub fn parse(entity: &Entity, text: Option<&str>) -> ApiResult<Self> {
         let text = text.map(str::trim).unwrap_or_default();
-        if !text.is_empty() {
-            return Err(ApiError::new(
-                Code::Unimplemented,
-                "conditions: the filter clause is not available in this build",
-            ));
-        }
+        let filter = if text.is_empty() {
+            None
+        } else {
+            Some(filter::parse(text, entity.fields)?)
+        };
         Ok(Self {
             text: text.to_string(),
+            filter,
         })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.text.is_empty()
+        self.filter.is_none()
     }
 
     /// The clause as written, to tie page tokens to it.
@@ -36,15 +38,18 @@ impl Conditions {
 
     /// Stripe list parameters that apply the pushed-down part of the clause.
     pub fn pushdown(&self) -> Vec<(String, String)> {
-        Vec::new()
+        self.filter
+            .as_ref()
+            .map(Filter::pushdown)
+            .unwrap_or_default()
     }
 
     /// Whether Stripe applies the whole clause (the node need not check objects).
     pub fn fully_pushed_down(&self) -> bool {
-        true
+        self.filter.as_ref().is_none_or(Filter::fully_pushed_down)
     }
 
-    pub fn matches(&self, _object: &Value) -> bool {
-        true
+    pub fn matches(&self, object: &Value) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.matches(object))
     }
 }

@@ -260,4 +260,33 @@ mod tests {
         assert_eq!(other.field.as_deref(), Some("pageToken"));
         assert!(PageToken::decode("not-a-token", "abc").is_err());
     }
+
+    #[tokio::test]
+    async fn node_filtered_pages_resume_exactly_and_push_down_what_stripe_filters() {
+        let entity = crate::catalog::entity("Customer").unwrap();
+        // Email LIKE is evaluated on the node: scan Stripe pages of 100, resume mid-page.
+        let like = Conditions::parse(entity, Some("Email LIKE '1%'")).unwrap();
+        assert!(!like.fully_pushed_down());
+        let stripe = MemoryList::new(250);
+        let ids = walk(&stripe, &like, 7).await;
+        let want: Vec<String> = (0..250)
+            .filter(|i| i.to_string().starts_with('1'))
+            .map(|i| format!("cus_{i:03}"))
+            .collect();
+        assert_eq!(ids, want);
+        assert!(
+            stripe
+                .calls
+                .lock()
+                .unwrap()
+                .iter()
+                .all(|p| p.contains(&("limit".to_string(), "100".to_string()))),
+            "node-side filtering reads full Stripe pages"
+        );
+
+        // Email = '...' is pushed down as Stripe's email parameter.
+        let eq = Conditions::parse(entity, Some("Email = '5@x'")).unwrap();
+        assert!(eq.fully_pushed_down());
+        assert_eq!(eq.pushdown(), [("email".to_string(), "5@x".to_string())]);
+    }
 }
