@@ -152,6 +152,11 @@ async fn subscriptions_and_checkout_sessions() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["results"][0]["status"], "canceled");
     assert!(body["results"][0]["canceled_at"].is_string());
+    // Canceled subscriptions are still listed (the node sends Stripe's status=all).
+    let (status, list) = api.get("/v2/entityTypes/Subscription/entities").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["entities"][0]["fields"]["Id"], sub.as_str());
+    assert_eq!(list["entities"][0]["fields"]["Status"], "canceled");
 
     let session = api
         .create(

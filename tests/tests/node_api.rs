@@ -44,11 +44,11 @@ async fn entity_types_describe_fields_and_operations() {
     assert_eq!(id["key"], true);
     assert_eq!(id["readonly"], true);
     assert_eq!(id["dataType"], "STRING");
-    assert_eq!(field("Email")["pushedDownOperators"], json!(["="]));
+    assert_eq!(field("Email")["pushedDownOperators"], json!(["=", "IN"]));
     assert_eq!(field("Created")["dataType"], "TIMESTAMP");
     assert_eq!(
         field("Created")["pushedDownOperators"],
-        json!(["=", "<", "<=", ">", ">="])
+        json!(["=", "<", "<=", ">", ">=", "BETWEEN"])
     );
     assert_eq!(field("Metadata")["dataType"], "OBJECT");
     assert_eq!(field("AddressCity")["stripePath"], "address.city");

@@ -73,7 +73,12 @@ pub async fn fetch_page(
     start: PageToken,
     page_size: usize,
 ) -> ApiResult<Page> {
-    let pushdown = conditions.pushdown();
+    let mut pushdown = conditions.pushdown();
+    for (param, value) in entity.list_defaults {
+        if !pushdown.iter().any(|(k, _)| k == param) {
+            pushdown.push((param.to_string(), value.to_string()));
+        }
+    }
     for required in entity.list_requires {
         if !pushdown.iter().any(|(k, _)| k == required) {
             return Err(ApiError::invalid(

@@ -55,6 +55,10 @@ pub struct Entity {
     /// Stripe list parameters Stripe requires (a List must push them down).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub list_requires: &'static [&'static str],
+    /// List parameters sent unless the conditions push down their own value (Subscription:
+    /// `status=all`, since Stripe otherwise leaves canceled ones out).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub list_defaults: &'static [(&'static str, &'static str)],
     pub fields: &'static [Field],
 }
 
@@ -143,6 +147,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: ALL,
         instead: None,
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The customer's id (cus_...)."),
             f("Name", "name", String, "Full name or business name."),
@@ -236,6 +241,7 @@ pub static ENTITIES: &[Entity] = &[
             "PaymentIntents cannot be deleted in Stripe; use the action CancelPaymentIntent",
         ),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The PaymentIntent's id (pi_...)."),
             f(
@@ -367,6 +373,7 @@ pub static ENTITIES: &[Entity] = &[
             "PaymentMethods cannot be deleted in Stripe; use the action DetachPaymentMethodFromCustomer",
         ),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The PaymentMethod's id (pm_...)."),
             eq(
@@ -437,6 +444,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: NO_DELETE,
         instead: Some("SetupIntents cannot be deleted in Stripe; use the action CancelSetupIntent"),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The SetupIntent's id (seti_...)."),
             eq(
@@ -481,6 +489,7 @@ pub static ENTITIES: &[Entity] = &[
             "only draft invoices can be deleted; use the action VoidInvoice for finalized ones",
         ),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The invoice's id (in_...)."),
             eq(
@@ -578,6 +587,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: ALL,
         instead: None,
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The invoice item's id (ii_...)."),
             eq(
@@ -618,6 +628,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: NO_DELETE,
         instead: Some("Quotes cannot be deleted in Stripe; use the action CancelQuote"),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The quote's id (qt_...)."),
             eq(
@@ -686,6 +697,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: NO_DELETE,
         instead: Some("Charges cannot be deleted in Stripe; create a Refund instead"),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The charge's id (ch_...)."),
             f(
@@ -780,6 +792,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: NO_DELETE,
         instead: Some("Refunds cannot be deleted in Stripe"),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The refund's id (re_...)."),
             f(
@@ -825,6 +838,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: ALL,
         instead: None,
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The product's id (prod_...)."),
             f("Name", "name", String, "Name shown to customers."),
@@ -871,6 +885,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: NO_DELETE,
         instead: Some("Prices cannot be deleted in Stripe; update Active to false to archive it"),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The price's id (price_...)."),
             eq(
@@ -934,6 +949,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: NO_DELETE,
         instead: Some("deleting a subscription cancels it; use the action CancelSubscription"),
         list_requires: &[],
+        list_defaults: &[("status", "all")],
         fields: &[
             id("The subscription's id (sub_...)."),
             eq(
@@ -1020,6 +1036,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: ALL,
         instead: None,
         list_requires: &["subscription"],
+        list_defaults: &[],
         fields: &[
             id("The subscription item's id (si_...)."),
             eq(
@@ -1044,6 +1061,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: ALL,
         instead: None,
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The coupon's id."),
             f("Name", "name", String, "Name shown to customers."),
@@ -1108,6 +1126,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: NO_DELETE,
         instead: Some("PromotionCodes cannot be deleted in Stripe; update Active to false"),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The promotion code's id (promo_...)."),
             eq(
@@ -1156,6 +1175,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: NO_DELETE,
         instead: Some("TaxRates cannot be deleted in Stripe; update Active to false"),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The tax rate's id (txr_...)."),
             f(
@@ -1200,6 +1220,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: NO_DELETE,
         instead: Some("CreditNotes cannot be deleted in Stripe; use the action VoidCreditNote"),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The credit note's id (cn_...)."),
             eq(
@@ -1244,6 +1265,7 @@ pub static ENTITIES: &[Entity] = &[
             "Disputes are opened by card issuers and cannot be created or deleted; use the action CloseDispute to accept one",
         ),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The dispute's id (dp_...)."),
             eq(
@@ -1281,6 +1303,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: NO_DELETE,
         instead: Some("Payouts cannot be deleted in Stripe; use the action CancelPayout"),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The payout's id (po_...)."),
             f(
@@ -1337,6 +1360,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: READ_ONLY,
         instead: Some("BalanceTransactions are written by Stripe and are read-only"),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The balance transaction's id (txn_...)."),
             ro(f("Amount", "amount", Integer, "Gross amount.")),
@@ -1380,6 +1404,7 @@ pub static ENTITIES: &[Entity] = &[
         operations: READ_ONLY,
         instead: Some("Events are written by Stripe and are read-only"),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The event's id (evt_...)."),
             eq(
@@ -1432,6 +1457,7 @@ pub static ENTITIES: &[Entity] = &[
             "Checkout Sessions cannot be changed or deleted; use the action ExpireCheckoutSession",
         ),
         list_requires: &[],
+        list_defaults: &[],
         fields: &[
             id("The session's id (cs_...)."),
             eq(

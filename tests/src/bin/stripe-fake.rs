@@ -504,10 +504,15 @@ fn list(s: &Store, col: &str, kind: &str, params: &Value) -> Reply {
                 .collect()
         })
         .unwrap_or_default();
+    // Like Stripe, subscriptions leave out canceled ones unless a status (or `all`) is asked for.
+    let status_given = filters.iter().any(|(k, _)| *k == "status");
+    if kind == "subscription" && !status_given {
+        all.retain(|o| o["status"] != "canceled");
+    }
     all.retain(|o| {
-        filters
-            .iter()
-            .all(|(k, want)| filter_matches(&o[k.as_str()], want))
+        filters.iter().all(|(k, want)| {
+            (*k == "status" && *want == "all") || filter_matches(&o[k.as_str()], want)
+        })
     });
     let has_more = all.len() > limit;
     all.truncate(limit);
