@@ -337,8 +337,13 @@ async fn entity_examples_list_get_create_update_delete() {
         .delete(&format!("/v2/entityTypes/Customer/entities/{customer}"))
         .await;
     assert_eq!(status, 200);
-    let (status, _) = api
+    // Stripe answers 200 with a tombstone for a deleted customer; the node says NOT_FOUND.
+    let (status, body) = api
         .get(&format!("/v2/entityTypes/Customer/entities/{customer}"))
         .await;
-    assert_eq!(status, 404);
+    let err = e2e::assert_error(status, &body, 404, "NOT_FOUND");
+    assert!(
+        err["message"].as_str().unwrap().contains("was deleted"),
+        "{err}"
+    );
 }

@@ -211,6 +211,13 @@ pub async fn get(
         .stripe
         .call(StripeRequest::get(object_path(entity, &id)?))
         .await?;
+    // Stripe still answers 200 for a deleted customer (`{"id", "deleted": true}`).
+    if object["deleted"] == true {
+        return Err(ApiError::not_found(format!(
+            "{} {id} was deleted",
+            entity.name
+        )));
+    }
     Ok(Json(json!({"fields": payload::to_fields(entity, &object)})))
 }
 

@@ -336,7 +336,7 @@ fn control_endpoint(
                 .values()
                 .flatten()
                 .filter_map(|id| s.objects.get(id))
-                .filter(|o| o["object"] == kind.as_str())
+                .filter(|o| o["object"] == kind.as_str() && o["deleted"] != true)
                 .map(|o| {
                     let id = o["id"].as_str().unwrap_or_default();
                     json!({"id": id, "idempotency_key": s.created_by_key.get(id)})
@@ -430,7 +430,8 @@ fn route(
             None => no_such(kind, id),
         },
         ("POST", Some(id), None) => {
-            let Some(mut o) = s.objects.get(id).filter(|o| o["object"] == kind).cloned() else {
+            let live = |o: &&Value| o["object"] == kind && o["deleted"] != true;
+            let Some(mut o) = s.objects.get(id).filter(live).cloned() else {
                 return no_such(kind, id);
             };
             merge(&mut o, &params);
@@ -446,14 +447,25 @@ fn route(
             Ok(())
         }),
         ("DELETE", Some(id), None) if deletable => {
-            let Some(o) = s.objects.get(id).filter(|o| o["object"] == kind).cloned() else {
+            let Some(o) = s
+                .objects
+                .get(id)
+                .filter(|o| o["object"] == kind && o["deleted"] != true)
+                .cloned()
+            else {
                 return no_such(kind, id);
             };
             if kind == "invoice" && o["status"] != "draft" {
                 return invalid("You can only delete draft invoices.");
             }
-            s.objects.remove(id);
-            Reply::ok(json!({"id": id, "object": kind, "deleted": true}))
+            let tombstone = json!({"id": id, "object": kind, "deleted": true});
+            if kind == "customer" {
+                // Stripe keeps answering GET for a deleted customer with the tombstone.
+                s.objects.insert(id.to_string(), tombstone.clone());
+            } else {
+                s.objects.remove(id);
+            }
+            Reply::ok(tombstone)
         }
         ("POST", Some(id), Some(verb)) => action(s, kind, id, verb, &params),
         _ => unrecognized(),
@@ -487,7 +499,7 @@ fn list(s: &Store, col: &str, kind: &str, params: &Value) -> Reply {
                 .collect()
         })
         .unwrap_or_default();
-    all.retain(|o| o["object"] == kind);
+    all.retain(|o| o["object"] == kind && o["deleted"] != true);
     if let Some(after) = params.get("starting_after").map(scalar_text) {
         match all.iter().position(|o| o["id"] == after.as_str()) {
             Some(i) => all.drain(..=i).for_each(drop),
