@@ -247,6 +247,21 @@ async fn created_ranges_are_pushed_down() {
     assert_eq!(ids(&page).len(), 1);
     let last = fake.last_request().await;
     assert_eq!(last["path"], "/v1/customers");
+    let query = &last["query"];
+    assert!(
+        query
+            .as_array()
+            .unwrap()
+            .contains(&json!(["created[gt]", "1000"])),
+        "{query}"
+    );
+    assert!(
+        query
+            .as_array()
+            .unwrap()
+            .contains(&json!(["created[lt]", "4102444800"])),
+        "{query}"
+    );
     let (status, page) = api
         .get(&list_path("Customer", "Created >= '2100-01-01'", ""))
         .await;
