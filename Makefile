@@ -1,4 +1,4 @@
-.PHONY: run test lint crds e2e
+.PHONY: run test lint crds e2e bench-node
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -16,3 +16,8 @@ lint:
 # See docs/install.md ("End-to-end test on a local cluster").
 e2e:
 	scripts/e2e.sh
+
+# Node benchmark: added latency, throughput and memory, straight to the Stripe fake vs through a node.
+bench-node:
+	cargo build --release --workspace --bins
+	target/release/bench-node

@@ -64,6 +64,19 @@ pub struct Config {
     /// Log format: json (for collectors) or text (for local runs).
     #[arg(long, env = "LOG_FORMAT", default_value = "json")]
     pub log_format: LogFormat,
+
+    // --- Stripe client and API behaviour (node API) ---
+    /// Retries of a failed Stripe call (429, 409, 5xx, connection errors), after the first try.
+    #[arg(long, env = "STRIPE_MAX_RETRIES", default_value_t = 3)]
+    pub stripe_max_retries: usize,
+
+    /// First retry delay in milliseconds; it doubles per retry, with jitter.
+    #[arg(long, env = "STRIPE_RETRY_BASE_MS", default_value_t = 500)]
+    pub stripe_retry_base_ms: u64,
+
+    /// Timeout of one Stripe request in seconds.
+    #[arg(long, env = "STRIPE_TIMEOUT_SECS", default_value_t = 80)]
+    pub stripe_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

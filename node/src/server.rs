@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult, Code};
 use crate::limiter::LocalLimiter;
 use crate::metrics::Metrics;
 use crate::state::AppState;
-use crate::stripe::{HttpStripeClient, StripeApi, StripeRequest};
+use crate::stripe::{ApiKeyFile, ClientOptions, HttpStripeClient, StripeApi, StripeRequest};
 
 /// Largest request body the API accepts.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -33,12 +33,14 @@ pub fn app(state: AppState) -> Router {
     // Routes that reach Stripe pass the limiter first; metadata routes do not.
     let stripe_bound = Router::new()
         .route("/v2:checkStatus", get(check_status))
+        .merge(crate::api::stripe_bound_routes(&state))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::limiter::admission,
         ));
     Router::new()
         .merge(stripe_bound)
+        .merge(crate::api::metadata_routes())
         // Outermost API check: no token, no limiter budget and no Stripe call.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -99,11 +101,10 @@ async fn check_status(State(state): State<AppState>) -> ApiResult<Json<serde_jso
 
 /// Builds the shared state from the configuration.
 pub fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let key = Arc::new(ApiKeyFile::new(config.stripe_api_key_file.clone()));
     let stripe: Arc<dyn StripeApi> = Arc::new(HttpStripeClient::new(
-        &config.stripe_base_url,
-        &config.stripe_api_version,
-        config.stripe_account_id.clone(),
-        config.stripe_api_key_file.clone(),
+        ClientOptions::from_config(&config),
+        key,
     )?);
     let client_token = match &config.client_token_file {
         Some(path) => Some(Arc::new(ClientToken::from_file(path)?)),
@@ -141,21 +142,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 }
 
 fn validate_api_key_file(config: &Config) -> anyhow::Result<()> {
-    let path = &config.stripe_api_key_file;
-    let key = std::fs::read_to_string(path).map_err(|e| {
-        anyhow::anyhow!("--stripe-api-key-file {}: cannot read: {e}", path.display())
-    })?;
-    let key = key.trim();
-    let well_formed = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"]
-        .iter()
-        .any(|p| key.starts_with(p) && key.len() > p.len());
-    if !well_formed {
-        anyhow::bail!(
-            "--stripe-api-key-file {}: not a Stripe secret key (expected sk_test_..., sk_live_..., rk_test_... or rk_live_...)",
-            path.display()
-        );
-    }
-    Ok(())
+    ApiKeyFile::new(config.stripe_api_key_file.clone()).validate()
 }
 
 async fn shutdown_signal() {

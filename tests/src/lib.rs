@@ -1,10 +1,12 @@
 //! Test support: starts real services (redis-server, localstripe, connector nodes) on free
 //! loopback ports and stops them when dropped, also when a test fails or its process dies.
 
+pub mod client;
 pub mod services;
 pub mod squid;
 
-pub use services::{Localstripe, Node, NodeOptions, Redis, Service};
+pub use client::{Api, api_node_options, assert_error};
+pub use services::{Localstripe, Node, NodeOptions, Redis, Service, StripeFake};
 
 use std::net::TcpListener;
 use std::path::PathBuf;

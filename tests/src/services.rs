@@ -183,8 +183,10 @@ impl Localstripe {
         let port = free_port();
         let service = Service::spawn(
             "localstripe",
+            // --from-scratch: localstripe otherwise loads the state every instance saves to
+            // /tmp/localstripe.pickle, so parallel tests would see each other's objects.
             Command::new(venv_bin("localstripe"))
-                .args(["--port", &port.to_string()])
+                .args(["--port", &port.to_string(), "--from-scratch"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );
@@ -294,5 +296,83 @@ impl Node {
 
     pub fn key_file(&self) -> PathBuf {
         self.dir.path().join("api-key")
+    }
+}
+
+/// The project's Stripe-shaped fake (`stripe-fake`, tests/src/bin) for what localstripe lacks:
+/// quotes, invoice transitions, idempotent replay and injected faults.
+pub struct StripeFake {
+    pub port: u16,
+    service: Service,
+}
+
+impl StripeFake {
+    pub fn start() -> Self {
+        let port = free_port();
+        let service = Service::spawn(
+            "stripe-fake",
+            Command::new(workspace_bin("stripe-fake")).args(["--port", &port.to_string()]),
+        );
+        assert!(
+            wait_for_port(port, Duration::from_secs(10)),
+            "stripe-fake did not listen on {port}"
+        );
+        Self { port, service }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.service.pid()
+    }
+
+    /// Injects a fault, e.g. `{"path_prefix": "/v1/customers", "status": 500, "count": 2}`.
+    pub async fn inject(&self, fault: serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/_fake/faults", self.url()))
+            .json(&fault)
+            .send()
+            .await
+            .expect("fake answers");
+        assert!(response.status().is_success(), "fault {fault} refused");
+    }
+
+    /// Objects of a type (`customer`, `quote`, ...) with the idempotency key that created them.
+    pub async fn objects(&self, kind: &str) -> Vec<serde_json::Value> {
+        let body: serde_json::Value =
+            reqwest::get(format!("{}/_fake/objects?type={kind}", self.url()))
+                .await
+                .expect("fake answers")
+                .json()
+                .await
+                .expect("json");
+        body["data"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Method, path and Stripe headers (`stripe_version`, `stripe_account`, `idempotency_key`) of
+    /// the last API request.
+    pub async fn last_request(&self) -> serde_json::Value {
+        reqwest::get(format!("{}/_fake/last_request", self.url()))
+            .await
+            .expect("fake answers")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// How many requests with this method reached paths starting with the prefix.
+    pub async fn requests(&self, method: &str, path_prefix: &str) -> u64 {
+        let body: serde_json::Value = reqwest::get(format!(
+            "{}/_fake/requests?method={method}&path_prefix={path_prefix}",
+            self.url()
+        ))
+        .await
+        .expect("fake answers")
+        .json()
+        .await
+        .expect("json");
+        body["count"].as_u64().unwrap_or_default()
     }
 }

@@ -1,88 +1,185 @@
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use backon::{ExponentialBuilder, Retryable};
 use http::Method;
 use serde_json::Value;
 
-use super::{StripeApi, StripeRequest};
+use super::{ApiKeyFile, StripeApi, StripeRequest};
+use crate::config::Config;
 use crate::error::{ApiError, Code, StripeErrorDetail};
 
-/// Stripe over HTTPS with reqwest (rustls, pooled connections).
+/// Longest wait the client accepts from a `Retry-After` header before giving up on a retry.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// Everything the Stripe client is built from, in one place (transport options such as a proxy or
+/// extra CA certificates are added to `build_http`).
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub base_url: String,
+    pub api_version: String,
+    pub account_id: Option<String>,
+    /// Retries after the first attempt.
+    pub max_retries: usize,
+    /// First backoff delay; it doubles per retry, with jitter, up to `max_retry_delay`.
+    pub retry_base: Duration,
+    pub max_retry_delay: Duration,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl ClientOptions {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            base_url: config.stripe_base_url.trim_end_matches('/').to_string(),
+            api_version: config.stripe_api_version.clone(),
+            account_id: config.stripe_account_id.clone().filter(|a| !a.is_empty()),
+            max_retries: config.stripe_max_retries,
+            retry_base: Duration::from_millis(config.stripe_retry_base_ms),
+            max_retry_delay: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(config.stripe_timeout_secs),
+        }
+    }
+
+    /// The pooled HTTP client (rustls).
+    pub fn build_http(&self) -> anyhow::Result<reqwest::Client> {
+        Ok(reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .build()?)
+    }
+}
+
+/// Stripe over HTTPS with reqwest (rustls, pooled connections), with bounded retries.
 pub struct HttpStripeClient {
     http: reqwest::Client,
-    base_url: String,
-    api_version: String,
-    account_id: Option<String>,
-    api_key_file: PathBuf,
+    options: ClientOptions,
+    key: Arc<ApiKeyFile>,
+}
+
+/// One failed attempt, and whether another attempt may help.
+struct Failure {
+    error: ApiError,
+    retryable: bool,
+    retry_after: Option<Duration>,
 }
 
 impl HttpStripeClient {
-    pub fn new(
-        base_url: &str,
-        api_version: &str,
-        account_id: Option<String>,
-        api_key_file: PathBuf,
-    ) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(80))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build()?;
+    pub fn new(options: ClientOptions, key: Arc<ApiKeyFile>) -> anyhow::Result<Self> {
         Ok(Self {
-            http,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            api_version: api_version.to_string(),
-            account_id,
-            api_key_file,
+            http: options.build_http()?,
+            options,
+            key,
         })
     }
 
-    fn api_key(&self) -> Result<String, ApiError> {
-        std::fs::read_to_string(&self.api_key_file)
-            .map(|k| k.trim().to_string())
-            .map_err(|e| {
-                ApiError::new(
-                    Code::Internal,
-                    format!(
-                        "cannot read the API key file {}: {e}",
-                        self.api_key_file.display()
-                    ),
-                )
-            })
+    fn backoff(&self) -> ExponentialBuilder {
+        ExponentialBuilder::new()
+            .with_min_delay(self.options.retry_base)
+            .with_max_delay(self.options.max_retry_delay)
+            .with_factor(2.0)
+            .with_jitter()
+            .with_max_times(self.options.max_retries)
+    }
+
+    async fn attempt(
+        &self,
+        request: &StripeRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<Value, Failure> {
+        let key = self.key.get().map_err(|error| Failure {
+            error,
+            retryable: false,
+            retry_after: None,
+        })?;
+        let url = format!("{}{}", self.options.base_url, request.path);
+        let mut builder = self
+            .http
+            .request(request.method.clone(), &url)
+            .bearer_auth(key)
+            .header("Stripe-Version", &self.options.api_version);
+        if let Some(account) = &self.options.account_id {
+            builder = builder.header("Stripe-Account", account);
+        }
+        if request.method == Method::POST {
+            builder = builder.form(&request.params);
+        } else if !request.params.is_empty() {
+            builder = builder.query(&request.params);
+        }
+        if let Some(key) = idempotency_key {
+            builder = builder.header("Idempotency-Key", key);
+        }
+        let response = builder.send().await.map_err(|e| Failure {
+            // The same idempotency key makes a retried POST safe even if Stripe saw the first one.
+            retryable: true,
+            retry_after: None,
+            error: if e.is_timeout() {
+                ApiError::new(Code::DeadlineExceeded, "Stripe did not answer in time")
+            } else {
+                ApiError::new(Code::Unavailable, "Stripe is unreachable")
+            },
+        })?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let should_retry = header("Stripe-Should-Retry");
+        let retry_after = header("Retry-After")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Duration::from_secs_f64);
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        tracing::debug!(method = %request.method, path = %request.path, status, "stripe call");
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        Err(Failure {
+            error: map_stripe_error(status, &body),
+            retryable: retryable(status, should_retry.as_deref()),
+            retry_after: retry_after.filter(|d| *d <= MAX_RETRY_AFTER),
+        })
     }
 }
 
 #[async_trait]
 impl StripeApi for HttpStripeClient {
     async fn call(&self, request: StripeRequest) -> Result<Value, ApiError> {
-        let url = format!("{}{}", self.base_url, request.path);
-        let mut builder = self
-            .http
-            .request(request.method.clone(), &url)
-            .bearer_auth(self.api_key()?)
-            .header("Stripe-Version", &self.api_version);
-        if let Some(account) = &self.account_id {
-            builder = builder.header("Stripe-Account", account);
-        }
-        if request.method == Method::GET || request.method == Method::DELETE {
-            builder = builder.query(&request.params);
-        } else {
-            builder = builder.form(&request.params);
-            if let Some(key) = &request.idempotency_key {
-                builder = builder.header("Idempotency-Key", key);
-            }
-        }
-        let response = builder
-            .send()
+        // Every POST carries an idempotency key, the same one on every retry.
+        let idempotency_key = (request.method == Method::POST).then(|| {
+            request
+                .idempotency_key
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        });
+        let attempt = || self.attempt(&request, idempotency_key.as_deref());
+        attempt
+            .retry(self.backoff())
+            .sleep(tokio::time::sleep)
+            .when(|f: &Failure| f.retryable)
+            .adjust(|f: &Failure, delay| delay.map(|d| f.retry_after.map_or(d, |r| r.max(d))))
+            .notify(|f: &Failure, delay| {
+                tracing::info!(path = %request.path, error = %f.error.message, ?delay, "retrying Stripe call");
+            })
             .await
-            .map_err(|e| ApiError::new(Code::Unavailable, format!("Stripe is unreachable: {e}")))?;
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(body);
-        }
-        Err(map_stripe_error(status.as_u16(), &body))
+            .map_err(|f| f.error)
+    }
+}
+
+/// Whether a failed call may be tried again: `Stripe-Should-Retry` decides when Stripe sends it;
+/// otherwise lock conflicts (409), rate limits (429) and Stripe's own errors (5xx) are retried.
+fn retryable(status: u16, should_retry: Option<&str>) -> bool {
+    match should_retry {
+        Some("true") => true,
+        Some("false") => false,
+        _ => status == 409 || status == 429 || status >= 500,
     }
 }
 
@@ -116,4 +213,50 @@ pub fn map_stripe_error(status: u16, body: &Value) -> ApiError {
     e.field = detail.param.clone();
     e.stripe = Some(Box::new(detail));
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn stripe_should_retry_decides_before_the_status() {
+        for status in [409, 429, 500, 502, 503] {
+            assert!(retryable(status, None), "{status}");
+            assert!(!retryable(status, Some("false")), "{status}");
+        }
+        for status in [400, 401, 402, 404] {
+            assert!(!retryable(status, None), "{status}");
+        }
+        assert!(retryable(400, Some("true")));
+    }
+
+    #[test]
+    fn stripe_errors_map_to_canonical_codes_with_stripe_fields() {
+        let card = map_stripe_error(
+            402,
+            &json!({"error": {"type": "card_error", "code": "card_declined",
+                "decline_code": "generic_decline", "param": "payment_method", "message": "Your card was declined."}}),
+        );
+        assert_eq!(card.code, Code::FailedPrecondition);
+        assert_eq!(card.code.http_status().as_u16(), 400);
+        let body = card.body();
+        let stripe = &body["error"]["details"][1];
+        assert_eq!(stripe["decline_code"], "generic_decline");
+        assert_eq!(stripe["code"], "card_declined");
+        assert_eq!(stripe["param"], "payment_method");
+        let cases = [
+            (400, "invalid_request_error", Code::InvalidArgument),
+            (401, "authentication_error", Code::Unauthenticated),
+            (404, "invalid_request_error", Code::NotFound),
+            (429, "rate_limit_error", Code::ResourceExhausted),
+            (500, "api_error", Code::Unavailable),
+            (503, "api_error", Code::Unavailable),
+        ];
+        for (status, kind, code) in cases {
+            let e = map_stripe_error(status, &json!({"error": {"type": kind, "message": "m"}}));
+            assert_eq!(e.code, code, "{status} {kind}");
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! The Stripe client, behind a small trait so the API logic can be tested without the network.
 
 mod client;
+mod key;
 
-pub use client::HttpStripeClient;
+pub use client::{ClientOptions, HttpStripeClient, map_stripe_error};
+pub use key::ApiKeyFile;
 
 use async_trait::async_trait;
 use http::Method;
@@ -16,20 +18,41 @@ pub struct StripeRequest {
     pub method: Method,
     /// Path below the base URL, e.g. `/v1/customers/cus_123`.
     pub path: String,
-    /// Query parameters (GET) or form fields (POST), already in Stripe's bracket notation.
+    /// Query parameters (GET, DELETE) or form fields (POST), already in Stripe's bracket notation.
     pub params: Vec<(String, String)>,
-    /// Sent as `Idempotency-Key` on POST; the same key is reused on every retry.
+    /// Sent as `Idempotency-Key` on POST; the client makes one up when it is `None`, and reuses the
+    /// same key on every retry.
     pub idempotency_key: Option<String>,
 }
 
 impl StripeRequest {
-    pub fn get(path: impl Into<String>) -> Self {
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
         Self {
-            method: Method::GET,
+            method,
             path: path.into(),
             params: Vec::new(),
             idempotency_key: None,
         }
+    }
+
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new(Method::GET, path)
+    }
+
+    pub fn post(path: impl Into<String>, params: Vec<(String, String)>) -> Self {
+        Self {
+            params,
+            ..Self::new(Method::POST, path)
+        }
+    }
+
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self::new(Method::DELETE, path)
+    }
+
+    pub fn with_idempotency_key(mut self, key: Option<String>) -> Self {
+        self.idempotency_key = key;
+        self
     }
 }
 

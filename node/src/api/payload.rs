@@ -1,0 +1,363 @@
+//! Translation between the API's PascalCase fields and Stripe's objects and form parameters.
+
+use serde_json::{Map, Value};
+
+use crate::catalog::{DataType, Entity, Field};
+use crate::error::{ApiError, ApiResult};
+
+/// Whether a write creates or changes an object (null clears a field only on update).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Create,
+    Update,
+}
+
+/// The Stripe form name of a field: dotted paths in bracket notation, and an expandable
+/// reference (`coupon.id`) written as its parent (`coupon`).
+pub fn form_key(field: &Field) -> String {
+    let path = field.path.strip_suffix(".id").unwrap_or(field.path);
+    let mut parts = path.split('.');
+    let mut key = parts.next().unwrap_or_default().to_string();
+    for p in parts {
+        key.push('[');
+        key.push_str(p);
+        key.push(']');
+    }
+    key
+}
+
+/// A JSON body of PascalCase fields as Stripe form parameters. Unknown and read-only fields and
+/// values of the wrong type are errors naming the field.
+pub fn to_form(entity: &Entity, body: &Value, write: Write) -> ApiResult<Vec<(String, String)>> {
+    let Some(fields) = body.as_object() else {
+        return Err(ApiError::invalid(
+            "body",
+            "must be a JSON object of entity fields",
+        ));
+    };
+    let mut params = Vec::new();
+    for (name, value) in fields {
+        let field = entity.field(name).ok_or_else(|| {
+            let writable: Vec<&str> = entity
+                .fields
+                .iter()
+                .filter(|f| !f.read_only)
+                .map(|f| f.name)
+                .collect();
+            ApiError::invalid(
+                name,
+                format!(
+                    "unknown field of {}; writable fields: {}",
+                    entity.name,
+                    writable.join(", ")
+                ),
+            )
+        })?;
+        if field.read_only {
+            return Err(ApiError::invalid(
+                name,
+                format!("is read-only on {}", entity.name),
+            ));
+        }
+        let key = form_key(field);
+        if value.is_null() {
+            if write == Write::Update {
+                // Stripe clears a field sent as an empty string.
+                params.push((key, String::new()));
+            }
+            continue;
+        }
+        check_type(field, value)?;
+        encode(&key, value, &mut params);
+    }
+    Ok(params)
+}
+
+fn check_type(field: &Field, value: &Value) -> ApiResult<()> {
+    let ok = match field.data_type {
+        DataType::String => value.is_string(),
+        DataType::Integer | DataType::Timestamp => as_integer(value).is_some(),
+        DataType::Decimal => value.is_number(),
+        DataType::Boolean => value.is_boolean(),
+        DataType::Object => value.as_object().is_some_and(|m| {
+            // Metadata holds strings; nested objects may nest further.
+            field.path != "metadata" || m.values().all(|v| !v.is_object() && !v.is_array())
+        }),
+        DataType::Array => value.is_array(),
+    };
+    if ok {
+        return Ok(());
+    }
+    let expected = match field.data_type {
+        DataType::String => "a string",
+        DataType::Integer => "an integer",
+        DataType::Timestamp => "an integer (Unix seconds)",
+        DataType::Decimal => "a number",
+        DataType::Boolean => "true or false",
+        DataType::Object if field.path == "metadata" => {
+            "an object of string values, e.g. {\"order\": \"6735\"}"
+        }
+        DataType::Object => "a JSON object",
+        DataType::Array => "a JSON array",
+    };
+    Err(ApiError::invalid(
+        field.name,
+        format!("expected {expected}, got {value}"),
+    ))
+}
+
+/// Integers, also when written as a whole float (`1500.0`, as the seed does).
+fn as_integer(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })
+}
+
+/// Stripe's bracket notation: `metadata[k]=v`, `items[0][price]=p`.
+pub fn encode(key: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                encode(&format!("{key}[{k}]"), v, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                encode(&format!("{key}[{i}]"), v, out);
+            }
+        }
+        Value::Null => out.push((key.to_string(), String::new())),
+        Value::String(s) => out.push((key.to_string(), s.clone())),
+        Value::Number(_) => out.push((
+            key.to_string(),
+            as_integer(value).map_or_else(|| value.to_string(), |i| i.to_string()),
+        )),
+        Value::Bool(b) => out.push((key.to_string(), b.to_string())),
+    }
+}
+
+/// The value at a dotted path of a Stripe object (null when absent).
+pub fn at_path<'a>(object: &'a Value, path: &str) -> &'a Value {
+    path.split('.')
+        .fold(object, |v, p| v.get(p).unwrap_or(&Value::Null))
+}
+
+/// A Stripe object as the entity's PascalCase fields, typed as the catalog declares them.
+pub fn to_fields(entity: &Entity, object: &Value) -> Map<String, Value> {
+    entity
+        .fields
+        .iter()
+        .map(|f| (f.name.to_string(), typed(f, at_path(object, f.path))))
+        .collect()
+}
+
+/// Scalars in the declared type, also when a Stripe peer sent them as strings.
+fn typed(field: &Field, value: &Value) -> Value {
+    let Some(text) = value.as_str() else {
+        return value.clone();
+    };
+    let converted = match field.data_type {
+        DataType::Boolean => text.parse::<bool>().ok().map(Value::from),
+        DataType::Integer | DataType::Timestamp => text.parse::<i64>().ok().map(Value::from),
+        DataType::Decimal => text.parse::<f64>().ok().map(Value::from),
+        _ => None,
+    };
+    converted.unwrap_or_else(|| value.clone())
+}
+
+/// The field whose Stripe form name is `param`, to name Stripe's errors in the API's terms.
+pub fn field_for_param(entity: &Entity, param: &str) -> Option<&'static str> {
+    let top = param.split('[').next().unwrap_or(param);
+    entity
+        .fields
+        .iter()
+        .find(|f| form_key(f) == param)
+        .or_else(|| entity.fields.iter().find(|f| form_key(f) == top))
+        .map(|f| f.name)
+}
+
+/// A Stripe object flattened the way the seed's action results are: dotted keys for nested
+/// objects, scalars as strings, nulls as null. Empty objects and empty arrays are null (the seed's
+/// `"lines.data": null`, `"discounts": null`); other arrays are kept as compact JSON text so no data
+/// is lost.
+pub fn flatten(object: &Value) -> Map<String, Value> {
+    let mut out = Map::new();
+    flatten_into(None, object, &mut out);
+    out
+}
+
+fn flatten_into(prefix: Option<&str>, value: &Value, out: &mut Map<String, Value>) {
+    let name = prefix.unwrap_or_default().to_string();
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                let key = match prefix {
+                    Some(p) => format!("{p}.{k}"),
+                    None => k.clone(),
+                };
+                flatten_into(Some(&key), v, out);
+            }
+        }
+        Value::Object(_) | Value::Null => {
+            out.insert(name, Value::Null);
+        }
+        Value::Array(items) if items.is_empty() => {
+            out.insert(name, Value::Null);
+        }
+        Value::Array(_) => {
+            out.insert(name, Value::String(value.to_string()));
+        }
+        Value::String(s) => {
+            out.insert(name, Value::String(s.clone()));
+        }
+        Value::Number(n) => {
+            out.insert(name, Value::String(n.to_string()));
+        }
+        Value::Bool(b) => {
+            out.insert(name, Value::String(b.to_string()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::entity;
+    use serde_json::json;
+
+    fn pairs(p: &[(String, String)]) -> Vec<(&str, &str)> {
+        p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+
+    #[test]
+    fn the_seed_s_payment_intent_create_becomes_form_params() {
+        let pi = entity("PaymentIntent").unwrap();
+        let body = json!({"PaymentMethod": "pm_1", "Currency": "usd", "Amount": 1500.0});
+        let params = to_form(pi, &body, Write::Create).unwrap();
+        assert_eq!(
+            pairs(&params),
+            [
+                ("payment_method", "pm_1"),
+                ("currency", "usd"),
+                ("amount", "1500")
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_fields_metadata_and_arrays_use_bracket_notation() {
+        let customer = entity("Customer").unwrap();
+        let body = json!({"AddressCity": "Berlin", "Metadata": {"order": "6735"}, "PreferredLocales": ["de", "en"]});
+        let params = to_form(customer, &body, Write::Create).unwrap();
+        assert_eq!(
+            pairs(&params),
+            [
+                ("address[city]", "Berlin"),
+                ("metadata[order]", "6735"),
+                ("preferred_locales[0]", "de"),
+                ("preferred_locales[1]", "en")
+            ]
+        );
+        let sub = entity("Subscription").unwrap();
+        let body = json!({"Customer": "cus_1", "Items": [{"price": "price_1", "quantity": 2}]});
+        let params = to_form(sub, &body, Write::Create).unwrap();
+        assert_eq!(
+            pairs(&params),
+            [
+                ("customer", "cus_1"),
+                ("items[0][price]", "price_1"),
+                ("items[0][quantity]", "2")
+            ]
+        );
+        let promo = entity("PromotionCode").unwrap();
+        let params = to_form(promo, &json!({"Coupon": "SPRING"}), Write::Create).unwrap();
+        assert_eq!(pairs(&params), [("coupon", "SPRING")]);
+    }
+
+    #[test]
+    fn null_clears_on_update_only() {
+        let customer = entity("Customer").unwrap();
+        let body = json!({"Phone": null});
+        assert!(to_form(customer, &body, Write::Create).unwrap().is_empty());
+        assert_eq!(
+            pairs(&to_form(customer, &body, Write::Update).unwrap()),
+            [("phone", "")]
+        );
+    }
+
+    #[test]
+    fn bad_fields_are_errors_naming_the_field() {
+        let customer = entity("Customer").unwrap();
+        let unknown = to_form(customer, &json!({"Emial": "a@b.c"}), Write::Create).unwrap_err();
+        assert_eq!(unknown.field.as_deref(), Some("Emial"));
+        assert!(
+            unknown.message.contains("unknown field"),
+            "{}",
+            unknown.message
+        );
+        let ro = to_form(customer, &json!({"Id": "cus_1"}), Write::Update).unwrap_err();
+        assert_eq!(ro.field.as_deref(), Some("Id"));
+        assert!(ro.message.contains("read-only"));
+        let ty = to_form(customer, &json!({"Balance": "ten"}), Write::Update).unwrap_err();
+        assert_eq!(ty.field.as_deref(), Some("Balance"));
+        assert!(ty.message.contains("integer"));
+        let fraction = to_form(customer, &json!({"Balance": 1.5}), Write::Update).unwrap_err();
+        assert_eq!(fraction.field.as_deref(), Some("Balance"));
+        let meta = to_form(
+            customer,
+            &json!({"Metadata": {"a": {"b": 1}}}),
+            Write::Update,
+        )
+        .unwrap_err();
+        assert_eq!(meta.field.as_deref(), Some("Metadata"));
+        assert!(to_form(customer, &json!([1]), Write::Create).is_err());
+    }
+
+    #[test]
+    fn stripe_objects_become_typed_fields() {
+        let customer = entity("Customer").unwrap();
+        let object = json!({"id": "cus_1", "email": "a@b.c", "balance": "5", "delinquent": "false", "address": {"city": "Berlin"}, "metadata": {"k": "v"}});
+        let fields = to_fields(customer, &object);
+        assert_eq!(fields["Id"], "cus_1");
+        assert_eq!(fields["Balance"], 5);
+        assert_eq!(fields["Delinquent"], false);
+        assert_eq!(fields["AddressCity"], "Berlin");
+        assert_eq!(fields["AddressLine1"], Value::Null);
+        assert_eq!(fields["Metadata"], json!({"k": "v"}));
+        assert_eq!(
+            field_for_param(customer, "address[city]"),
+            Some("AddressCity")
+        );
+        assert_eq!(field_for_param(customer, "metadata[x]"), Some("Metadata"));
+    }
+
+    #[test]
+    fn flattening_follows_the_seed() {
+        let object = json!({
+            "id": "pi_1", "amount": 33000, "livemode": false, "canceled_at": null,
+            "payment_method_options": {"card": {"installments": null}},
+            "metadata": {}, "payment_method_types": ["card"], "discounts": [],
+            "lines": {"data": [], "has_more": false, "total_count": 0}
+        });
+        let flat = flatten(&object);
+        assert_eq!(flat["id"], "pi_1");
+        assert_eq!(flat["amount"], "33000");
+        assert_eq!(flat["livemode"], "false");
+        assert_eq!(flat["canceled_at"], Value::Null);
+        assert_eq!(
+            flat["payment_method_options.card.installments"],
+            Value::Null
+        );
+        assert_eq!(flat["metadata"], Value::Null);
+        assert_eq!(flat["payment_method_types"], "[\"card\"]");
+        assert_eq!(flat["discounts"], Value::Null);
+        assert_eq!(flat["lines.data"], Value::Null);
+        assert_eq!(flat["lines.has_more"], "false");
+        assert_eq!(flat["lines.total_count"], "0");
+        let keys: Vec<&String> = flat.keys().collect();
+        assert_eq!(keys[0], "id", "Stripe's key order is kept");
+    }
+}

@@ -1,0 +1,90 @@
+//! A small client of the node's v2 API for tests: every call returns the status and JSON body.
+
+use serde_json::Value;
+
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: impl Into<String>) -> Self {
+        Self {
+            base: base.into(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request.send().await.expect("node answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(body))
+            .await
+    }
+
+    pub async fn post_with_key(&self, path: &str, body: &Value, key: &str) -> (u16, Value) {
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .header("Idempotency-Key", key)
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.http.patch(format!("{}{path}", self.base)).json(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.delete(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// `POST /v2/actions/{action}:execute` with `{"parameters": ...}`.
+    pub async fn execute(&self, action: &str, parameters: Value) -> (u16, Value) {
+        self.post(
+            &format!("/v2/actions/{action}:execute"),
+            &serde_json::json!({ "parameters": parameters }),
+        )
+        .await
+    }
+
+    /// Creates an entity and returns its id, asserting success.
+    pub async fn create(&self, entity: &str, fields: Value) -> String {
+        let (status, body) = self
+            .post(&format!("/v2/entityTypes/{entity}/entities"), &fields)
+            .await;
+        assert_eq!(status, 200, "create {entity} {fields}: {body}");
+        body["Id"].as_str().expect("Id").to_string()
+    }
+}
+
+/// Asserts the API's error shape and returns the error object.
+pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) -> Value {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["error"]["status"], want_code, "{body}");
+    assert_eq!(body["error"]["code"], want_status, "{body}");
+    body["error"].clone()
+}
+
+/// Node options for API tests: the limiter out of the way (its own tests cover it) and short
+/// retry delays so fault-injection tests stay fast.
+pub fn api_node_options(stripe_base_url: impl Into<String>) -> crate::NodeOptions {
+    let mut options = crate::NodeOptions::new(stripe_base_url);
+    options.tps_per_node = 1_000_000;
+    options.extra_args = vec!["--stripe-retry-base-ms".into(), "10".into()];
+    options
+}

@@ -1,0 +1,349 @@
+//! Every example of the seed (Google's Stripe connector page), replayed against a real node in
+//! front of the Stripe fake: the seed's inputs, and outputs of the seed's shape (the same keys,
+//! `"Success": "true"`, scalars as strings, nulls as null).
+
+use e2e::{Api, Node, StripeFake, api_node_options};
+use serde_json::{Value, json};
+
+fn start() -> (StripeFake, Node, Api) {
+    let fake = StripeFake::start();
+    let node = Node::start(&api_node_options(fake.url()));
+    let api = Api::new(node.url());
+    (fake, node, api)
+}
+
+/// Checks an action result against the seed's example output: a list of one object with every
+/// key of the seed's, and each value of the seed's kind (string or null). Non-empty arrays are
+/// kept as JSON text where the seed shows null (docs/node.md).
+fn assert_seed_shape(body: &Value, seed: Value) {
+    let results = body["results"].as_array().expect("results is a list");
+    assert_eq!(results.len(), 1, "{body}");
+    let got = results[0].as_object().expect("one object");
+    assert_eq!(got["Success"], "true", "{body}");
+    for (key, want) in seed.as_object().expect("seed object") {
+        let value = got
+            .get(key)
+            .unwrap_or_else(|| panic!("{key} missing in {body}"));
+        match want {
+            Value::Null => assert!(
+                value.is_null() || (key == "payment_method_types" && value.is_string()),
+                "{key} should be null: {value}"
+            ),
+            Value::String(_) => assert!(value.is_string(), "{key} should be a string: {value}"),
+            other => panic!("seed has only strings and nulls, not {other}"),
+        }
+    }
+    for (key, value) in got {
+        assert!(
+            value.is_null() || value.is_string(),
+            "{key} is neither a string nor null: {value}"
+        );
+    }
+}
+
+async fn payment_intent(api: &Api, capture_method: &str) -> String {
+    let pi = api
+        .create(
+            "PaymentIntent",
+            json!({"PaymentMethod": "pm_card_visa", "Currency": "usd", "Amount": 33000,
+                   "CaptureMethod": capture_method}),
+        )
+        .await;
+    assert!(pi.starts_with("pi_"), "{pi}");
+    pi
+}
+
+#[tokio::test]
+async fn confirm_payment_intent_with_return_url() {
+    let (_fake, _node, api) = start();
+    let pi = payment_intent(&api, "automatic").await;
+    let (status, body) = api
+        .execute(
+            "ConfirmPaymentIntent",
+            json!({"ReturnUrl": "http://google.com/", "PaymentIntentId": pi}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_seed_shape(
+        &body,
+        json!({
+            "Success": "true", "id": "pi_3OggwFANHgX3SHp71AVrNtT3", "object": "payment_intent",
+            "amount": "33000", "amount_capturable": "0", "amount_received": "33000",
+            "canceled_at": null, "cancellation_reason": null, "capture_method": "automatic",
+            "client_secret": "pi_3OggwFANHgX3SHp71AVrNtT3_secret_YEfjrYL5uHQZrGCx66cJbedlA",
+            "confirmation_method": "automatic", "created": "1707196279", "currency": "usd",
+            "invoice": null, "last_payment_error": null,
+            "latest_charge": "ch_3OggwFANHgX3SHp71uYScRAw", "level3": null, "livemode": "false",
+            "next_action": null, "on_behalf_of": null, "payment_method": "pm_1Oggu6ANHgX3SHp7zaRNKNVL",
+            "payment_method_configuration_details": null,
+            "payment_method_options.card.installments": null, "review": null,
+            "setup_future_usage": null, "statement_descriptor_suffix": null, "status": "succeeded",
+            "transfer_data": null, "transfer_group": null
+        }),
+    );
+    let r = &body["results"][0];
+    assert_eq!(r["id"], pi.as_str());
+    assert_eq!(r["status"], "succeeded");
+    assert_eq!(r["amount_received"], "33000");
+}
+
+#[tokio::test]
+async fn capture_payment_intent() {
+    let (_fake, _node, api) = start();
+    let customer = api.create("Customer", json!({"Name": "Seed"})).await;
+    let pi = api
+        .create(
+            "PaymentIntent",
+            json!({"PaymentMethod": "pm_card_visa", "Currency": "usd", "Amount": 33000,
+                   "CaptureMethod": "manual", "Customer": customer}),
+        )
+        .await;
+    let (status, body) = api
+        .execute("ConfirmPaymentIntent", json!({"PaymentIntentId": pi}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["status"], "requires_capture");
+    let (status, body) = api
+        .execute("CapturePaymentIntent", json!({"PaymentIntentId": pi}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_seed_shape(
+        &body,
+        json!({
+            "Success": "true", "id": "pi_3Ogh4sANHgX3SHp72YB0YotA", "object": "payment_intent",
+            "amount": "33000", "amount_capturable": "0", "amount_received": "33000",
+            "canceled_at": null, "cancellation_reason": null, "capture_method": "manual",
+            "client_secret": "pi_3Ogh4sANHgX3SHp72YB0YotA_secret_jgqc0olEAOTcurQSDeQThJa3X",
+            "confirmation_method": "automatic", "created": "1707196814", "currency": "usd",
+            "customer": "cus_Okyi4e7t7BImUL", "description": null, "invoice": null,
+            "last_payment_error": null, "latest_charge": "ch_3Ogh4sANHgX3SHp72uGBS7g4",
+            "level3": null, "livemode": "false", "next_action": null, "on_behalf_of": null,
+            "payment_method": "pm_1Ogh4FANHgX3SHp7GBJJvfGR",
+            "payment_method_configuration_details": null,
+            "payment_method_options.card.installments": null, "payment_method_types": null,
+            "processing": null, "receipt_email": null, "review": null,
+            "statement_descriptor_suffix": null, "status": "succeeded", "transfer_data": null,
+            "transfer_group": null
+        }),
+    );
+}
+
+#[tokio::test]
+async fn cancel_payment_intent() {
+    let (_fake, _node, api) = start();
+    let customer = api.create("Customer", json!({"Name": "Seed"})).await;
+    let pi = api
+        .create(
+            "PaymentIntent",
+            json!({"PaymentMethod": "pm_card_visa", "Currency": "usd", "Amount": 33000,
+                   "CaptureMethod": "manual", "Customer": customer}),
+        )
+        .await;
+    api.execute("ConfirmPaymentIntent", json!({"PaymentIntentId": pi}))
+        .await;
+    let (status, body) = api
+        .execute("CancelPaymentIntent", json!({"PaymentIntentId": pi}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_seed_shape(
+        &body,
+        json!({
+            "Success": "true", "id": "pi_3Ogh7HANHgX3SHp738skMdSQ", "object": "payment_intent",
+            "amount": "33000", "amount_capturable": "0", "amount_received": "0",
+            "canceled_at": "1707197160", "cancellation_reason": null, "capture_method": "manual",
+            "client_secret": "pi_3Ogh7HANHgX3SHp738skMdSQ_secret_NqQsBexbdyk19ETdMnpQXF19j",
+            "confirmation_method": "automatic", "created": "1707196963", "currency": "usd",
+            "customer": "cus_Okyi4e7t7BImUL", "description": null, "invoice": null,
+            "last_payment_error": null, "latest_charge": "ch_3Ogh7HANHgX3SHp73LJMZiy5",
+            "level3": null, "livemode": "false", "next_action": null, "on_behalf_of": null,
+            "payment_method": "pm_1Ogh75ANHgX3SHp79MNT6IHs",
+            "payment_method_configuration_details": null, "receipt_email": null, "review": null,
+            "setup_future_usage": null, "shipping": null, "status": "canceled",
+            "transfer_data": null, "transfer_group": null
+        }),
+    );
+}
+
+#[tokio::test]
+async fn attach_and_detach_payment_method() {
+    let (_fake, _node, api) = start();
+    let customer = api
+        .create("Customer", json!({"Email": "seed@example.com"}))
+        .await;
+    let pm = api
+        .create(
+            "PaymentMethod",
+            json!({"Type": "card", "Card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}}),
+        )
+        .await;
+    let (status, body) = api
+        .execute(
+            "AttachPaymentMethodToCustomer",
+            json!({"PaymentMethodId": pm, "CustomerId": customer}),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"results": [{"Success": "true"}]}))
+    );
+    let (_, got) = api
+        .get(&format!("/v2/entityTypes/PaymentMethod/entities/{pm}"))
+        .await;
+    assert_eq!(got["fields"]["Customer"], customer.as_str());
+
+    let (status, body) = api
+        .execute(
+            "DetachPaymentMethodFromCustomer",
+            json!({"PaymentMethodId": pm}),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"results": [{"Success": "true"}]}))
+    );
+    let (_, got) = api
+        .get(&format!("/v2/entityTypes/PaymentMethod/entities/{pm}"))
+        .await;
+    assert_eq!(got["fields"]["Customer"], Value::Null);
+}
+
+#[tokio::test]
+async fn finalize_invoice() {
+    let (_fake, _node, api) = start();
+    let customer = api.create("Customer", json!({"Name": "Seed"})).await;
+    let invoice = api.create("Invoice", json!({"Customer": customer})).await;
+    let (status, body) = api
+        .execute("FinalizeInvoice", json!({"InvoiceId": invoice}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_seed_shape(
+        &body,
+        json!({
+            "Success": "true", "id": "in_1OhnXRANHgX3SHp73ufStlXy", "object": "invoice",
+            "account_country": "US", "account_name": "ZBTA_US_SAPDPA_TestAccount",
+            "billing_reason": "manual", "charge": null,
+            "collection_method": "charge_automatically", "created": "1707459976",
+            "currency": "usd", "discounts": null, "due_date": null, "effective_at": "1707460034",
+            "ending_balance": "0", "footer": null, "lines.data": null, "lines.has_more": "false",
+            "lines.total_count": "0", "livemode": "false", "next_payment_attempt": null,
+            "number": "F3C0E263-0004", "on_behalf_of": null, "paid": "true",
+            "paid_out_of_band": "false", "payment_intent": null
+        }),
+    );
+    assert_eq!(body["results"][0]["id"], invoice.as_str());
+}
+
+async fn draft_quote(api: &Api) -> String {
+    let customer = api.create("Customer", json!({"Name": "Seed"})).await;
+    api.create(
+        "Quote",
+        json!({"Customer": customer, "LineItems": [{"price": "price_seed", "quantity": 2}]}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn finalize_accept_and_cancel_quotes() {
+    let (_fake, _node, api) = start();
+    let quote = draft_quote(&api).await;
+    let (status, body) = api
+        .execute("FinalizeQuote", json!({"QuoteId": quote}))
+        .await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"results": [{"Success": "true"}]}))
+    );
+
+    let (status, body) = api.execute("AcceptQuote", json!({"QuoteId": quote})).await;
+    assert_eq!(status, 200, "{body}");
+    let result = body["results"][0].as_object().expect("one result");
+    assert_eq!(result.keys().collect::<Vec<_>>(), ["InvoiceId", "Success"]);
+    assert_eq!(result["Success"], "true");
+    let invoice = result["InvoiceId"].as_str().expect("InvoiceId is a string");
+    assert!(invoice.starts_with("in_"), "{invoice}");
+    let (status, got) = api
+        .get(&format!("/v2/entityTypes/Invoice/entities/{invoice}"))
+        .await;
+    assert_eq!(status, 200, "{got}");
+    let (_, got) = api
+        .get(&format!("/v2/entityTypes/Quote/entities/{quote}"))
+        .await;
+    assert_eq!(got["fields"]["Status"], "accepted");
+    assert_eq!(got["fields"]["Invoice"], invoice);
+
+    let other = draft_quote(&api).await;
+    let (status, body) = api.execute("CancelQuote", json!({"QuoteId": other})).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"results": [{"Success": "true"}]}))
+    );
+    let (_, got) = api
+        .get(&format!("/v2/entityTypes/Quote/entities/{other}"))
+        .await;
+    assert_eq!(got["fields"]["Status"], "canceled");
+}
+
+#[tokio::test]
+async fn entity_examples_list_get_create_update_delete() {
+    let (_fake, _node, api) = start();
+    // Create PaymentIntent with the seed's payload (Amount as 1500.0) -> {"Id": ...}.
+    let (status, body) = api
+        .post(
+            "/v2/entityTypes/PaymentIntent/entities",
+            &json!({"PaymentMethod": "pm_1OXN5YANHgX3SHp7Q5Y0rb39", "Currency": "usd", "Amount": 1500.0}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let obj = body.as_object().expect("object");
+    assert_eq!(obj.keys().collect::<Vec<_>>(), ["Id"]);
+    let pi = body["Id"].as_str().unwrap();
+    let (_, got) = api
+        .get(&format!("/v2/entityTypes/PaymentIntent/entities/{pi}"))
+        .await;
+    assert_eq!(got["fields"]["Amount"], 1500);
+    assert_eq!(
+        got["fields"]["PaymentMethod"],
+        "pm_1OXN5YANHgX3SHp7Q5Y0rb39"
+    );
+
+    // List all customers.
+    let customer = api.create("Customer", json!({"Name": "Jane"})).await;
+    let (status, list) = api.get("/v2/entityTypes/Customer/entities").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["entities"][0]["fields"]["Id"], customer.as_str());
+
+    // Get the customer record.
+    let (status, got) = api
+        .get(&format!("/v2/entityTypes/Customer/entities/{customer}"))
+        .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["fields"]["Name"], "Jane");
+
+    // Update {"Name": "John"} -> {"Id": ...}.
+    let (status, body) = api
+        .patch(
+            &format!("/v2/entityTypes/Customer/entities/{customer}"),
+            &json!({"Name": "John"}),
+        )
+        .await;
+    assert_eq!((status, body), (200, json!({"Id": customer})));
+    let (_, got) = api
+        .get(&format!("/v2/entityTypes/Customer/entities/{customer}"))
+        .await;
+    assert_eq!(got["fields"]["Name"], "John");
+
+    // Delete.
+    let (status, _) = api
+        .delete(&format!("/v2/entityTypes/Customer/entities/{customer}"))
+        .await;
+    assert_eq!(status, 200);
+    // Stripe answers 200 with a tombstone for a deleted customer; the node says NOT_FOUND.
+    let (status, body) = api
+        .get(&format!("/v2/entityTypes/Customer/entities/{customer}"))
+        .await;
+    let err = e2e::assert_error(status, &body, 404, "NOT_FOUND");
+    assert!(
+        err["message"].as_str().unwrap().contains("was deleted"),
+        "{err}"
+    );
+}
