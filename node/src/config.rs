@@ -74,7 +74,6 @@ pub struct Config {
     #[arg(long, env = "REDIS_TIMEOUT_MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
     pub redis_timeout_ms: u64,
     // --- end limiter ---
-
     /// Log filter (tracing's env-filter syntax).
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,

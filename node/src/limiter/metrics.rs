@@ -98,8 +98,12 @@ impl LimiterMetrics {
 
     pub fn set_mode(&self, mode: Mode) {
         let shared = i64::from(mode == Mode::Shared);
-        self.mode.get_or_create(&ModeLabels { mode: "shared" }).set(shared);
-        self.mode.get_or_create(&ModeLabels { mode: "local" }).set(1 - shared);
+        self.mode
+            .get_or_create(&ModeLabels { mode: "shared" })
+            .set(shared);
+        self.mode
+            .get_or_create(&ModeLabels { mode: "local" })
+            .set(1 - shared);
     }
 
     pub fn throttled(&self, reason: Reason) {

@@ -96,7 +96,10 @@ fn shared_settings(config: &Config, url: &str) -> anyhow::Result<redis::SharedSe
     let key_file = &config.stripe_api_key_file;
     let api_key = std::fs::read_to_string(key_file)
         .map_err(|e| {
-            anyhow::anyhow!("--stripe-api-key-file {}: cannot read: {e}", key_file.display())
+            anyhow::anyhow!(
+                "--stripe-api-key-file {}: cannot read: {e}",
+                key_file.display()
+            )
         })?
         .trim()
         .to_string();

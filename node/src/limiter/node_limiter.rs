@@ -55,7 +55,10 @@ impl NodeLimiter {
             metrics,
         });
         limiter.metrics.set_mode(Mode::Local);
-        limiter.metrics.capacity.set(i64::from(settings.tps_per_node));
+        limiter
+            .metrics
+            .capacity
+            .set(i64::from(settings.tps_per_node));
         limiter.metrics.live_nodes.set(1);
         if limiter.shared.is_some() {
             tokio::spawn(heartbeat(Arc::downgrade(&limiter)));

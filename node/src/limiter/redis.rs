@@ -109,7 +109,9 @@ impl SharedBudget {
             .map_err(|e| anyhow::anyhow!("--redis-url: cannot use it ({:?})", e.kind()))?;
         let config = ConnectionManagerConfig::new()
             .set_response_timeout(Some(settings.command_timeout))
-            .set_connection_timeout(Some(settings.command_timeout.max(Duration::from_millis(250))))
+            .set_connection_timeout(Some(
+                settings.command_timeout.max(Duration::from_millis(250)),
+            ))
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(100))
             .set_max_delay(Duration::from_secs(1));
@@ -211,6 +213,9 @@ mod tests {
         assert_eq!(a.account, b.account);
         assert_ne!(a.account, c.account);
         assert!(!a.account.contains("secret"), "{}", a.account);
-        assert!(a.account.starts_with("stripe-connector:account:key-sha256-"));
+        assert!(
+            a.account
+                .starts_with("stripe-connector:account:key-sha256-")
+        );
     }
 }
