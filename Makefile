@@ -1,4 +1,4 @@
-.PHONY: run test lint crds
+.PHONY: run test lint crds bench-limiter
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -11,3 +11,8 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# Distributed limiter benchmark against a real redis-server (figures in docs/limiter.md).
+# Extra flags: make bench-limiter ARGS="--tps-per-node 100 --nodes 1,50".
+bench-limiter:
+	cargo run --release -p stripe-connector-tests --bin bench-limiter -- $(ARGS)

@@ -7,7 +7,9 @@ use e2e::Redis;
 use prometheus_client::registry::Registry;
 use stripe_node::limiter::metrics::LimiterMetrics;
 use stripe_node::limiter::redis::{Keys, Reason, SharedBudget, SharedSettings};
-use stripe_node::limiter::{Decision, Limiter, LimiterSettings, Mode, NodeLimiter};
+use stripe_node::limiter::{
+    Decision, LEAST_TOLERANCE, Limiter, LimiterSettings, Mode, NodeLimiter,
+};
 
 fn settings(redis: &Redis, connection: &str, node: &str, tps: u32) -> SharedSettings {
     SharedSettings {
@@ -19,6 +21,7 @@ fn settings(redis: &Redis, connection: &str, node: &str, tps: u32) -> SharedSett
         account_tps: 0,
         command_timeout: Duration::from_millis(200),
         heartbeat_ttl: Duration::from_secs(3),
+        least_tolerance: LEAST_TOLERANCE,
     }
 }
 
@@ -210,6 +213,7 @@ fn node_limiter(redis_url: Option<String>, tps: u32, max_wait: Duration) -> Arc<
         account_tps: 25,
         command_timeout: Duration::from_millis(50),
         heartbeat_ttl: Duration::from_secs(3),
+        least_tolerance: LEAST_TOLERANCE,
     });
     let metrics = LimiterMetrics::register(&mut Registry::default());
     NodeLimiter::start(

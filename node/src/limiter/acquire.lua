@@ -4,6 +4,7 @@
 -- KEYS[3] account GCRA state
 -- ARGV[1] transactions per second per live node
 -- ARGV[2] account transactions per second (0: no account budget)
+-- ARGV[3] least burst tolerance, microseconds (absorbs jitter at high rates)
 -- Returns {admitted 1|0, retry_after_us, refused_by (0 none, 1 connection, 2 account),
 --          live_nodes, capacity_tps}.
 
@@ -19,15 +20,17 @@ local nodes = redis.call('ZCARD', KEYS[2])
 if nodes < 1 then nodes = 1 end
 local capacity = tonumber(ARGV[1]) * nodes
 local account_tps = tonumber(ARGV[2])
+local least_tolerance = tonumber(ARGV[3])
 
--- GCRA with a tolerance of one emission interval: a request conforms while the theoretical
--- arrival time is at most one interval ahead of now. Returns the wait (0 when it conforms)
--- and the new theoretical arrival time.
+-- GCRA: a request conforms while the theoretical arrival time is at most the tolerance ahead
+-- of now; the tolerance is one emission interval, or the least tolerance if that is longer.
+-- Returns the wait (0 when it conforms) and the new theoretical arrival time.
 local function gcra(key, rate)
   local interval = 1000000 / rate
+  local tolerance = math.max(interval, least_tolerance)
   local tat = tonumber(redis.call('GET', key)) or now
   if tat < now then tat = now end
-  local wait = tat - interval - now
+  local wait = tat - tolerance - now
   if wait > 0 then return wait, tat end
   return 0, tat + interval
 end

@@ -226,9 +226,9 @@ mod tests {
         // During second 3: (12 + 6) / 2.
         assert_eq!(rate.rate_at(3), 9.0);
         // Idle seconds count as zero; seconds older than the window drop out.
-        assert_eq!(rate.rate_at(7), 18.0 / 5.0);
-        assert_eq!(rate.rate_at(8), 6.0 / 5.0);
-        assert_eq!(rate.rate_at(9), 0.0);
+        assert_eq!(rate.rate_at(6), 18.0 / 5.0);
+        assert_eq!(rate.rate_at(7), 6.0 / 5.0);
+        assert_eq!(rate.rate_at(8), 0.0);
     }
 
     #[test]

@@ -77,6 +77,9 @@ pub struct SharedSettings {
     pub tps_per_node: u32,
     /// 0 turns the account budget off.
     pub account_tps: u32,
+    /// Least burst tolerance of the GCRA (it is at least one emission interval): absorbs the
+    /// jitter of request arrivals at high rates, at the cost of that much burst after idling.
+    pub least_tolerance: Duration,
     /// Longest wait for one Redis command before the node falls back to its local budget.
     pub command_timeout: Duration,
     /// A node counts as live for this long after its last heartbeat.
@@ -140,7 +143,8 @@ impl SharedBudget {
             .key(&s.keys.nodes)
             .key(&s.keys.account)
             .arg(s.tps_per_node)
-            .arg(s.account_tps);
+            .arg(s.account_tps)
+            .arg(s.least_tolerance.as_micros() as u64);
         let call = invocation.invoke_async::<(i64, i64, i64, i64, i64)>(&mut connection);
         let (admitted, retry_after_us, refused_by, live_nodes, capacity) =
             self.bounded(call).await?;
