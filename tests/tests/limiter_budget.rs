@@ -203,6 +203,28 @@ async fn the_script_is_loaded_again_after_redis_forgets_it() {
     assert_eq!(budget.acquire().await.unwrap().refused_by, None);
 }
 
+#[tokio::test]
+async fn a_password_protected_redis_needs_the_password() {
+    let redis = Redis::start();
+    let mut r = redis_conn(&redis);
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("requirepass")
+        .arg("s3cret-pass")
+        .query::<()>(&mut r)
+        .unwrap();
+    let mut with = settings(&redis, "a", "n1", 6);
+    with.redis_password = Some("s3cret-pass".into());
+    assert_eq!(
+        SharedBudget::new(with).unwrap().heartbeat().await.unwrap(),
+        1
+    );
+
+    let without = SharedBudget::new(settings(&redis, "a", "n2", 6)).unwrap();
+    let error = without.heartbeat().await.unwrap_err();
+    assert!(!error.to_string().contains("s3cret"), "{error}");
+}
+
 fn node_limiter(redis_url: Option<String>, tps: u32, max_wait: Duration) -> Arc<NodeLimiter> {
     let shared = redis_url.map(|url| SharedSettings {
         redis_url: url,

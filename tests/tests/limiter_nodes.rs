@@ -335,3 +335,54 @@ async fn connections_of_one_account_share_the_account_budget() {
         .sum();
     assert!(account_refusals > 0.0);
 }
+
+#[tokio::test]
+async fn a_node_reads_the_redis_password_from_its_file() {
+    let redis = Redis::start();
+    let mut r = redis::Client::open(redis.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("requirepass")
+        .arg("pw-from-file")
+        .query::<()>(&mut r)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, "pw-from-file\n").unwrap();
+    // No request reaches Stripe here, so no Stripe peer is needed.
+    let mut options = NodeOptions::new("http://127.0.0.1:9");
+    options.redis_url = Some(redis.url());
+    options.extra_args = vec![
+        "--node-id".into(),
+        "n1".into(),
+        "--redis-password-file".into(),
+        password_file.display().to_string(),
+    ];
+    let node = Node::start(&options);
+    wait_ready(&[&node], shared_with(1)).await;
+}
+
+#[test]
+fn an_unreadable_redis_password_file_stops_the_node_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("api-key");
+    std::fs::write(&key_file, "sk_test_x").unwrap();
+    let output = std::process::Command::new(e2e::workspace_bin("stripe-node"))
+        .env_clear()
+        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+        .arg("--stripe-api-key-file")
+        .arg(&key_file)
+        .args(["--redis-url", "redis://127.0.0.1:9/"])
+        .args(["--redis-password-file", "/nonexistent/password"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--redis-password-file /nonexistent/password: cannot read"),
+        "{stderr}"
+    );
+}
