@@ -229,7 +229,10 @@ async fn losing_redis_gives_local_mode_and_its_return_the_shared_budget() {
             1.0
         );
         assert_eq!(sample(&m, "stripe_connector_limiter_capacity_tps"), 6.0);
-        assert!(sample(&m, "stripe_connector_limiter_redis_errors_total") >= 1.0);
+        // Circuit breaker: a dead Redis sees the heartbeat's probe (once a second) and the few
+        // requests in flight when it died, not every request.
+        let errors = sample(&m, "stripe_connector_limiter_redis_errors_total");
+        assert!((1.0..=10.0).contains(&errors), "{errors} Redis errors");
     }
 
     // Redis comes back (empty): the nodes rejoin and share the budget again.

@@ -142,7 +142,7 @@ struct Report {
     requests: u64,
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let redis = Redis::start();
