@@ -166,8 +166,11 @@ impl Localstripe {
         let port = free_port();
         let service = Service::spawn(
             "localstripe",
+            // --from-scratch: otherwise localstripe loads /tmp/localstripe.pickle, which every
+            // instance on the machine rewrites on each change; a start that reads it half
+            // written crashes, and state would leak between tests.
             Command::new(venv_bin("localstripe"))
-                .args(["--port", &port.to_string()])
+                .args(["--port", &port.to_string(), "--from-scratch"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use e2e::Redis;
 use prometheus_client::registry::Registry;
 use stripe_node::limiter::metrics::LimiterMetrics;
-use stripe_node::limiter::redis::{Keys, Reason, SharedBudget, SharedSettings};
+use stripe_node::limiter::shared::{Keys, Reason, SharedBudget, SharedSettings};
 use stripe_node::limiter::{
     Decision, LEAST_TOLERANCE, Limiter, LimiterSettings, Mode, NodeLimiter,
 };

@@ -1,6 +1,6 @@
 //! Admission control: each connection may run `tps_per_node` × live nodes transactions per second.
 //!
-//! - [`redis`]: the shared budgets (connection and Stripe account) in Redis, one Lua script.
+//! - [`shared`]: the shared budgets (connection and Stripe account) in Redis, one Lua script.
 //! - [`NodeLimiter`]: uses them while Redis answers, else this node's [`LocalLimiter`].
 //! - [`admission`]: the axum middleware in front of every Stripe-bound route.
 
@@ -8,7 +8,7 @@ mod local;
 pub mod metrics;
 mod middleware;
 mod node_limiter;
-pub mod redis;
+pub mod shared;
 
 pub use local::LocalLimiter;
 pub use middleware::admission;
@@ -88,7 +88,7 @@ pub fn from_config(config: &Config, metrics: &Metrics) -> anyhow::Result<Arc<Nod
     NodeLimiter::start(settings, limiter_metrics)
 }
 
-fn shared_settings(config: &Config, url: &str) -> anyhow::Result<redis::SharedSettings> {
+fn shared_settings(config: &Config, url: &str) -> anyhow::Result<shared::SharedSettings> {
     let redis_password = match &config.redis_password_file {
         None => None,
         Some(path) => Some(
@@ -117,10 +117,10 @@ fn shared_settings(config: &Config, url: &str) -> anyhow::Result<redis::SharedSe
             .to_string_lossy()
             .into_owned(),
     };
-    Ok(redis::SharedSettings {
+    Ok(shared::SharedSettings {
         redis_url: url.to_string(),
         redis_password,
-        keys: redis::Keys::new(
+        keys: shared::Keys::new(
             &config.connection_name,
             config.stripe_account_id.as_deref(),
             &api_key,

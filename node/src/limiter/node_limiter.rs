@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::metrics::LimiterMetrics;
-use super::redis::{Reason, SharedBudget, SharedSettings};
+use super::shared::{Reason, SharedBudget, SharedSettings};
 use super::{Decision, Limiter, LocalLimiter, Mode};
 
 /// How often a node renews its heartbeat, which is also how often a node in local mode probes

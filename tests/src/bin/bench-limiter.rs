@@ -16,7 +16,7 @@ use clap::Parser;
 use e2e::Redis;
 use hdrhistogram::Histogram;
 use redis::aio::ConnectionManager;
-use stripe_node::limiter::redis::{Keys, SharedBudget, SharedSettings};
+use stripe_node::limiter::shared::{Keys, SharedBudget, SharedSettings};
 use stripe_node::limiter::{HEARTBEAT_TTL, LEAST_TOLERANCE};
 
 #[derive(Parser, Debug)]
