@@ -147,4 +147,53 @@ mod tests {
         assert_eq!(default_account_tps("sk_live_abc"), 100);
         assert_eq!(default_account_tps("rk_live_abc"), 100);
     }
+
+    #[tokio::test]
+    async fn without_redis_the_node_limits_itself_locally() {
+        use clap::Parser;
+        let config = Config::parse_from([
+            "stripe-node",
+            "--stripe-api-key-file",
+            "/nonexistent",
+            "--tps-per-node",
+            "2",
+        ]);
+        let metrics = Metrics::new();
+        let limiter = from_config(&config, &metrics).unwrap();
+        assert_eq!(limiter.mode(), Mode::Local);
+        assert_eq!(
+            limiter.details(),
+            json!({"mode": "local", "tps_per_node": 2, "capacity_tps": 2, "redis_configured": false})
+        );
+        assert_eq!(limiter.acquire().await, Decision::Admitted);
+        assert!(matches!(
+            limiter.acquire().await,
+            Decision::Throttled { .. }
+        ));
+        let text = metrics.encode();
+        for line in [
+            "stripe_connector_limiter_mode{mode=\"local\"} 1",
+            "stripe_connector_limiter_mode{mode=\"shared\"} 0",
+            "stripe_connector_limiter_admitted_total 1",
+            "stripe_connector_limiter_throttled_total{reason=\"connection\"} 1",
+            "stripe_connector_limiter_capacity_tps 2",
+        ] {
+            assert!(text.contains(line), "{line} missing from\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_zero_rate_is_refused_naming_the_flag() {
+        use clap::Parser;
+        let error = Config::try_parse_from([
+            "stripe-node",
+            "--stripe-api-key-file",
+            "/k",
+            "--account-tps",
+            "0",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("--account-tps"), "{error}");
+    }
 }
