@@ -67,10 +67,12 @@ async fn admitted_count_over_a_second_matches_the_rate() {
             admitted += 1;
         }
     }
-    let expected = 50.0 * start.elapsed().as_secs_f64() + 1.0;
+    let scheduled = 50.0 * start.elapsed().as_secs_f64();
+    // Never more than the schedule plus the tolerance (one interval: two extra slots at most);
+    // a little less only if this busy loop was descheduled for longer than the tolerance.
     assert!(
-        (admitted as f64 - expected).abs() <= 2.0,
-        "admitted {admitted} of {calls} calls, expected about {expected:.1}"
+        f64::from(admitted) <= scheduled + 2.0 && f64::from(admitted) >= scheduled * 0.9,
+        "admitted {admitted} of {calls} calls, scheduled {scheduled:.1}"
     );
 }
 

@@ -337,6 +337,23 @@ async fn connections_of_one_account_share_the_account_budget() {
         })
         .sum();
     assert!(account_refusals > 0.0);
+
+    // Alternating calls pass each connection's budget but not the account's; the 429 says so.
+    let mut bodies = Vec::new();
+    for n in [&x, &y].repeat(10) {
+        let r = reqwest::get(format!("{}/v2:checkStatus", n.url()))
+            .await
+            .unwrap();
+        if r.status() == 429 {
+            bodies.push(r.text().await.unwrap());
+        }
+    }
+    assert!(
+        bodies
+            .iter()
+            .any(|b| b.contains("the Stripe account of connection")),
+        "{bodies:?}"
+    );
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ pub mod shared;
 pub use local::LocalLimiter;
 pub use middleware::admission;
 pub use node_limiter::{HEARTBEAT_INTERVAL, LimiterSettings, NodeLimiter};
+pub use shared::Reason;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +45,11 @@ pub enum Mode {
 pub trait Limiter: Send + Sync {
     async fn acquire(&self) -> Decision;
     fn mode(&self) -> Mode;
+
+    /// [`Limiter::acquire`], also naming the budget that refused, when known (for the 429).
+    async fn acquire_explained(&self) -> (Decision, Option<Reason>) {
+        (self.acquire().await, None)
+    }
 
     /// What /readyz shows about the limiter.
     fn details(&self) -> serde_json::Value {

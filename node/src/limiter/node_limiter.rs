@@ -150,12 +150,16 @@ async fn heartbeat(limiter: Weak<NodeLimiter>) {
 #[async_trait]
 impl Limiter for NodeLimiter {
     async fn acquire(&self) -> Decision {
+        self.acquire_explained().await.0
+    }
+
+    async fn acquire_explained(&self) -> (Decision, Option<Reason>) {
         self.metrics.offered.record();
         let deadline = Instant::now() + self.max_wait;
         loop {
             let Some((reason, retry_after)) = self.check().await else {
                 self.metrics.admitted.inc();
-                return Decision::Admitted;
+                return (Decision::Admitted, None);
             };
             // Queue for a slot when it comes within the allowed wait; another request may
             // take it first, so ask again then.
@@ -164,7 +168,7 @@ impl Limiter for NodeLimiter {
                 continue;
             }
             self.metrics.throttled(reason);
-            return Decision::Throttled { retry_after };
+            return (Decision::Throttled { retry_after }, Some(reason));
         }
     }
 
