@@ -1,4 +1,4 @@
-.PHONY: run test lint crds e2e bench-node
+.PHONY: run test lint crds e2e bench-node bench-limiter
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -21,3 +21,8 @@ e2e:
 bench-node:
 	cargo build --release --workspace --bins
 	target/release/bench-node
+
+# Distributed limiter benchmark against a real redis-server (figures in docs/limiter.md).
+# Extra flags: make bench-limiter ARGS="--tps-per-node 100 --nodes 1,50".
+bench-limiter:
+	cargo run --release -p stripe-connector-tests --bin bench-limiter -- $(ARGS)

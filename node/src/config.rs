@@ -45,7 +45,7 @@ pub struct Config {
     pub stripe_account_id: Option<String>,
 
     /// Transactions per second each live node adds to the connection's capacity.
-    #[arg(long, env = "TPS_PER_NODE", default_value_t = 6)]
+    #[arg(long, env = "TPS_PER_NODE", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
     pub tps_per_node: u32,
 
     /// Redis URL of the shared limiter; without it each node limits itself in-process.
@@ -57,6 +57,28 @@ pub struct Config {
     #[arg(long, env = "CLIENT_TOKEN_FILE")]
     pub client_token_file: Option<PathBuf>,
 
+    // --- limiter (see docs/limiter.md) ---
+    /// This node's id among the connection's live nodes (the pod name); defaults to the hostname.
+    #[arg(long, env = "NODE_ID")]
+    pub node_id: Option<String>,
+
+    /// File holding the Redis password (a mounted Secret).
+    #[arg(long, env = "REDIS_PASSWORD_FILE")]
+    pub redis_password_file: Option<PathBuf>,
+
+    /// Transactions per second for the Stripe account, across every connection using it
+    /// (default: 25 for test keys, 100 for live keys, Stripe's own limits).
+    #[arg(long, env = "ACCOUNT_TPS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub account_tps: Option<u32>,
+
+    /// How long a request over capacity may wait for a slot before it gets 429 (0: no wait).
+    #[arg(long, env = "LIMITER_MAX_WAIT_MS", default_value_t = 0)]
+    pub limiter_max_wait_ms: u64,
+
+    /// Longest wait for Redis before a node limits itself locally, in milliseconds.
+    #[arg(long, env = "REDIS_TIMEOUT_MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    pub redis_timeout_ms: u64,
+    // --- end limiter ---
     /// Log filter (tracing's env-filter syntax).
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,

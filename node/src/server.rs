@@ -18,7 +18,6 @@ use tower_http::trace::TraceLayer;
 use crate::auth::ClientToken;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::limiter::LocalLimiter;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::stripe::{ApiKeyFile, ClientOptions, HttpStripeClient, StripeApi, StripeRequest};
@@ -69,7 +68,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     Json(json!({
         "status": "ready",
         "connection": state.config.connection_name,
-        "limiter": {"mode": state.limiter.mode()},
+        "limiter": state.limiter.details(),
     }))
 }
 
@@ -113,10 +112,11 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
             None
         }
     };
+    let metrics = Arc::new(Metrics::new());
     Ok(AppState {
         client_token,
-        limiter: Arc::new(LocalLimiter::new(config.tps_per_node)),
-        metrics: Arc::new(Metrics::new()),
+        limiter: crate::limiter::from_config(&config, &metrics)?,
+        metrics,
         stripe,
         config: Arc::new(config),
     })
@@ -134,9 +134,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         connection = %state.config.connection_name,
         "node listening"
     );
-    let admin_server =
-        axum::serve(admin, admin_app(state.clone())).with_graceful_shutdown(shutdown_signal());
-    let api_server = axum::serve(api, app(state)).with_graceful_shutdown(shutdown_signal());
+    // On SIGTERM the node first leaves the limiter's live nodes (the others' capacity drops at
+    // once), then both listeners drain.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let limiter = state.limiter.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        limiter.leave().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let admin_server = axum::serve(admin, admin_app(state.clone()))
+        .with_graceful_shutdown(stopped(stop_rx.clone()));
+    let api_server = axum::serve(api, app(state)).with_graceful_shutdown(stopped(stop_rx));
     tokio::try_join!(async { api_server.await }, async { admin_server.await })?;
     Ok(())
 }

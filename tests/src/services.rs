@@ -183,8 +183,9 @@ impl Localstripe {
         let port = free_port();
         let service = Service::spawn(
             "localstripe",
-            // --from-scratch: localstripe otherwise loads the state every instance saves to
-            // /tmp/localstripe.pickle, so parallel tests would see each other's objects.
+            // --from-scratch: otherwise localstripe loads /tmp/localstripe.pickle, which every
+            // instance on the machine rewrites on each change; a start that reads it half
+            // written crashes, and state would leak between tests.
             Command::new(venv_bin("localstripe"))
                 .args(["--port", &port.to_string(), "--from-scratch"])
                 .stdout(Stdio::null())

@@ -1,0 +1,55 @@
+-- One transaction for a connection, against its budget and its Stripe account's budget, atomically.
+-- KEYS[1] connection GCRA state (theoretical arrival time, microseconds of Redis's clock)
+-- KEYS[2] connection live nodes (sorted set: node id -> heartbeat expiry, microseconds)
+-- KEYS[3] account GCRA state
+-- ARGV[1] transactions per second per live node
+-- ARGV[2] account transactions per second (0: no account budget)
+-- ARGV[3] least burst tolerance, microseconds (absorbs jitter at high rates)
+-- Returns {admitted 1|0, retry_after_us, refused_by (0 none, 1 connection, 2 account),
+--          live_nodes, capacity_tps}.
+
+-- Redis < 5 must be told to replicate effects, because TIME is non-deterministic; 5+ always does.
+if redis.replicate_commands then redis.replicate_commands() end
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local nodes = redis.call('ZCARD', KEYS[2])
+-- The caller is alive even if its heartbeat has not landed yet (e.g. just after a Redis restart).
+if nodes < 1 then nodes = 1 end
+local capacity = tonumber(ARGV[1]) * nodes
+local account_tps = tonumber(ARGV[2])
+local least_tolerance = tonumber(ARGV[3])
+
+-- GCRA: a request conforms while the theoretical arrival time is at most the tolerance ahead
+-- of now; the tolerance is one emission interval, or the least tolerance if that is longer.
+-- Returns the wait (0 when it conforms) and the new theoretical arrival time.
+local function gcra(key, rate)
+  local interval = 1000000 / rate
+  local tolerance = math.max(interval, least_tolerance)
+  local tat = tonumber(redis.call('GET', key)) or now
+  if tat < now then tat = now end
+  local wait = tat - tolerance - now
+  if wait > 0 then return wait, tat end
+  return 0, tat + interval
+end
+
+local function store(key, tat)
+  -- The state is worthless once the bucket is full again: let Redis drop it then.
+  redis.call('SET', key, string.format('%.0f', tat), 'PX', math.floor((tat - now) / 1000) + 1)
+end
+
+local conn_wait, conn_tat = gcra(KEYS[1], capacity)
+local acct_wait, acct_tat = 0, 0
+if account_tps > 0 then acct_wait, acct_tat = gcra(KEYS[3], account_tps) end
+
+if conn_wait > 0 or acct_wait > 0 then
+  local refused_by = 1
+  if conn_wait <= 0 then refused_by = 2 end
+  return {0, math.ceil(math.max(conn_wait, acct_wait)), refused_by, nodes, capacity}
+end
+
+store(KEYS[1], conn_tat)
+if account_tps > 0 then store(KEYS[3], acct_tat) end
+return {1, 0, 0, nodes, capacity}

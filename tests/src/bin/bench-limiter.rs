@@ -1,0 +1,435 @@
+//! Benchmark of the distributed limiter (`make bench-limiter`; not a test).
+//!
+//! Starts a real redis-server, then for 1, 2, 10 and 50 simulated nodes (each with its own Redis
+//! connection, limiter instance and heartbeat) offers more load than the connection's capacity
+//! and measures what is admitted. Side by side, on the same load, it runs a fixed-window
+//! INCR+EXPIRE limiter (the approach of envoyproxy/ratelimit) to show its overshoot at window
+//! edges. Two loads:
+//! - steady: each node is offered `overload` × its share, evenly spaced;
+//! - edge bursts: 1 s on (5 × the share), 1 s off, each burst straddling a wall-clock second,
+//!   which is where fixed windows turn over.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+use e2e::Redis;
+use hdrhistogram::Histogram;
+use redis::aio::ConnectionManager;
+use stripe_node::limiter::shared::{Keys, SharedBudget, SharedSettings};
+use stripe_node::limiter::{HEARTBEAT_TTL, LEAST_TOLERANCE};
+
+#[derive(Parser, Debug)]
+#[command(about = "Distributed limiter benchmark against a real redis-server")]
+struct Args {
+    /// Seconds of load per run (each fleet size × limiter × load).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Transactions per second per node (the connection's setting).
+    #[arg(long, default_value_t = 6)]
+    tps_per_node: u32,
+    /// Fleet sizes to simulate.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,10,50")]
+    nodes: Vec<u32>,
+    /// Offered load over capacity in the steady load.
+    #[arg(long, default_value_t = 2.0)]
+    overload: f64,
+    /// The GCRA's least burst tolerance in milliseconds (the node uses LEAST_TOLERANCE).
+    #[arg(long, default_value_t = LEAST_TOLERANCE.as_millis() as u64)]
+    tolerance_ms: u64,
+    /// Skip the edge-burst load.
+    #[arg(long)]
+    steady_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Load {
+    Steady,
+    EdgeBursts,
+}
+
+impl Load {
+    fn name(self) -> &'static str {
+        match self {
+            Load::Steady => "steady",
+            Load::EdgeBursts => "edge bursts",
+        }
+    }
+
+    /// Offered rate per node while active, and whether the load is active at a wall-clock time.
+    fn rate(self, share: f64, overload: f64) -> f64 {
+        match self {
+            Load::Steady => share * overload,
+            Load::EdgeBursts => share * 5.0,
+        }
+    }
+
+    fn active(self, unix: f64) -> bool {
+        match self {
+            Load::Steady => true,
+            // On during [2k + 0.5, 2k + 1.5): across the turn of the second 2k + 1.
+            Load::EdgeBursts => (unix % 2.0) >= 0.5 && (unix % 2.0) < 1.5,
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Limiter {
+    Gcra(Box<SharedBudget>),
+    FixedWindow {
+        connection: ConnectionManager,
+        prefix: String,
+        limit: u64,
+    },
+}
+
+impl Limiter {
+    async fn acquire(&self) -> redis::RedisResult<bool> {
+        match self {
+            Limiter::Gcra(budget) => Ok(budget.acquire().await?.refused_by.is_none()),
+            Limiter::FixedWindow {
+                connection,
+                prefix,
+                limit,
+            } => {
+                // envoyproxy/ratelimit: key per (descriptor, window start by the caller's
+                // clock); INCRBY and EXPIRE pipelined in one round trip.
+                let window = unix_now() as u64;
+                let key = format!("{prefix}:{window}");
+                let (count,): (u64,) = redis::pipe()
+                    .cmd("INCRBY")
+                    .arg(&key)
+                    .arg(1)
+                    .cmd("EXPIRE")
+                    .arg(&key)
+                    .arg(2)
+                    .ignore()
+                    .query_async(&mut connection.clone())
+                    .await?;
+                Ok(count <= *limit)
+            }
+        }
+    }
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
+struct Stats {
+    /// Unix time of each admitted request's ask.
+    admitted_at: Vec<f64>,
+    latency_us: Histogram<u64>,
+    requests: u64,
+    errors: u64,
+}
+
+struct Report {
+    offered_tps: f64,
+    admitted_tps: f64,
+    accuracy: f64,
+    worst_aligned: f64,
+    worst_sliding: f64,
+    p50_us: u64,
+    p99_us: u64,
+    max_us: u64,
+    round_trips: f64,
+    commands: f64,
+    errors: u64,
+    requests: u64,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let redis = Redis::start();
+    let mut info = redis::Client::open(redis.url())?
+        .get_multiplexed_async_connection()
+        .await?;
+    let version: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(&mut info)
+        .await?;
+    let version = version
+        .lines()
+        .find_map(|l| l.strip_prefix("redis_version:"))
+        .unwrap_or("?")
+        .trim()
+        .to_string();
+    println!(
+        "bench-limiter: redis-server {version} on 127.0.0.1, {} s per run, {} TPS per node, steady load {}x capacity, edge bursts 5x for 1 s of every 2",
+        args.seconds, args.tps_per_node, args.overload
+    );
+    println!(
+        "{:<11} {:<13} {:>5} {:>6} {:>9} {:>10} {:>8} {:>9} {:>10} {:>7} {:>7} {:>7} {:>9} {:>9} {:>6}",
+        "load",
+        "limiter",
+        "nodes",
+        "target",
+        "offered/s",
+        "admitted/s",
+        "accuracy",
+        "worst 1s",
+        "worst slid",
+        "p50 us",
+        "p99 us",
+        "max us",
+        "trips/req",
+        "cmds/req",
+        "errors"
+    );
+    let loads: &[Load] = if args.steady_only {
+        &[Load::Steady]
+    } else {
+        &[Load::Steady, Load::EdgeBursts]
+    };
+    for &load in loads {
+        for &nodes in &args.nodes {
+            for gcra in [true, false] {
+                let r = run(&redis, &mut info, &args, load, nodes, gcra).await?;
+                let target = f64::from(args.tps_per_node * nodes);
+                println!(
+                    "{:<11} {:<13} {:>5} {:>6} {:>9.1} {:>10.1} {:>7.1}% {:>8.0}% {:>9.0}% {:>7} {:>7} {:>7} {:>9.2} {:>9.2} {:>6}",
+                    load.name(),
+                    if gcra { "GCRA (ours)" } else { "fixed window" },
+                    nodes,
+                    target,
+                    r.offered_tps,
+                    r.admitted_tps,
+                    r.accuracy,
+                    r.worst_aligned,
+                    r.worst_sliding,
+                    r.p50_us,
+                    r.p99_us,
+                    r.max_us,
+                    r.round_trips,
+                    r.commands,
+                    r.errors
+                );
+                if r.requests == 0 {
+                    anyhow::bail!("no request was made");
+                }
+            }
+        }
+    }
+    println!(
+        "accuracy = admitted/s ÷ target; worst 1s = busiest wall-clock second ÷ target; worst slid = busiest sliding 1 s window ÷ target;"
+    );
+    println!(
+        "trips/req = client round trips per request (heartbeats excluded); cmds/req = Redis commands per request, those run inside the script included (INFO commandstats delta)"
+    );
+    Ok(())
+}
+
+async fn run(
+    redis: &Redis,
+    info: &mut redis::aio::MultiplexedConnection,
+    args: &Args,
+    load: Load,
+    nodes: u32,
+    gcra: bool,
+) -> anyhow::Result<Report> {
+    let run_id = format!(
+        "bench-{}-{nodes}-{}",
+        load.name().replace(' ', "-"),
+        if gcra { "gcra" } else { "fixed" }
+    );
+    let target = f64::from(args.tps_per_node * nodes);
+    let mut limiters = Vec::new();
+    for i in 0..nodes {
+        if gcra {
+            let budget = SharedBudget::new(SharedSettings {
+                redis_url: redis.url(),
+                redis_password: None,
+                keys: Keys::new(&run_id, Some("acct_bench"), ""),
+                node_id: format!("node-{i}"),
+                tps_per_node: args.tps_per_node,
+                // Checked in the same script as in production, set high enough not to bind.
+                account_tps: 1_000_000,
+                command_timeout: Duration::from_millis(50),
+                heartbeat_ttl: HEARTBEAT_TTL,
+                least_tolerance: Duration::from_millis(args.tolerance_ms),
+            })?;
+            budget.heartbeat().await?;
+            limiters.push(Limiter::Gcra(Box::new(budget)));
+        } else {
+            let connection = redis::Client::open(redis.url())?
+                .get_connection_manager()
+                .await?;
+            limiters.push(Limiter::FixedWindow {
+                connection,
+                prefix: format!("{run_id}:window"),
+                limit: (target as u64).max(1),
+            });
+        }
+    }
+
+    let before = command_stats(info).await?;
+    let stats = Arc::new(Mutex::new(Stats {
+        admitted_at: Vec::new(),
+        latency_us: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+        requests: 0,
+        errors: 0,
+    }));
+    let duration = Duration::from_secs(args.seconds);
+    let start = Instant::now();
+    let end = start + duration;
+    let share = f64::from(args.tps_per_node);
+    let interval = Duration::from_secs_f64(1.0 / load.rate(share, args.overload));
+    let mut tasks = tokio::task::JoinSet::new();
+    let heartbeats = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    for (i, limiter) in limiters.iter().cloned().enumerate() {
+        let stats = stats.clone();
+        // Nodes' request streams are spread evenly over one interval.
+        let phase = interval.mul_f64(i as f64 / f64::from(nodes));
+        tasks.spawn(offer(
+            limiter.clone(),
+            load,
+            start + phase,
+            end,
+            interval,
+            stats,
+        ));
+        if let Limiter::Gcra(budget) = limiter {
+            let heartbeats = heartbeats.clone();
+            tasks.spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                while Instant::now() < end {
+                    tick.tick().await;
+                    if budget.heartbeat().await.is_ok() {
+                        heartbeats.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+    let after = command_stats(info).await?;
+
+    if let Some(Limiter::Gcra(_)) = limiters.first() {
+        for l in &limiters {
+            if let Limiter::Gcra(budget) = l {
+                budget.leave().await?;
+            }
+        }
+    }
+
+    let stats = stats.lock().unwrap_or_else(|p| p.into_inner());
+    let mut admitted = stats.admitted_at.clone();
+    admitted.sort_by(f64::total_cmp);
+    // Wall-clock seconds, the fixed window's own windows.
+    let mut per_second = std::collections::HashMap::<u64, u32>::new();
+    for &t in &admitted {
+        *per_second.entry(t as u64).or_default() += 1;
+    }
+    let worst_aligned = per_second.values().copied().max().unwrap_or(0);
+    let mut worst_sliding = 0usize;
+    let mut lo = 0usize;
+    for hi in 0..admitted.len() {
+        while admitted[hi] - admitted[lo] >= 1.0 {
+            lo += 1;
+        }
+        worst_sliding = worst_sliding.max(hi - lo + 1);
+    }
+    // Round trips: EVALSHA (GCRA) or the pipelined INCRBY+EXPIRE (fixed window, one trip),
+    // without the heartbeats' EVALSHAs and the INFO calls of this benchmark.
+    let delta =
+        |name: &str| after.get(name).copied().unwrap_or(0) - before.get(name).copied().unwrap_or(0);
+    let heartbeat_calls = heartbeats.load(std::sync::atomic::Ordering::Relaxed);
+    let requests = stats.requests.max(1) as f64;
+    let (round_trips, commands) = if gcra {
+        let evalsha = delta("evalsha") + delta("eval");
+        let total: u64 = after.keys().map(|k| delta(k)).sum::<u64>() - delta("info");
+        // Each heartbeat runs EVALSHA and 5 commands inside (TIME, ZADD, ZREMRANGEBYSCORE,
+        // PEXPIRE, ZCARD); each leave one ZREM.
+        let heartbeat_total = heartbeat_calls * 6;
+        (
+            (evalsha.saturating_sub(heartbeat_calls)) as f64 / requests,
+            total.saturating_sub(heartbeat_total) as f64 / requests,
+        )
+    } else {
+        let total: u64 = after.keys().map(|k| delta(k)).sum::<u64>() - delta("info");
+        (delta("incrby") as f64 / requests, total as f64 / requests)
+    };
+    let admitted_tps = admitted.len() as f64 / duration.as_secs_f64();
+    Ok(Report {
+        offered_tps: stats.requests as f64 / duration.as_secs_f64(),
+        admitted_tps,
+        accuracy: admitted_tps / target * 100.0,
+        worst_aligned: f64::from(worst_aligned) / target * 100.0,
+        worst_sliding: worst_sliding as f64 / target * 100.0,
+        p50_us: stats.latency_us.value_at_quantile(0.5),
+        p99_us: stats.latency_us.value_at_quantile(0.99),
+        max_us: stats.latency_us.max(),
+        round_trips,
+        commands,
+        errors: stats.errors,
+        requests: stats.requests,
+    })
+}
+
+/// One simulated node's offered load: open loop, one request per interval while the load is
+/// active, each decided concurrently (a slow answer does not slow the offered load).
+async fn offer(
+    limiter: Limiter,
+    load: Load,
+    first: Instant,
+    end: Instant,
+    interval: Duration,
+    stats: Arc<Mutex<Stats>>,
+) {
+    let mut calls = tokio::task::JoinSet::new();
+    let mut at = first;
+    while at < end {
+        tokio::time::sleep_until(at.into()).await;
+        at += interval;
+        if !load.active(unix_now()) {
+            continue;
+        }
+        let limiter = limiter.clone();
+        let stats = stats.clone();
+        calls.spawn(async move {
+            let asked = Instant::now();
+            let asked_unix = unix_now();
+            let result = limiter.acquire().await;
+            let latency = asked.elapsed();
+            let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
+            stats.requests += 1;
+            stats
+                .latency_us
+                .saturating_record(latency.as_micros() as u64);
+            match result {
+                Ok(true) => stats.admitted_at.push(asked_unix),
+                Ok(false) => {}
+                Err(_) => stats.errors += 1,
+            }
+        });
+    }
+    while calls.join_next().await.is_some() {}
+}
+
+/// Calls per command from INFO commandstats.
+async fn command_stats(
+    info: &mut redis::aio::MultiplexedConnection,
+) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+    let text: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(info)
+        .await?;
+    Ok(text
+        .lines()
+        .filter_map(|l| {
+            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((name.to_string(), calls))
+        })
+        .collect())
+}
