@@ -24,4 +24,4 @@ fi
 exec_args=(--listen "${NODE_LISTEN:-127.0.0.1:8080}" --admin-listen "${NODE_ADMIN_LISTEN:-127.0.0.1:9090}"
   --stripe-api-key-file "$workdir/api-key" --stripe-base-url "$base_url" --log-format text)
 [ -n "${STRIPE_ACCOUNT_ID:-}" ] && exec_args+=(--stripe-account-id "$STRIPE_ACCOUNT_ID")
-cargo run --release -p stripe-node -- "${exec_args[@]}" "$@"
+cargo run -p stripe-node -- "${exec_args[@]}" "$@"
