@@ -84,7 +84,13 @@ pub struct Config {
     pub proxy_port: Option<u16>,
 
     /// How the node authenticates to the proxy.
-    #[arg(long, env = "PROXY_AUTH_SCHEME", value_enum, default_value = "NONE", ignore_case = true)]
+    #[arg(
+        long,
+        env = "PROXY_AUTH_SCHEME",
+        value_enum,
+        default_value = "NONE",
+        ignore_case = true
+    )]
     pub proxy_auth_scheme: ProxyAuthScheme,
 
     /// Proxy user name (BASIC and DIGEST).
@@ -96,7 +102,13 @@ pub struct Config {
     pub proxy_password_file: Option<PathBuf>,
 
     /// When TLS is used on the way through the proxy (the seed's proxy SSL type).
-    #[arg(long, env = "PROXY_SSL_TYPE", value_enum, default_value = "AUTO", ignore_case = true)]
+    #[arg(
+        long,
+        env = "PROXY_SSL_TYPE",
+        value_enum,
+        default_value = "AUTO",
+        ignore_case = true
+    )]
     pub proxy_ssl_type: ProxySslType,
 
     /// PEM bundle of CA certificates trusted in addition to the system roots.

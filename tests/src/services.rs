@@ -199,6 +199,8 @@ pub struct NodeOptions {
     /// Extra `--flag value` arguments.
     pub extra_args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// Where the node's stderr (its log) goes; inherited when `None`.
+    pub stderr_file: Option<PathBuf>,
 }
 
 impl NodeOptions {
@@ -211,6 +213,7 @@ impl NodeOptions {
             tps_per_node: 1000,
             extra_args: Vec::new(),
             env: Vec::new(),
+            stderr_file: None,
         }
     }
 }
@@ -245,6 +248,9 @@ impl Node {
             .envs(options.env.iter().cloned());
         if let Some(url) = &options.redis_url {
             command.args(["--redis-url", url]);
+        }
+        if let Some(file) = &options.stderr_file {
+            command.stderr(std::fs::File::create(file).expect("node log file"));
         }
         let service = Service::spawn("stripe-node", &mut command);
         assert!(

@@ -113,7 +113,10 @@ impl HttpStripeClient {
         };
         set("authorization", &format!("Bearer {key}"));
         set("stripe-version", &self.options.api_version);
-        set("user-agent", concat!("stripe-connector-node/", env!("CARGO_PKG_VERSION")));
+        set(
+            "user-agent",
+            concat!("stripe-connector-node/", env!("CARGO_PKG_VERSION")),
+        );
         if let Some(account) = &self.options.account_id {
             set("stripe-account", account);
         }
@@ -145,7 +148,11 @@ impl HttpStripeClient {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(&encoded);
         }
-        let body = if post { Bytes::from(encoded) } else { Bytes::new() };
+        let body = if post {
+            Bytes::from(encoded)
+        } else {
+            Bytes::new()
+        };
         let headers = self.headers(&key, idempotency_key, post);
         let started = Instant::now();
         let outcome = self.http.send(&request.method, &url, &headers, body).await;

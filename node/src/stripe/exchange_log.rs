@@ -113,7 +113,8 @@ fn headers(headers: &HeaderMap) -> Value {
     let map: Map<String, Value> = headers
         .iter()
         .map(|(name, value)| {
-            let value = redact::header_value(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
+            let value =
+                redact::header_value(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
             (name.as_str().to_string(), Value::String(value))
         })
         .collect();
@@ -132,13 +133,13 @@ pub fn operation(path: &str) -> String {
 }
 
 fn looks_like_id(segment: &str) -> bool {
-    segment
-        .split_once('_')
-        .is_some_and(|(prefix, rest)| {
-            prefix.len() <= 8
-                && !rest.is_empty()
-                && rest.chars().any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
-        })
+    segment.split_once('_').is_some_and(|(prefix, rest)| {
+        prefix.len() <= 8
+            && !rest.is_empty()
+            && rest
+                .chars()
+                .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+    })
 }
 
 #[cfg(test)]

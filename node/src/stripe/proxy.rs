@@ -78,7 +78,9 @@ impl Proxy {
                     .clone()
                     .filter(|u| !u.is_empty())
                     .ok_or_else(|| {
-                        anyhow::anyhow!("--proxy-user is required with --proxy-auth-scheme {scheme:?}")
+                        anyhow::anyhow!(
+                            "--proxy-user is required with --proxy-auth-scheme {scheme:?}"
+                        )
                     })?;
                 let path = config.proxy_password_file.as_ref().ok_or_else(|| {
                     anyhow::anyhow!(
@@ -87,12 +89,18 @@ impl Proxy {
                 })?;
                 let password = std::fs::read_to_string(path)
                     .map_err(|e| {
-                        anyhow::anyhow!("--proxy-password-file {}: cannot read: {e}", path.display())
+                        anyhow::anyhow!(
+                            "--proxy-password-file {}: cannot read: {e}",
+                            path.display()
+                        )
                     })?
                     .trim_end_matches(['\r', '\n'])
                     .to_string();
                 if password.is_empty() {
-                    anyhow::bail!("--proxy-password-file {}: the file is empty", path.display());
+                    anyhow::bail!(
+                        "--proxy-password-file {}: the file is empty",
+                        path.display()
+                    );
                 }
                 crate::redact::register_secret(&password);
                 Some(Credentials {
@@ -155,7 +163,10 @@ impl Proxy {
                     None::<&[u8]>,
                     HttpMethod(method.to_string().into()),
                 );
-                challenge.respond(&context).ok().map(|h| h.to_header_string())
+                challenge
+                    .respond(&context)
+                    .ok()
+                    .map(|h| h.to_header_string())
             }
         }
     }
@@ -177,7 +188,11 @@ impl Proxy {
 
     /// Sends CONNECT for `authority` over `io` and reads the proxy's answer. Only the head is read:
     /// after a 200 the stream carries the tunnelled bytes.
-    pub async fn connect<S>(&self, io: &mut S, authority: &str) -> std::io::Result<(u16, Vec<String>)>
+    pub async fn connect<S>(
+        &self,
+        io: &mut S,
+        authority: &str,
+    ) -> std::io::Result<(u16, Vec<String>)>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -220,7 +235,9 @@ async fn read_head<S: AsyncRead + Unpin>(io: &mut S) -> std::io::Result<(u16, Ve
     response
         .parse(&buf)
         .map_err(|e| invalid(&format!("bad proxy answer: {e}")))?;
-    let status = response.code.ok_or_else(|| invalid("proxy answer without status"))?;
+    let status = response
+        .code
+        .ok_or_else(|| invalid("proxy answer without status"))?;
     let challenges = response
         .headers
         .iter()
@@ -260,7 +277,11 @@ mod tests {
             (ProxySslType::Tunnel, true, true),
         ];
         for (ssl, https, tunnel) in cases {
-            assert_eq!(proxy(ProxyAuthScheme::None, ssl).tunnels(https), tunnel, "{ssl:?} {https}");
+            assert_eq!(
+                proxy(ProxyAuthScheme::None, ssl).tunnels(https),
+                tunnel,
+                "{ssl:?} {https}"
+            );
         }
         assert!(proxy(ProxyAuthScheme::None, ProxySslType::Always).tls_to_proxy());
     }
@@ -270,13 +291,14 @@ mod tests {
         let p = proxy(ProxyAuthScheme::Digest, ProxySslType::Auto);
         assert_eq!(p.authorization("CONNECT", "h:443"), None);
         assert!(!p.learn_challenge(["Basic realm=\"x\""].into_iter()));
-        assert!(p.learn_challenge(
-            ["Digest realm=\"r\", nonce=\"abc\", qop=\"auth\""].into_iter()
-        ));
+        assert!(p.learn_challenge(["Digest realm=\"r\", nonce=\"abc\", qop=\"auth\""].into_iter()));
         let first = p.authorization("CONNECT", "h:443").unwrap();
         let second = p.authorization("CONNECT", "h:443").unwrap();
         assert!(first.starts_with("Digest ") && first.contains("username=\"alice\""));
-        assert!(first.contains("nc=00000001") && second.contains("nc=00000002"), "{first} {second}");
+        assert!(
+            first.contains("nc=00000001") && second.contains("nc=00000002"),
+            "{first} {second}"
+        );
         assert!(!first.contains("pw-secret"));
     }
 

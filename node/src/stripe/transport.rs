@@ -308,10 +308,7 @@ impl hyper::rt::Write for Conn {
         Pin::new(&mut self.io).poll_flush(cx)
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
@@ -343,12 +340,13 @@ async fn dial(inner: &ConnectorInner, uri: &Uri) -> Result<Conn, TransportError>
     let mut route = Vec::new();
     let (stream, forwarded): (Box<dyn Io>, bool) = match &inner.proxy {
         None => {
-            let tcp = TcpStream::connect(&target).await.map_err(|e| {
-                TransportError::Unreachable {
-                    target: target.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
+            let tcp =
+                TcpStream::connect(&target)
+                    .await
+                    .map_err(|e| TransportError::Unreachable {
+                        target: target.clone(),
+                        reason: e.to_string(),
+                    })?;
             let _ = tcp.set_nodelay(true);
             route.push("direct".to_string());
             (Box::new(tcp), false)
@@ -438,14 +436,12 @@ async fn open_tunnel(
     for round in 0..2 {
         let mut hops = Vec::new();
         let mut stream = open_proxy(inner, proxy, &mut hops).await?;
-        let (status, challenges) =
-            proxy
-                .connect(&mut stream, target)
-                .await
-                .map_err(|e| TransportError::ProxyUnreachable {
-                    proxy: proxy.address(),
-                    reason: format!("CONNECT {target}: {e}"),
-                })?;
+        let (status, challenges) = proxy.connect(&mut stream, target).await.map_err(|e| {
+            TransportError::ProxyUnreachable {
+                proxy: proxy.address(),
+                reason: format!("CONNECT {target}: {e}"),
+            }
+        })?;
         match status {
             200..=299 => {
                 route.extend(hops);
