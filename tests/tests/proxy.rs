@@ -300,7 +300,12 @@ async fn ssl_types_always_tunnel_and_never() {
     let forwarded = format!("GET http://127.0.0.1:{}/", fake.port);
     assert_eq!(squid.wait_for_lines(&forwarded, 1), 1);
     let tunnel = format!("CONNECT 127.0.0.1:{}", front.port);
-    assert_eq!(squid.wait_for_lines(&tunnel, 1), 1, "{}", squid.access_log());
+    assert_eq!(
+        squid.wait_for_lines(&tunnel, 1),
+        1,
+        "{}",
+        squid.access_log()
+    );
 
     // TUNNEL: CONNECT also for the http target, never forwarding.
     list_ok(&node(
@@ -309,7 +314,12 @@ async fn ssl_types_always_tunnel_and_never() {
     ))
     .await;
     let tunnel = format!("CONNECT 127.0.0.1:{}", fake.port);
-    assert_eq!(squid.wait_for_lines(&tunnel, 1), 1, "{}", squid.access_log());
+    assert_eq!(
+        squid.wait_for_lines(&tunnel, 1),
+        1,
+        "{}",
+        squid.access_log()
+    );
     assert_eq!(squid.log_lines(&forwarded), 1);
 
     // NEVER: plain forwarding for http; an https base URL is refused at start-up.

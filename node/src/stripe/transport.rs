@@ -146,7 +146,8 @@ impl Transport {
             reason: format!("bad URL: {e}"),
         })?;
         let forwarding = self.forwarding_proxy(&uri);
-        for round in 0..2 {
+        let mut answered_challenge = false;
+        loop {
             let mut request = http::Request::new(Full::new(body.clone()));
             *request.method_mut() = method.clone();
             *request.uri_mut() = uri.clone();
@@ -166,14 +167,14 @@ impl Transport {
                     .get_all(PROXY_AUTHENTICATE)
                     .iter()
                     .filter_map(|v| v.to_str().ok());
-                if round == 0 && proxy.learn_challenge(challenges) {
+                if !answered_challenge && proxy.learn_challenge(challenges) {
+                    answered_challenge = true;
                     continue;
                 }
                 return Err(proxy_auth_error(proxy));
             }
             return Ok(received);
         }
-        unreachable!("the loop returns in its second round")
     }
 
     async fn round_trip(
