@@ -42,14 +42,10 @@ impl Logged {
 
     /// The log so far, after stopping the node so every line is written.
     fn stop_and_read(mut self) -> String {
-        self.node.service.signal(libc_sigterm());
+        self.node.service.signal(libc::SIGTERM);
         self.node.service.wait(std::time::Duration::from_secs(10));
         std::fs::read_to_string(&self.log).unwrap()
     }
-}
-
-fn libc_sigterm() -> i32 {
-    15
 }
 
 #[tokio::test]

@@ -351,3 +351,73 @@ async fn ssl_types_always_tunnel_and_never() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bad_proxy_and_tls_settings_stop_start_up_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    std::fs::write(&key, "sk_test_startup").unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "").unwrap();
+    let not_pem = dir.path().join("not-pem");
+    std::fs::write(&not_pem, "hello").unwrap();
+    let (empty, not_pem) = (empty.display().to_string(), not_pem.display().to_string());
+    let cases: [(&[&str], &str); 6] = [
+        (&["--proxy-host", "127.0.0.1"], "--proxy-port is required"),
+        (
+            &[
+                "--proxy-host",
+                "127.0.0.1",
+                "--proxy-port",
+                "1",
+                "--proxy-auth-scheme",
+                "BASIC",
+            ],
+            "--proxy-user is required",
+        ),
+        (
+            &[
+                "--proxy-host",
+                "h",
+                "--proxy-port",
+                "1",
+                "--proxy-auth-scheme",
+                "DIGEST",
+                "--proxy-user",
+                "u",
+            ],
+            "--proxy-password-file is required",
+        ),
+        (
+            &[
+                "--proxy-host",
+                "h",
+                "--proxy-port",
+                "1",
+                "--proxy-auth-scheme",
+                "BASIC",
+                "--proxy-user",
+                "u",
+                "--proxy-password-file",
+                &empty,
+            ],
+            "the file is empty",
+        ),
+        (&["--extra-ca-file", &not_pem], "no PEM certificate"),
+        (&["--verbosity", "6"], "--verbosity"),
+    ];
+    for (args, want) in cases {
+        let out = std::process::Command::new(e2e::workspace_bin("stripe-node"))
+            .env_clear()
+            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+            .arg("--stripe-api-key-file")
+            .arg(&key)
+            .args(["--stripe-base-url", "http://127.0.0.1:9"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} started");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+    }
+}

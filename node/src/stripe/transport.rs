@@ -454,6 +454,10 @@ async fn open_tunnel(
             }
             407 => {
                 if round == 0 && proxy.learn_challenge(challenges.iter().map(String::as_str)) {
+                    if inner.verbosity >= 4 {
+                        tracing::info!(target: "stripe", proxy = %proxy.address(), tunnel = target,
+                            "proxy sent a digest challenge; answering it once");
+                    }
                     continue;
                 }
                 return Err(proxy_auth_error(proxy));
