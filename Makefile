@@ -1,4 +1,4 @@
-.PHONY: run test lint crds bench-node
+.PHONY: run test lint crds e2e bench-node
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -11,6 +11,11 @@ test:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# End-to-end against the cluster of the current kubeconfig (kind/k3d); not part of CI.
+# See docs/install.md ("End-to-end test on a local cluster").
+e2e:
+	scripts/e2e.sh
 
 # Node benchmark: added latency, throughput and memory, straight to the Stripe fake vs through a node.
 bench-node:

@@ -12,6 +12,8 @@ command -v squid >/dev/null || [ -x /usr/sbin/squid ] || need_apt+=(squid)
 command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 [ -x /usr/lib/squid/basic_ncsa_auth ] || need_apt+=(squid)
 [ -x /usr/bin/openssl ] || need_apt+=(openssl)
+# shellcheck: the static check of scripts/e2e.sh (tests/python/test_e2e_script.py).
+command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

@@ -52,6 +52,11 @@ pub struct Config {
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
 
+    /// File with the client token callers must send as `Authorization: Bearer` (a mounted
+    /// Secret, re-read when it changes). Without it the API is open: for local runs only.
+    #[arg(long, env = "CLIENT_TOKEN_FILE")]
+    pub client_token_file: Option<PathBuf>,
+
     /// Log filter (tracing's env-filter syntax). The operator sets the connection's level, which
     /// defaults to `error` there; `info` is needed to see the Stripe exchange log (--verbosity).
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]

@@ -2,6 +2,7 @@
 //! serving Stripe entity operations and actions, held to a rate by the limiter.
 
 pub mod api;
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod error;

@@ -15,6 +15,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::ClientToken;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::limiter::LocalLimiter;
@@ -40,6 +41,11 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(stripe_bound)
         .merge(crate::api::metadata_routes())
+        // Outermost API check: no token, no limiter budget and no Stripe call.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_token,
+        ))
         .layer(CatchPanicLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -100,7 +106,15 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
         ClientOptions::from_config(&config)?,
         key,
     )?);
+    let client_token = match &config.client_token_file {
+        Some(path) => Some(Arc::new(ClientToken::from_file(path)?)),
+        None => {
+            tracing::warn!("no --client-token-file: the API accepts callers without a token");
+            None
+        }
+    };
     Ok(AppState {
+        client_token,
         limiter: Arc::new(LocalLimiter::new(config.tps_per_node)),
         metrics: Arc::new(Metrics::new()),
         stripe,

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::ClientToken;
 use crate::config::Config;
 use crate::limiter::Limiter;
 use crate::metrics::Metrics;
@@ -13,4 +14,6 @@ pub struct AppState {
     pub stripe: Arc<dyn StripeApi>,
     pub limiter: Arc<dyn Limiter>,
     pub metrics: Arc<Metrics>,
+    /// The client token callers must present; `None` only for local runs without one.
+    pub client_token: Option<Arc<ClientToken>>,
 }

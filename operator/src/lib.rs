@@ -1,6 +1,19 @@
-//! The operator: StripeConnection types and their CRD.
+//! The operator: turns each StripeConnection into an autoscaled fleet of connector nodes.
+//!
+//! Reconcile is a pipeline: [`validate`] (pure) → [`children`] (pure builders) → [`apply`]
+//! (server-side apply, only when something differs) → [`status`] (computed purely, written only
+//! when it changed).
 
-/// The CRD as YAML (filled in by the operator work).
-pub fn crd_yaml() -> anyhow::Result<String> {
-    anyhow::bail!("the StripeConnection CRD is not defined yet")
-}
+pub mod crd;
+
+pub use crd::crd_yaml;
+pub mod admin;
+pub mod apply;
+pub mod children;
+pub mod controller;
+pub mod leader;
+pub mod metrics;
+pub mod reconcile;
+pub mod render;
+pub mod status;
+pub mod validate;

@@ -57,6 +57,23 @@ impl Service {
         None
     }
 
+    /// Waits for the port to accept connections; panics early if the process exits instead.
+    pub fn wait_until_listening(&mut self, port: u16, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return;
+            }
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!("{} exited ({status}) before listening on {port}", self.name);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("{} did not listen on {port} within {timeout:?}", self.name);
+    }
+
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -196,6 +213,8 @@ pub struct NodeOptions {
     pub connection_name: String,
     pub redis_url: Option<String>,
     pub tps_per_node: u32,
+    /// The client token callers must present (`--client-token-file`); `None` leaves the API open.
+    pub client_token: Option<String>,
     /// Extra `--flag value` arguments.
     pub extra_args: Vec<String>,
     pub env: Vec<(String, String)>,
@@ -211,6 +230,7 @@ impl NodeOptions {
             connection_name: "e2e".to_string(),
             redis_url: None,
             tps_per_node: 1000,
+            client_token: None,
             extra_args: Vec::new(),
             env: Vec::new(),
             stderr_file: None,
@@ -246,17 +266,19 @@ impl Node {
             .args(["--tps-per-node", &options.tps_per_node.to_string()])
             .args(&options.extra_args)
             .envs(options.env.iter().cloned());
+        if let Some(token) = &options.client_token {
+            let token_file = dir.path().join("client-token");
+            std::fs::write(&token_file, token).expect("write token file");
+            command.arg("--client-token-file").arg(token_file);
+        }
         if let Some(url) = &options.redis_url {
             command.args(["--redis-url", url]);
         }
         if let Some(file) = &options.stderr_file {
             command.stderr(std::fs::File::create(file).expect("node log file"));
         }
-        let service = Service::spawn("stripe-node", &mut command);
-        assert!(
-            wait_for_port(admin_port, Duration::from_secs(20)),
-            "stripe-node did not listen on its admin port {admin_port}"
-        );
+        let mut service = Service::spawn("stripe-node", &mut command);
+        service.wait_until_listening(admin_port, Duration::from_secs(20));
         assert!(wait_for_port(port, Duration::from_secs(5)));
         Self {
             port,
@@ -272,6 +294,10 @@ impl Node {
 
     pub fn admin_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.admin_port)
+    }
+
+    pub fn token_file(&self) -> PathBuf {
+        self.dir.path().join("client-token")
     }
 
     pub fn key_file(&self) -> PathBuf {

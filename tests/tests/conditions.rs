@@ -187,3 +187,84 @@ async fn bulk_update_and_delete_touch_exactly_the_matches() {
     assert_eq!(left.len(), 1, "{page}");
     assert_eq!(page["entities"][0]["fields"]["Name"], "Keep");
 }
+
+#[tokio::test]
+async fn payment_intents_filtered_on_the_node() {
+    // Amount and Currency are no Stripe list filters: the node evaluates them.
+    let stripe = Localstripe::start();
+    let node = Node::start(&api_node_options(stripe.url()));
+    let api = Api::new(node.url());
+    let mut big = HashSet::new();
+    for amount in [100, 5000, 250, 9000] {
+        let pi = api
+            .create(
+                "PaymentIntent",
+                json!({"Amount": amount, "Currency": "usd"}),
+            )
+            .await;
+        if amount >= 1000 {
+            big.insert(pi);
+        }
+    }
+    let (status, page) = api
+        .get(&list_path(
+            "PaymentIntent",
+            "Amount >= 1000 AND (Currency = 'usd' OR Currency = 'eur')",
+            "&pageSize=1",
+        ))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let mut seen: HashSet<String> = ids(&page).into_iter().collect();
+    let token = page["nextPageToken"]
+        .as_str()
+        .expect("a second page")
+        .to_string();
+    let (_, page) = api
+        .get(&list_path(
+            "PaymentIntent",
+            "Amount >= 1000 AND (Currency = 'usd' OR Currency = 'eur')",
+            &format!("&pageSize=1&pageToken={token}"),
+        ))
+        .await;
+    seen.extend(ids(&page));
+    assert_eq!(seen, big);
+}
+
+#[tokio::test]
+async fn created_ranges_are_pushed_down() {
+    let fake = StripeFake::start();
+    let node = Node::start(&api_node_options(fake.url()));
+    let api = Api::new(node.url());
+    api.create("Customer", json!({"Name": "Now"})).await;
+    let (status, page) = api
+        .get(&list_path(
+            "Customer",
+            "Created > 1000 AND Created < 4102444800",
+            "",
+        ))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(ids(&page).len(), 1);
+    let last = fake.last_request().await;
+    assert_eq!(last["path"], "/v1/customers");
+    let query = &last["query"];
+    assert!(
+        query
+            .as_array()
+            .unwrap()
+            .contains(&json!(["created[gt]", "1000"])),
+        "{query}"
+    );
+    assert!(
+        query
+            .as_array()
+            .unwrap()
+            .contains(&json!(["created[lt]", "4102444800"])),
+        "{query}"
+    );
+    let (status, page) = api
+        .get(&list_path("Customer", "Created >= '2100-01-01'", ""))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(ids(&page).is_empty(), "{page}");
+}

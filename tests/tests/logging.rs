@@ -19,6 +19,7 @@ impl Logged {
         let log = dir.join("node.log");
         let mut options = NodeOptions::new(base_url);
         options.api_key = API_KEY.to_string();
+        options.client_token = Some(CLIENT_TOKEN.to_string());
         options.stderr_file = Some(log.clone());
         options.extra_args = args.iter().map(|s| s.to_string()).collect();
         Self {

@@ -195,3 +195,23 @@ async fn stripe_version_and_account_headers_are_sent() {
     assert_eq!(last["stripe_account"], serde_json::Value::Null);
     assert_eq!(last["idempotency_key"], serde_json::Value::Null);
 }
+
+#[tokio::test]
+async fn an_unreachable_stripe_is_unavailable_after_bounded_retries() {
+    // Nothing listens on this port.
+    let node = Node::start(&api_node_options(format!(
+        "http://127.0.0.1:{}",
+        e2e::free_port()
+    )));
+    let api = Api::new(node.url());
+    let (status, body) = api.get(CUSTOMERS).await;
+    let err = assert_error(status, &body, 503, "UNAVAILABLE");
+    let message = err["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("Stripe is unreachable at 127.0.0.1:"),
+        "{message}"
+    );
+    let (status, body) = api.get("/v2:checkStatus").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["state"], "ERROR", "{body}");
+}

@@ -23,6 +23,9 @@ pub const DEFAULT_PAGE_SIZE: usize = 25;
 pub const MAX_PAGE_SIZE: usize = 200;
 /// Most objects one with-conditions call changes; past it the call is refused before any change.
 pub const MAX_BULK: usize = 200;
+/// Most list rounds (each up to `list::MAX_STRIPE_PAGES` Stripe pages) a with-conditions call
+/// scans for matches, so a clause Stripe cannot narrow does not read a whole large account.
+pub const MAX_BULK_SCAN_ROUNDS: usize = 20;
 
 type Params = Query<HashMap<String, String>>;
 
@@ -324,7 +327,7 @@ async fn matching_ids(
         ..PageToken::default()
     };
     let mut ids = Vec::new();
-    loop {
+    for _ in 0..MAX_BULK_SCAN_ROUNDS {
         let page = list::fetch_page(
             state.stripe.as_ref(),
             entity,
@@ -350,6 +353,14 @@ async fn matching_ids(
             None => return Ok(ids),
         }
     }
+    Err(ApiError::invalid(
+        "conditions",
+        format!(
+            "would scan more than {} {} objects; narrow them with fields Stripe filters (see pushedDownOperators); nothing was changed",
+            MAX_BULK_SCAN_ROUNDS * super::list::MAX_STRIPE_PAGES * 100,
+            entity.name
+        ),
+    ))
 }
 
 fn partial_failure(mut e: ApiError, verb: &str, done: &[String], total: usize) -> ApiError {

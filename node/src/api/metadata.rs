@@ -44,6 +44,8 @@ fn entity_json(entity: &Entity) -> Value {
     .collect();
     json!({
         "name": entity.name,
+        // Integration Connectors' RuntimeEntitySchema calls it `entity`.
+        "entity": entity.name,
         "description": entity.description,
         "operations": operations,
         "note": entity.instead,
@@ -55,6 +57,8 @@ fn entity_json(entity: &Entity) -> Value {
 fn action_json(action: &Action) -> Value {
     json!({
         "name": action.name,
+        // Integration Connectors' RuntimeActionSchema calls it `action`.
+        "action": action.name,
         "description": action.description,
         "inputParameters": action.params.iter().map(|p| json!({
             "parameter": p.name,

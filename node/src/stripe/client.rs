@@ -188,16 +188,10 @@ impl HttpStripeClient {
         if (200..300).contains(&status) {
             return Ok(body);
         }
-        let retryable = match should_retry.as_deref() {
-            Some("true") => true,
-            Some("false") => false,
-            _ => status == 409 || status == 429 || status >= 500,
-        };
-        let retry_after = retry_after.filter(|d| *d <= MAX_RETRY_AFTER);
         Err(Failure {
             error: map_stripe_error(status, &body),
-            retryable,
-            retry_after,
+            retryable: retryable(status, should_retry.as_deref()),
+            retry_after: retry_after.filter(|d| *d <= MAX_RETRY_AFTER),
         })
     }
 }
@@ -229,6 +223,16 @@ impl StripeApi for HttpStripeClient {
             })
             .await
             .map_err(|f| f.error)
+    }
+}
+
+/// Whether a failed call may be tried again: `Stripe-Should-Retry` decides when Stripe sends it;
+/// otherwise lock conflicts (409), rate limits (429) and Stripe's own errors (5xx) are retried.
+fn retryable(status: u16, should_retry: Option<&str>) -> bool {
+    match should_retry {
+        Some("true") => true,
+        Some("false") => false,
+        _ => status == 409 || status == 429 || status >= 500,
     }
 }
 
@@ -268,6 +272,18 @@ pub fn map_stripe_error(status: u16, body: &Value) -> ApiError {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn stripe_should_retry_decides_before_the_status() {
+        for status in [409, 429, 500, 502, 503] {
+            assert!(retryable(status, None), "{status}");
+            assert!(!retryable(status, Some("false")), "{status}");
+        }
+        for status in [400, 401, 402, 404] {
+            assert!(!retryable(status, None), "{status}");
+        }
+        assert!(retryable(400, Some("true")));
+    }
 
     #[test]
     fn stripe_errors_map_to_canonical_codes_with_stripe_fields() {

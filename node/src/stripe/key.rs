@@ -70,11 +70,6 @@ impl ApiKeyFile {
         *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some((modified, key.clone()));
         Ok(key)
     }
-
-    /// Whether the key is a live-mode key (Stripe's account-wide limits differ).
-    pub fn is_live(&self) -> bool {
-        self.get().map(|k| k.contains("_live_")).unwrap_or(false)
-    }
 }
 
 fn well_formed(key: &str) -> bool {

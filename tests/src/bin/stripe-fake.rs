@@ -7,7 +7,8 @@
 //! do the work, then answer with the fault, as when a response is lost), `DELETE /_fake/faults`,
 //! `GET /_fake/objects?type=customer` (ids with the idempotency key that created them),
 //! `GET /_fake/requests?path_prefix=/v1/customers&method=POST` (`{"count": n}`),
-//! `GET /_fake/last_request` (method, path and Stripe headers of the last API request).
+//! `GET /_fake/last_request` (method, path, query pairs and Stripe headers of the last API
+//! request).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -184,6 +185,7 @@ async fn handle(
         };
         s.last_headers = json!({
             "method": method.as_str(), "path": path,
+            "query": form_urlencoded::parse(query.as_bytes()).into_owned().collect::<Vec<(String, String)>>(),
             "stripe_version": header("stripe-version"), "stripe_account": header("stripe-account"),
             "idempotency_key": header("idempotency-key"),
         });

@@ -1,0 +1,250 @@
+//! The Deployment of connector nodes. Its replica count is left to the HPA: the builder never
+//! sets `spec.replicas` (the operator sets it once, when it creates the Deployment).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
+};
+use k8s_openapi::api::core::v1::{
+    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
+    EnvFromSource, EnvVar, EnvVarSource, HTTPGetAction, KeyToPath, ObjectFieldSelector,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretVolumeSource, SecurityContext, TopologySpreadConstraint, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::{
+    ADMIN_PORT, API_PORT, CONFIG_HASH_ANNOTATION, MOUNT_ROOT, Owner, Settings, config_hash, names,
+    node_env,
+};
+use crate::crd::{ProxyAuthScheme, StripeConnection};
+
+/// Non-root user of the node image (distroless "nonroot").
+const NODE_UID: i64 = 65532;
+
+pub fn deployment(owner: &Owner, conn: &StripeConnection, settings: &Settings) -> Deployment {
+    let selector = owner.selector();
+    let annotations = BTreeMap::from([
+        (
+            CONFIG_HASH_ANNOTATION.to_string(),
+            config_hash(&node_env(conn, settings)),
+        ),
+        ("prometheus.io/scrape".to_string(), "true".to_string()),
+        ("prometheus.io/port".to_string(), ADMIN_PORT.to_string()),
+    ]);
+    let (volumes, mounts) = volumes(owner, conn, settings);
+    Deployment {
+        metadata: owner.meta(names::nodes(&owner.name)),
+        spec: Some(DeploymentSpec {
+            replicas: None,
+            selector: LabelSelector {
+                match_labels: Some(selector.clone()),
+                ..LabelSelector::default()
+            },
+            // Never drop below the current capacity during a rollout.
+            strategy: Some(DeploymentStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: Some(RollingUpdateDeployment {
+                    max_unavailable: Some(IntOrString::Int(0)),
+                    max_surge: Some(IntOrString::String("25%".into())),
+                }),
+            }),
+            revision_history_limit: Some(3),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(owner.labels()),
+                    annotations: Some(annotations),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(PodSpec {
+                    service_account_name: Some(names::service_account(&owner.name)),
+                    automount_service_account_token: Some(false),
+                    enable_service_links: Some(false),
+                    termination_grace_period_seconds: Some(30),
+                    security_context: Some(PodSecurityContext {
+                        run_as_non_root: Some(true),
+                        run_as_user: Some(NODE_UID),
+                        run_as_group: Some(NODE_UID),
+                        fs_group: Some(NODE_UID),
+                        seccomp_profile: Some(runtime_default_seccomp()),
+                        ..PodSecurityContext::default()
+                    }),
+                    topology_spread_constraints: Some(
+                        ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+                            .into_iter()
+                            .map(|key| TopologySpreadConstraint {
+                                max_skew: 1,
+                                topology_key: key.into(),
+                                when_unsatisfiable: "ScheduleAnyway".into(),
+                                label_selector: Some(LabelSelector {
+                                    match_labels: Some(selector.clone()),
+                                    ..LabelSelector::default()
+                                }),
+                                match_label_keys: Some(vec!["pod-template-hash".into()]),
+                                ..TopologySpreadConstraint::default()
+                            })
+                            .collect(),
+                    ),
+                    containers: vec![node_container(owner, settings, mounts)],
+                    volumes: Some(volumes),
+                    ..PodSpec::default()
+                }),
+            },
+            ..DeploymentSpec::default()
+        }),
+        status: None,
+    }
+}
+
+fn node_container(owner: &Owner, settings: &Settings, mounts: Vec<VolumeMount>) -> Container {
+    let probe = |path: &str, period: i32, failures: i32| Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.into()),
+            port: IntOrString::String("admin".into()),
+            ..HTTPGetAction::default()
+        }),
+        period_seconds: Some(period),
+        failure_threshold: Some(failures),
+        timeout_seconds: Some(2),
+        ..Probe::default()
+    };
+    Container {
+        name: "node".into(),
+        image: Some(settings.node_image.clone()),
+        env_from: Some(vec![EnvFromSource {
+            config_map_ref: Some(ConfigMapEnvSource {
+                name: names::config_map(&owner.name),
+                optional: Some(false),
+            }),
+            ..EnvFromSource::default()
+        }]),
+        // The pod's name is the node's id in the shared limiter.
+        env: Some(vec![EnvVar {
+            name: "NODE_ID".into(),
+            value_from: Some(EnvVarSource {
+                field_ref: Some(ObjectFieldSelector {
+                    field_path: "metadata.name".into(),
+                    ..ObjectFieldSelector::default()
+                }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        }]),
+        ports: Some(vec![
+            ContainerPort {
+                name: Some("api".into()),
+                container_port: API_PORT,
+                protocol: Some("TCP".into()),
+                ..ContainerPort::default()
+            },
+            ContainerPort {
+                name: Some("admin".into()),
+                container_port: ADMIN_PORT,
+                protocol: Some("TCP".into()),
+                ..ContainerPort::default()
+            },
+        ]),
+        readiness_probe: Some(probe("/readyz", 5, 3)),
+        liveness_probe: Some(probe("/healthz", 10, 3)),
+        // Requests make the CPU metric of the HPA meaningful.
+        resources: Some(ResourceRequirements {
+            requests: Some(BTreeMap::from([
+                ("cpu".into(), Quantity("100m".into())),
+                ("memory".into(), Quantity("64Mi".into())),
+            ])),
+            limits: Some(BTreeMap::from([(
+                "memory".into(),
+                Quantity("256Mi".into()),
+            )])),
+            ..ResourceRequirements::default()
+        }),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            read_only_root_filesystem: Some(true),
+            run_as_non_root: Some(true),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                ..Capabilities::default()
+            }),
+            seccomp_profile: Some(runtime_default_seccomp()),
+            ..SecurityContext::default()
+        }),
+        volume_mounts: Some(mounts),
+        ..Container::default()
+    }
+}
+
+fn runtime_default_seccomp() -> SeccompProfile {
+    SeccompProfile {
+        type_: "RuntimeDefault".into(),
+        ..SeccompProfile::default()
+    }
+}
+
+/// Secret volumes (each mounted read-only under [`MOUNT_ROOT`]) plus a writable /tmp.
+fn volumes(
+    owner: &Owner,
+    conn: &StripeConnection,
+    settings: &Settings,
+) -> (Vec<Volume>, Vec<VolumeMount>) {
+    let mut volumes = Vec::new();
+    let mut mounts = Vec::new();
+    let mut secret = |volume: &str, secret_name: String, key: &str| {
+        volumes.push(Volume {
+            name: volume.into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(secret_name),
+                items: Some(vec![KeyToPath {
+                    key: key.into(),
+                    path: key.into(),
+                    ..KeyToPath::default()
+                }]),
+                default_mode: Some(0o440),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(VolumeMount {
+            name: volume.into(),
+            mount_path: format!("{MOUNT_ROOT}/{volume}"),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        });
+    };
+    let api_key = &conn.spec.auth.api_key_secret_ref;
+    secret("api-key", api_key.name.clone(), &api_key.key);
+    secret("client-token", names::client_token(&owner.name), "token");
+    if let Some(proxy) = conn
+        .spec
+        .proxy
+        .as_ref()
+        .filter(|p| p.enabled && p.auth_scheme.is_some_and(|s| s != ProxyAuthScheme::None))
+        && let Some(password) = &proxy.password_secret_ref
+    {
+        secret("proxy-password", password.name.clone(), &password.key);
+    }
+    if settings.redis_password.is_some() {
+        secret(
+            "redis-password",
+            names::redis_password(&owner.name),
+            "password",
+        );
+    }
+    volumes.push(Volume {
+        name: "tmp".into(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            size_limit: Some(Quantity("16Mi".into())),
+            ..EmptyDirVolumeSource::default()
+        }),
+        ..Volume::default()
+    });
+    mounts.push(VolumeMount {
+        name: "tmp".into(),
+        mount_path: "/tmp".into(),
+        ..VolumeMount::default()
+    });
+    (volumes, mounts)
+}

@@ -1,0 +1,334 @@
+//! The StripeConnection custom resource: spec, status and the generated CRD.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, CustomResourceExt, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Most nodes a connection can have (the seed's limit).
+pub const MAX_NODES: i32 = 50;
+/// Longest connection name (the seed's limit).
+pub const MAX_NAME_LEN: usize = 49;
+
+/// Desired state of a StripeConnection: which Stripe account, how many nodes, how throttled.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "connectors.integration.dev",
+    version = "v1",
+    kind = "StripeConnection",
+    namespaced,
+    doc = "A connection to one Stripe account, served by an autoscaled fleet of connector nodes.",
+    shortname = "stripeconn",
+    status = "StripeConnectionStatus",
+    printcolumn = r#"{"name":"Ready","type":"string","description":"Whether the connection serves requests","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"Nodes","type":"integer","description":"Ready connector nodes","jsonPath":".status.nodes.ready"}"#,
+    printcolumn = r#"{"name":"Capacity","type":"integer","description":"Transactions per second the ready nodes admit","jsonPath":".status.capacityTps"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    printcolumn = r#"{"name":"Endpoint","type":"string","priority":1,"description":"In-cluster URL of the connection","jsonPath":".status.endpoint"}"#,
+    validation = Rule::new("size(self.metadata.name) <= 49").message("connection name must be at most 49 characters"),
+    validation = Rule::new("self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')").message("connection name must consist of lowercase letters, digits and hyphens, start with a letter and end with a letter or digit"),
+)]
+#[serde(rename_all = "camelCase")]
+pub struct StripeConnectionSpec {
+    /// Free text describing the connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048))]
+    pub description: Option<String>,
+
+    /// Stripe account the nodes act for (sent as the `Stripe-Account` header), e.g. a Connect
+    /// sub-account `acct_...`. Omit to act for the API key's own account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub account_id: Option<String>,
+
+    /// How the nodes authenticate to Stripe.
+    pub auth: AuthSpec,
+
+    /// Bounds of the node fleet; the HorizontalPodAutoscaler moves between them.
+    #[serde(default)]
+    pub nodes: NodeRange,
+
+    /// Throttling of calls through this connection.
+    #[serde(default)]
+    pub rate_limit: RateLimit,
+
+    /// How much of each Stripe exchange the nodes log: 1 (least) to 5 (everything except
+    /// secrets).
+    #[serde(default = "default_verbosity")]
+    #[schemars(range(min = 1, max = 5))]
+    pub verbosity: i32,
+
+    /// Node logging.
+    #[serde(default)]
+    pub logging: Logging,
+
+    /// Outbound HTTP proxy the nodes reach Stripe through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxySpec>,
+
+    /// Labels copied to every object the operator creates for this connection (at most 64).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 64))]
+    #[x_kube(validation = Rule::new("self.all(k, !(k in ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/component']))").message("labels must not set the operator's own app.kubernetes.io/name, instance, managed-by or component labels"))]
+    pub labels: BTreeMap<String, String>,
+
+    /// Version of the connector's entity and action catalog. Only "1" exists.
+    #[serde(default)]
+    pub connector_version: ConnectorVersion,
+}
+
+/// Where the Stripe API key comes from.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthSpec {
+    /// Secret (in the connection's namespace) and key holding the Stripe secret or restricted
+    /// API key. The nodes read it from a mounted file and pick up rotations without restarting.
+    pub api_key_secret_ref: SecretKeyRef,
+}
+
+/// A key in a Secret of the connection's namespace.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
+pub struct SecretKeyRef {
+    /// Name of the Secret.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Key within the Secret's data.
+    #[schemars(length(min = 1, max = 253))]
+    pub key: String,
+}
+
+/// Minimum and maximum number of connector nodes.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
+#[x_kube(validation = Rule::new("self.min <= self.max").message("nodes.min must not exceed nodes.max"))]
+pub struct NodeRange {
+    /// Fewest nodes kept running (1 to 50).
+    #[serde(default = "default_min_nodes")]
+    #[schemars(range(min = 1, max = 50))]
+    pub min: i32,
+    /// Most nodes the autoscaler may run (1 to 50).
+    #[serde(default = "default_max_nodes")]
+    #[schemars(range(min = 1, max = 50))]
+    pub max: i32,
+}
+
+impl Default for NodeRange {
+    fn default() -> Self {
+        Self {
+            min: default_min_nodes(),
+            max: default_max_nodes(),
+        }
+    }
+}
+
+/// Throttling contract of the connection.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimit {
+    /// Transactions per second each live node adds to the connection's capacity; the whole
+    /// connection admits this times the number of live nodes, cluster-wide.
+    #[serde(default = "default_tps")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub transactions_per_second_per_node: i32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            transactions_per_second_per_node: default_tps(),
+        }
+    }
+}
+
+/// Node logging switches.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
+pub struct Logging {
+    /// Whether the nodes write logs at all.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Lowest level logged.
+    #[serde(default)]
+    pub level: LogLevel,
+}
+
+impl Default for Logging {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            level: LogLevel::default(),
+        }
+    }
+}
+
+/// Log level of the nodes.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    #[default]
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warn => "warn",
+            Self::Info => "info",
+            Self::Debug => "debug",
+            Self::Trace => "trace",
+        }
+    }
+}
+
+/// Outbound proxy settings. When `enabled`, `host`, `port` and `authScheme` are required; with
+/// authScheme BASIC or DIGEST, `user` and `passwordSecretRef` are required too.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!self.enabled || (has(self.host) && size(self.host) > 0)").message("proxy.host is required when the proxy is enabled"))]
+#[x_kube(validation = Rule::new("!self.enabled || has(self.port)").message("proxy.port is required when the proxy is enabled"))]
+#[x_kube(validation = Rule::new("!self.enabled || has(self.authScheme)").message("proxy.authScheme is required when the proxy is enabled"))]
+#[x_kube(validation = Rule::new("!self.enabled || !has(self.authScheme) || self.authScheme == 'NONE' || (has(self.user) && size(self.user) > 0 && has(self.passwordSecretRef))").message("proxy.user and proxy.passwordSecretRef are required when authScheme is BASIC or DIGEST"))]
+pub struct ProxySpec {
+    /// Whether the nodes use the proxy.
+    #[serde(default)]
+    pub enabled: bool,
+    /// How the nodes authenticate to the proxy: BASIC, DIGEST or NONE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = drop_null_from_enum)]
+    pub auth_scheme: Option<ProxyAuthScheme>,
+    /// Proxy user name (BASIC and DIGEST).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub user: Option<String>,
+    /// Secret key holding the proxy password (BASIC and DIGEST).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_secret_ref: Option<SecretKeyRef>,
+    /// When TLS is used towards the proxy: AUTO, ALWAYS, NEVER, or TUNNEL (CONNECT).
+    #[serde(default)]
+    pub ssl_type: ProxySslType,
+    /// Proxy host name or IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253))]
+    pub host: Option<String>,
+    /// Proxy port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<i32>,
+}
+
+/// Proxy authentication scheme.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ProxyAuthScheme {
+    Basic,
+    Digest,
+    None,
+}
+
+impl ProxyAuthScheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Basic => "BASIC",
+            Self::Digest => "DIGEST",
+            Self::None => "NONE",
+        }
+    }
+}
+
+/// When TLS is used towards the proxy.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ProxySslType {
+    #[default]
+    Auto,
+    Always,
+    Never,
+    Tunnel,
+}
+
+impl ProxySslType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "AUTO",
+            Self::Always => "ALWAYS",
+            Self::Never => "NEVER",
+            Self::Tunnel => "TUNNEL",
+        }
+    }
+}
+
+/// Version of the connector catalog.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ConnectorVersion {
+    #[default]
+    #[serde(rename = "1")]
+    V1,
+}
+
+/// Observed state of a StripeConnection.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StripeConnectionStatus {
+    /// The spec generation this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Ready, Progressing and Degraded, each with a reason such as SecretNotFound,
+    /// InvalidSpec or NodesUnavailable.
+    #[serde(default)]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+    /// Node counts.
+    #[serde(default)]
+    pub nodes: NodeCounts,
+    /// In-cluster URL of the connection's API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// Transactions per second the connection admits now: the per-node rate times ready nodes.
+    #[serde(default)]
+    pub capacity_tps: i64,
+}
+
+/// How many nodes the autoscaler wants and how many are ready.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, KubeSchema)]
+pub struct NodeCounts {
+    /// Nodes the Deployment is asked to run (set by the autoscaler).
+    #[serde(default)]
+    pub desired: i32,
+    /// Nodes passing their readiness probe.
+    #[serde(default)]
+    pub ready: i32,
+}
+
+fn default_min_nodes() -> i32 {
+    2
+}
+fn default_max_nodes() -> i32 {
+    MAX_NODES
+}
+fn default_tps() -> i32 {
+    6
+}
+fn default_verbosity() -> i32 {
+    1
+}
+fn default_true() -> bool {
+    true
+}
+
+/// An optional enum's schema lists `null` among its values; the field is optional already,
+/// and Kubernetes expects the enum to hold only the type's values.
+fn drop_null_from_enum(schema: &mut schemars::Schema) {
+    if let Some(serde_json::Value::Array(values)) = schema.get_mut("enum") {
+        values.retain(|v| !v.is_null());
+    }
+}
+
+/// The CRD as YAML, as committed in `crds/`.
+pub fn crd_yaml() -> Result<String, serde_yaml::Error> {
+    serde_yaml::to_string(&StripeConnection::crd())
+}

@@ -1,0 +1,357 @@
+//! One reconcile of a StripeConnection: validate → build children → apply → status.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, Patch};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::{Client, Resource, ResourceExt};
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::apply::{self, Outcome};
+use crate::children::{self, BuildError, Children, Owner, Settings, names};
+use crate::crd::{SecretKeyRef, StripeConnection, StripeConnectionSpec};
+use crate::metrics::Metrics;
+use crate::status::{self, Observation};
+use crate::validate::validate;
+
+/// How long a healthy connection waits before it is looked at again without any watch event.
+pub const RESYNC: Duration = Duration::from_secs(300);
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Kubernetes API request failed: {0}")]
+    Kube(#[source] kube::Error),
+    #[error("cannot build the connection's children: {0}")]
+    Build(#[source] BuildError),
+    #[error("the StripeConnection has no namespace")]
+    MissingNamespace,
+}
+
+impl Error {
+    /// Short label for the failures metric.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::Kube(_) => "kube",
+            Self::Build(_) => "build",
+            Self::MissingNamespace => "missing_namespace",
+        }
+    }
+}
+
+impl From<kube::Error> for Error {
+    fn from(err: kube::Error) -> Self {
+        Self::Kube(err)
+    }
+}
+
+/// Shared state of every reconcile.
+pub struct Context {
+    pub client: Client,
+    pub settings: Settings,
+    pub recorder: Recorder,
+    pub metrics: Metrics,
+    pub backoff: Backoff,
+}
+
+impl Context {
+    pub fn new(client: Client, settings: Settings, metrics: Metrics) -> Self {
+        let reporter = Reporter {
+            controller: children::FIELD_MANAGER.into(),
+            instance: std::env::var("POD_NAME").ok(),
+        };
+        Self {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            settings,
+            metrics,
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Per-connection exponential backoff (by default 5 s doubling to 5 min) for retries, so a
+/// missing Secret or a failing API server does not make a hot loop. Reset by a successful
+/// reconcile.
+pub struct Backoff {
+    base: Duration,
+    max: Duration,
+    attempts: Mutex<HashMap<String, u32>>,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(5), Duration::from_secs(300))
+    }
+}
+
+impl Backoff {
+    pub fn new(base: Duration, max: Duration) -> Self {
+        Self {
+            base,
+            max,
+            attempts: Mutex::default(),
+        }
+    }
+
+    pub fn next(&self, key: &str) -> Duration {
+        let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
+        let n = attempts.entry(key.to_string()).or_insert(0);
+        let delay = self
+            .base
+            .saturating_mul(2u32.saturating_pow(*n))
+            .min(self.max);
+        *n = n.saturating_add(1);
+        delay
+    }
+
+    pub fn reset(&self, key: &str) {
+        self.attempts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
+fn key(conn: &StripeConnection) -> String {
+    format!(
+        "{}/{}",
+        conn.namespace().unwrap_or_default(),
+        conn.name_any()
+    )
+}
+
+/// The controller's reconcile function.
+pub async fn reconcile(conn: Arc<StripeConnection>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = Instant::now();
+    ctx.metrics.reconciles.inc();
+    let result = reconcile_inner(&conn, &ctx).await;
+    ctx.metrics
+        .duration
+        .observe(started.elapsed().as_secs_f64());
+    result
+}
+
+/// Counts the failure and retries with backoff (controller-rs style).
+pub fn error_policy(conn: Arc<StripeConnection>, error: &Error, ctx: Arc<Context>) -> Action {
+    warn!(connection = %key(&conn), error = %error, "reconcile failed");
+    ctx.metrics.failed(error.metric_label());
+    Action::requeue(ctx.backoff.next(&key(&conn)))
+}
+
+async fn reconcile_inner(conn: &StripeConnection, ctx: &Context) -> Result<Action, Error> {
+    // Children carry ownerReferences, so the garbage collector removes them; nothing to do.
+    if conn.metadata.deletion_timestamp.is_some() {
+        return Ok(Action::await_change());
+    }
+    let namespace = conn.namespace().ok_or(Error::MissingNamespace)?;
+    let name = conn.name_any();
+    let client = &ctx.client;
+
+    let problems = validate(&name, &conn.spec);
+    if !problems.is_empty() {
+        update_status(conn, ctx, &Observation::InvalidSpec(&problems)).await?;
+        ctx.backoff.reset(&key(conn));
+        // Only a spec change can fix it, and that triggers a reconcile.
+        return Ok(Action::await_change());
+    }
+
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
+    if let Some(message) = missing_secret(&secrets, &conn.spec).await? {
+        update_status(conn, ctx, &Observation::SecretNotFound(message)).await?;
+        // The Secret watch reconciles as soon as it appears; this is only a safety net.
+        return Ok(Action::requeue(ctx.backoff.next(&key(conn))));
+    }
+
+    let children = children::build(conn, &ctx.settings).map_err(Error::Build)?;
+    let (deployment, written) = match apply_children(conn, ctx, &namespace, &children).await {
+        Ok(applied) => applied,
+        Err(Error::Kube(kube::Error::Api(status))) => {
+            // The API server refused a child (e.g. an admission policy): say so in the status,
+            // then let error_policy retry with backoff.
+            let message = format!("a child object was refused: {}", status.message);
+            update_status(conn, ctx, &Observation::ApplyFailed(message)).await?;
+            return Err(Error::Kube(kube::Error::Api(status)));
+        }
+        Err(other) => return Err(other),
+    };
+    if !written.is_empty() {
+        info!(connection = %key(conn), children = ?written, "applied children");
+        publish(
+            conn,
+            ctx,
+            EventType::Normal,
+            "ChildrenApplied",
+            format!("applied {}", written.join(", ")),
+        )
+        .await;
+    }
+    update_status(conn, ctx, &Observation::Nodes(&deployment)).await?;
+    ctx.backoff.reset(&key(conn));
+    Ok(Action::requeue(RESYNC))
+}
+
+/// Brings every child to its desired state; returns the live Deployment and the kinds written.
+async fn apply_children(
+    conn: &StripeConnection,
+    ctx: &Context,
+    namespace: &str,
+    children: &Children,
+) -> Result<(Deployment, Vec<&'static str>), Error> {
+    let client = &ctx.client;
+    let mut written = Vec::new();
+    let mut note = |kind: &'static str, outcome: Outcome| {
+        if outcome != Outcome::Unchanged {
+            ctx.metrics.wrote(kind);
+            written.push(kind);
+        }
+    };
+    note(
+        "ServiceAccount",
+        ensure_in(client, namespace, &children.service_account).await?,
+    );
+    note(
+        "ConfigMap",
+        ensure_in(client, namespace, &children.config_map).await?,
+    );
+    if let Some(redis) = &children.redis_password {
+        note("Secret", ensure_in(client, namespace, redis).await?);
+    }
+    let owner = Owner::of(conn).map_err(Error::Build)?;
+    let token = apply::create_if_absent(
+        &Api::namespaced(client.clone(), namespace),
+        || children::client_token_secret(&owner, &children::generate_client_token()),
+        &names::client_token(&owner.name),
+    )
+    .await?;
+    note("Secret", token);
+    let (deployment, outcome) = apply::ensure_deployment(
+        &Api::namespaced(client.clone(), namespace),
+        &children.deployment,
+        conn.spec.nodes.min,
+    )
+    .await?;
+    note("Deployment", outcome);
+    note(
+        "Service",
+        ensure_in(client, namespace, &children.service).await?,
+    );
+    note(
+        "HorizontalPodAutoscaler",
+        ensure_in(client, namespace, &children.hpa).await?,
+    );
+    note(
+        "PodDisruptionBudget",
+        ensure_in(client, namespace, &children.pdb).await?,
+    );
+    Ok((deployment, written))
+}
+
+async fn ensure_in<K>(client: &Client, namespace: &str, desired: &K) -> Result<Outcome, Error>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::Serialize
+        + serde::de::DeserializeOwned,
+{
+    let api = Api::<K>::namespaced(client.clone(), namespace);
+    Ok(apply::ensure(&api, desired).await?.1)
+}
+
+/// A message naming the first referenced Secret (or key) that does not exist.
+async fn missing_secret(
+    secrets: &Api<Secret>,
+    spec: &StripeConnectionSpec,
+) -> Result<Option<String>, kube::Error> {
+    let mut refs = vec![("spec.auth.apiKeySecretRef", &spec.auth.api_key_secret_ref)];
+    if let Some(proxy) = spec.proxy.as_ref().filter(|p| p.enabled)
+        && let Some(password) = &proxy.password_secret_ref
+        && proxy
+            .auth_scheme
+            .is_some_and(|s| s != crate::crd::ProxyAuthScheme::None)
+    {
+        refs.push(("spec.proxy.passwordSecretRef", password));
+    }
+    for (field, SecretKeyRef { name, key }) in refs {
+        let Some(secret) = secrets.get_opt(name).await? else {
+            return Ok(Some(format!(
+                "Secret {name:?} ({field}) not found in the connection's namespace"
+            )));
+        };
+        let has_key = secret.data.as_ref().is_some_and(|d| d.contains_key(key))
+            || secret
+                .string_data
+                .as_ref()
+                .is_some_and(|d| d.contains_key(key));
+        if !has_key {
+            return Ok(Some(format!(
+                "Secret {name:?} ({field}) has no key {key:?}"
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// Writes the status computed from `observation` if it differs from the stored one, and
+/// records an Event when the Ready condition changed.
+async fn update_status(
+    conn: &StripeConnection,
+    ctx: &Context,
+    observation: &Observation<'_>,
+) -> Result<(), kube::Error> {
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let new = status::desired_status(conn, observation, &now);
+    if conn.status.as_ref() == Some(&new) {
+        return Ok(());
+    }
+    let api: Api<StripeConnection> =
+        Api::namespaced(ctx.client.clone(), &conn.namespace().unwrap_or_default());
+    let patch = json!({
+        "apiVersion": StripeConnection::api_version(&()),
+        "kind": StripeConnection::kind(&()),
+        "status": new,
+    });
+    api.patch_status(
+        &conn.name_any(),
+        &apply::apply_params(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
+    ctx.metrics.wrote("StripeConnectionStatus");
+    if let Some(t) = status::transition(conn.status.as_ref(), &new) {
+        let type_ = if t.warning {
+            EventType::Warning
+        } else {
+            EventType::Normal
+        };
+        publish(conn, ctx, type_, &t.reason, t.note).await;
+    }
+    Ok(())
+}
+
+/// Records a Kubernetes Event on the connection; a failure to record is logged, not fatal.
+async fn publish(
+    conn: &StripeConnection,
+    ctx: &Context,
+    type_: EventType,
+    reason: &str,
+    note: String,
+) {
+    let event = Event {
+        type_,
+        reason: reason.into(),
+        note: Some(note),
+        action: "Reconcile".into(),
+        secondary: None,
+    };
+    if let Err(err) = ctx.recorder.publish(&event, &conn.object_ref(&())).await {
+        warn!(connection = %key(conn), error = %err, "cannot record event");
+    }
+}

@@ -1,0 +1,243 @@
+//! The pure child builders on the example manifests: golden JSON (regenerate with
+//! `UPDATE_GOLDEN=1 cargo nextest run -p stripe-operator --test builders`) plus targeted
+//! asserts on what the design requires.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use stripe_operator::children::{self, Settings};
+use stripe_operator::crd::StripeConnection;
+use stripe_operator::render;
+
+const TOKEN: &str = "golden-client-token";
+
+fn fixture(name: &str) -> StripeConnection {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    render::parse(&std::fs::read_to_string(&path).expect("fixture readable")).expect("valid")
+}
+
+fn settings_for(fixture: &str) -> Settings {
+    Settings {
+        node_image: "registry.example/stripe-connector-node:1.0.0".into(),
+        // The full example also shows the shared limiter and the Redis password copy.
+        redis_url: (fixture == "full.yaml").then(|| "redis://redis.stripe-system.svc:6379".into()),
+        redis_password: (fixture == "full.yaml").then(|| "golden-redis-password".into()),
+    }
+}
+
+fn objects(name: &str) -> Vec<Value> {
+    render::objects(&fixture(name), &settings_for(name), TOKEN).expect("builds")
+}
+
+fn find<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind}"))
+}
+
+#[test]
+fn golden_children() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    for name in ["minimal.yaml", "full.yaml", "proxy-without-auth.yaml"] {
+        let actual = serde_json::to_string_pretty(&objects(name)).expect("json") + "\n";
+        let golden: PathBuf = dir.join(name.replace(".yaml", ".json"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&golden, &actual).expect("golden written");
+        }
+        let expected = std::fs::read_to_string(&golden)
+            .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", golden.display()));
+        assert!(
+            actual == expected,
+            "{name}: children differ from {} (review, then UPDATE_GOLDEN=1)",
+            golden.display()
+        );
+    }
+}
+
+#[test]
+fn config_map_uses_the_node_settings_contract() {
+    let full = objects("full.yaml");
+    assert_eq!(
+        find(&full, "ConfigMap")["data"],
+        json!({
+            "CLIENT_TOKEN_FILE": "/var/run/stripe-connector/client-token/token",
+            "CONNECTION_NAME": "billing-eu-1",
+            "LOGGING_ENABLED": "true",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "info",
+            "NODE_ADMIN_LISTEN": "0.0.0.0:9090",
+            "NODE_LISTEN": "0.0.0.0:8080",
+            "PROXY_AUTH_SCHEME": "BASIC",
+            "PROXY_HOST": "proxy.egress.svc",
+            "PROXY_PASSWORD_FILE": "/var/run/stripe-connector/proxy-password/password",
+            "PROXY_PORT": "3128",
+            "PROXY_SSL_TYPE": "TUNNEL",
+            "PROXY_USER": "connector",
+            "REDIS_PASSWORD_FILE": "/var/run/stripe-connector/redis-password/password",
+            "REDIS_URL": "redis://redis.stripe-system.svc:6379",
+            "STRIPE_ACCOUNT_ID": "acct_1Nv0FGQ9RKHgCVdK",
+            "STRIPE_API_KEY_FILE": "/var/run/stripe-connector/api-key/secret-key",
+            "TPS_PER_NODE": "8",
+            "VERBOSITY": "3",
+        })
+    );
+    // Defaults: error level, no proxy, no Redis.
+    let minimal = objects("minimal.yaml");
+    let data = &find(&minimal, "ConfigMap")["data"];
+    assert_eq!(data["LOG_LEVEL"], "error");
+    assert_eq!(data["TPS_PER_NODE"], "6");
+    assert!(data.get("PROXY_HOST").is_none() && data.get("REDIS_URL").is_none());
+}
+
+#[test]
+fn deployment_is_hardened_probed_and_leaves_replicas_to_the_hpa() {
+    let conn = fixture("full.yaml");
+    let built = children::build(&conn, &settings_for("full.yaml")).expect("builds");
+    let deployment = serde_json::to_value(&built.deployment).expect("json");
+    assert!(deployment["spec"].get("replicas").is_none());
+
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(pod["serviceAccountName"], "billing-eu-1-node");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    assert_eq!(
+        pod["topologySpreadConstraints"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let node = &pod["containers"][0];
+    assert_eq!(
+        node["securityContext"],
+        json!({"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+               "runAsNonRoot": true, "capabilities": {"drop": ["ALL"]},
+               "seccompProfile": {"type": "RuntimeDefault"}})
+    );
+    assert_eq!(
+        node["readinessProbe"]["httpGet"],
+        json!({"path": "/readyz", "port": "admin"})
+    );
+    assert_eq!(
+        node["livenessProbe"]["httpGet"],
+        json!({"path": "/healthz", "port": "admin"})
+    );
+    assert_eq!(node["resources"]["requests"]["cpu"], "100m");
+    assert_eq!(
+        node["env"][0],
+        json!({"name": "NODE_ID", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
+    );
+    let mounts: Vec<&str> = node["volumeMounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .filter_map(|m| m["mountPath"].as_str())
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            "/var/run/stripe-connector/api-key",
+            "/var/run/stripe-connector/client-token",
+            "/var/run/stripe-connector/proxy-password",
+            "/var/run/stripe-connector/redis-password",
+            "/tmp"
+        ]
+    );
+    assert_eq!(
+        pod["volumes"][0]["secret"],
+        json!({"secretName": "stripe-eu", "items": [{"key": "secret-key", "path": "secret-key"}],
+               "defaultMode": 0o440})
+    );
+}
+
+#[test]
+fn config_hash_changes_with_settings_only() {
+    let settings = settings_for("minimal.yaml");
+    let hash = |conn: &StripeConnection| {
+        let d = children::build(conn, &settings).expect("builds").deployment;
+        d.spec
+            .and_then(|s| s.template.metadata)
+            .and_then(|m| m.annotations)
+            .expect("annotations")[children::CONFIG_HASH_ANNOTATION]
+            .clone()
+    };
+    let base = fixture("minimal.yaml");
+    let mut faster = base.clone();
+    faster.spec.rate_limit.transactions_per_second_per_node = 7;
+    let mut wider = base.clone();
+    wider.spec.nodes.max = 30;
+    assert_ne!(hash(&base), hash(&faster));
+    assert_eq!(
+        hash(&base),
+        hash(&wider),
+        "fleet bounds are the HPA's, not the pods'"
+    );
+}
+
+#[test]
+fn hpa_scales_on_offered_load_with_cpu_as_fallback() {
+    let objects = objects("full.yaml");
+    let hpa = &find(&objects, "HorizontalPodAutoscaler")["spec"];
+    assert_eq!(hpa["minReplicas"], 3);
+    assert_eq!(hpa["maxReplicas"], 20);
+    assert_eq!(
+        hpa["scaleTargetRef"],
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "name": "billing-eu-1"})
+    );
+    assert_eq!(
+        hpa["metrics"][0],
+        json!({"type": "Pods", "pods": {
+            "metric": {"name": "stripe_connector_offered_requests_per_second"},
+            "target": {"type": "AverageValue", "averageValue": "8"}}})
+    );
+    assert_eq!(hpa["metrics"][1]["resource"]["name"], "cpu");
+    assert_eq!(
+        hpa["behavior"]["scaleDown"]["stabilizationWindowSeconds"],
+        300
+    );
+    assert_eq!(hpa["behavior"]["scaleUp"]["stabilizationWindowSeconds"], 30);
+}
+
+#[test]
+fn service_pdb_account_and_labels() {
+    let objects = objects("full.yaml");
+    let service = &find(&objects, "Service")["spec"];
+    let ports: Vec<(Value, Value)> = service["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .map(|p| (p["name"].clone(), p["port"].clone()))
+        .collect();
+    assert_eq!(
+        ports,
+        [(json!("api"), json!(8080)), (json!("metrics"), json!(9090))]
+    );
+    assert_eq!(
+        find(&objects, "PodDisruptionBudget")["spec"]["maxUnavailable"],
+        1
+    );
+    assert_eq!(
+        find(&objects, "ServiceAccount")["automountServiceAccountToken"],
+        false
+    );
+    for object in &objects {
+        let labels = &object["metadata"]["labels"];
+        assert_eq!(labels["team"], "billing", "{}", object["kind"]);
+        assert_eq!(labels["app.kubernetes.io/instance"], "billing-eu-1");
+        assert_eq!(
+            object["metadata"]["ownerReferences"][0]["kind"],
+            "StripeConnection"
+        );
+    }
+}
+
+#[test]
+fn secrets_never_land_in_the_config_map() {
+    let objects = objects("full.yaml");
+    let config = serde_json::to_string(find(&objects, "ConfigMap")).expect("json");
+    assert!(!config.contains("golden-redis-password") && !config.contains(TOKEN));
+}

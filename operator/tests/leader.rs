@@ -1,0 +1,66 @@
+//! Leader election wiring against the in-memory API: one replica takes the Lease, a second one
+//! waits while it is held, and a release frees it.
+
+mod fake_api;
+
+use std::time::Duration;
+
+use fake_api::FakeApi;
+use stripe_operator::leader::Leadership;
+
+const LEASE: &str = "/apis/coordination.k8s.io/v1/namespaces/ops/leases/stripe-operator";
+
+#[tokio::test]
+async fn one_replica_leads_the_other_waits_until_release() {
+    let api = FakeApi::default();
+    let first = Leadership::acquire(
+        api.client(),
+        "ops",
+        "stripe-operator",
+        "replica-a",
+        std::future::pending(),
+    )
+    .await
+    .expect("campaign works")
+    .expect("first replica leads");
+    assert!(first.is_leader());
+    let lease = api.get(LEASE).expect("Lease created");
+    assert_eq!(lease["spec"]["holderIdentity"], "replica-a");
+
+    // A second replica gives up when told to stop: the Lease is valid for 15 s and renewed.
+    let second = Leadership::acquire(
+        api.client(),
+        "ops",
+        "stripe-operator",
+        "replica-b",
+        tokio::time::sleep(Duration::from_millis(500)),
+    )
+    .await
+    .expect("campaign works");
+    assert!(second.is_none(), "two leaders at once");
+    assert_eq!(
+        api.get(LEASE).expect("Lease")["spec"]["holderIdentity"],
+        "replica-a"
+    );
+
+    first.release().await;
+    let holder = api.get(LEASE).expect("Lease")["spec"]["holderIdentity"].clone();
+    assert_ne!(holder, "replica-a", "the Lease was not released");
+
+    // Once released, the standby takes over (the bound only keeps a broken run from hanging).
+    let successor = Leadership::acquire(
+        api.client(),
+        "ops",
+        "stripe-operator",
+        "replica-b",
+        tokio::time::sleep(Duration::from_secs(30)),
+    )
+    .await
+    .expect("campaign works")
+    .expect("standby leads after the release");
+    assert_eq!(
+        api.get(LEASE).expect("Lease")["spec"]["holderIdentity"],
+        "replica-b"
+    );
+    successor.release().await;
+}
