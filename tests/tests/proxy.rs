@@ -66,7 +66,13 @@ async fn basic_proxy_forwards_http_and_tunnels_https() {
     let plain = node(&fake.url(), proxy_args(&squid, "BASIC", "AUTO", &pw));
     list_ok(&plain).await;
     let forwarded = format!("GET http://127.0.0.1:{}/v1/customers", fake.port);
-    assert_eq!(squid.log_lines(&forwarded), 1, "{}", squid.access_log());
+    // squid writes a line when the transaction ends, just after answering: wait for it.
+    assert_eq!(
+        squid.wait_for_lines(&forwarded, 1),
+        1,
+        "{}",
+        squid.access_log()
+    );
 
     // https target, AUTO: a CONNECT tunnel, TLS end to end with the test CA.
     let mut args = proxy_args(&squid, "BASIC", "AUTO", &pw);
@@ -109,6 +115,7 @@ async fn digest_proxy_answers_the_challenge_for_forwarding_and_tunnels_and_renew
         list_ok(&plain).await;
     }
     let forwarded = format!("GET http://127.0.0.1:{}/v1/customers", fake.port);
+    squid.wait_for_lines("TCP_MISS/200", 5);
     let ok = squid
         .access_log()
         .lines()

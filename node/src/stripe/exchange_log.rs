@@ -26,6 +26,10 @@ pub struct Exchange<'a> {
 impl Exchange<'_> {
     /// Logs one exchange: an answer from Stripe, or why there was none.
     pub fn log(&self, outcome: Result<&Received, &TransportError>) {
+        // Nothing to build when the level filter drops the event (the operator's default `error`).
+        if !tracing::enabled!(target: "stripe", tracing::Level::INFO) {
+            return;
+        }
         let operation = operation(&self.request.path);
         let method = self.request.method.as_str();
         let latency_ms = self.latency.as_secs_f64() * 1000.0;
