@@ -11,12 +11,13 @@ const CLIENT_TOKEN: &str = "ct-e2e-token-7f3a9c";
 struct Logged {
     node: Node,
     log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl Logged {
     fn start(base_url: &str, args: &[&str]) -> Self {
-        let dir = tempfile::tempdir().unwrap().keep();
-        let log = dir.join("node.log");
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("node.log");
         let mut options = NodeOptions::new(base_url);
         options.api_key = API_KEY.to_string();
         options.client_token = Some(CLIENT_TOKEN.to_string());
@@ -25,6 +26,7 @@ impl Logged {
         Self {
             node: Node::start(&options),
             log,
+            _dir: dir,
         }
     }
 
