@@ -149,6 +149,97 @@ fn looks_like_id(segment: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// The exchange log of one call at `verbosity`, as JSON lines.
+    fn logged(verbosity: u8, response_body: &str) -> Value {
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || writer.clone())
+            .finish();
+        let request = StripeRequest::post(
+            "/v1/payment_intents",
+            vec![
+                ("amount".into(), "2000".into()),
+                ("client_secret".into(), "x".into()),
+            ],
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", "Bearer sk_test_unit".parse().unwrap());
+        headers.insert("stripe-version", "2023-08-16".parse().unwrap());
+        let received = Received {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: Bytes::from(response_body.to_string()),
+            connection: None,
+        };
+        tracing::subscriber::with_default(subscriber, || {
+            Exchange {
+                verbosity,
+                request: &request,
+                url: "https://api.stripe.com/v1/payment_intents",
+                headers: &headers,
+                attempt: 1,
+                latency: Duration::from_millis(3),
+            }
+            .log(Ok(&received));
+        });
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        serde_json::from_str::<Value>(text.trim()).unwrap()["fields"].clone()
+    }
+
+    #[test]
+    fn each_verbosity_adds_its_content_and_never_secrets() {
+        let body = r#"{"id":"pi_1","amount":2000,"client_secret":"pi_1_secret_abc"}"#;
+        let one = logged(1, body);
+        assert_eq!(one["operation"], "payment_intents");
+        assert_eq!(one["status"], "200");
+        assert!(
+            one["latency_ms"].is_number() && one.get("request").is_none(),
+            "{one}"
+        );
+
+        let two: Value =
+            serde_json::from_str(logged(2, body)["request"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            two["line"],
+            "POST https://api.stripe.com/v1/payment_intents HTTP/1.1"
+        );
+        assert_eq!(two["headers"]["authorization"], redact::REDACTED);
+        assert_eq!(two["headers"]["stripe-version"], "2023-08-16");
+        assert!(two.get("body").is_none(), "{two}");
+
+        let three = logged(3, body);
+        let request: Value = serde_json::from_str(three["request"].as_str().unwrap()).unwrap();
+        let response: Value = serde_json::from_str(three["response"].as_str().unwrap()).unwrap();
+        assert_eq!(request["body"]["amount"], "2000");
+        assert_eq!(request["body"]["client_secret"], redact::REDACTED);
+        assert_eq!(response["body"]["amount"], 2000);
+        assert_eq!(response["body"]["client_secret"], redact::REDACTED);
+
+        // Long bodies are cut below verbosity 5 and whole at 5.
+        let long = format!(r#"{{"description":"{}"}}"#, "d".repeat(5000));
+        let cut = logged(4, &long)["response"].as_str().unwrap().to_string();
+        assert!(
+            cut.contains("more bytes; verbosity 5 logs whole bodies"),
+            "{cut}"
+        );
+        let whole = logged(5, &long)["response"].as_str().unwrap().to_string();
+        assert!(whole.contains(&"d".repeat(5000)) && !whole.contains("more bytes"));
+    }
 
     #[test]
     fn operations_name_the_entity_or_action() {
