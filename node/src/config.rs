@@ -79,7 +79,8 @@ pub struct Config {
     #[arg(long, env = "REDIS_TIMEOUT_MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
     pub redis_timeout_ms: u64,
     // --- end limiter ---
-    /// Log filter (tracing's env-filter syntax).
+    /// Log filter (tracing's env-filter syntax). The operator sets the connection's level, which
+    /// defaults to `error` there; `info` is needed to see the Stripe exchange log (--verbosity).
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
 
@@ -99,6 +100,76 @@ pub struct Config {
     /// Timeout of one Stripe request in seconds.
     #[arg(long, env = "STRIPE_TIMEOUT_SECS", default_value_t = 80)]
     pub stripe_timeout_secs: u64,
+
+    // --- Outbound proxy, TLS, verbosity and logging switch (docs/proxy-and-logging.md) ---
+    /// Outbound proxy host; the proxy is used when this is set.
+    #[arg(long, env = "PROXY_HOST")]
+    pub proxy_host: Option<String>,
+
+    /// Outbound proxy port.
+    #[arg(long, env = "PROXY_PORT")]
+    pub proxy_port: Option<u16>,
+
+    /// How the node authenticates to the proxy.
+    #[arg(
+        long,
+        env = "PROXY_AUTH_SCHEME",
+        value_enum,
+        default_value = "NONE",
+        ignore_case = true
+    )]
+    pub proxy_auth_scheme: ProxyAuthScheme,
+
+    /// Proxy user name (BASIC and DIGEST).
+    #[arg(long, env = "PROXY_USER")]
+    pub proxy_user: Option<String>,
+
+    /// File holding the proxy password (a mounted Secret).
+    #[arg(long, env = "PROXY_PASSWORD_FILE")]
+    pub proxy_password_file: Option<PathBuf>,
+
+    /// When TLS is used on the way through the proxy (the seed's proxy SSL type).
+    #[arg(
+        long,
+        env = "PROXY_SSL_TYPE",
+        value_enum,
+        default_value = "AUTO",
+        ignore_case = true
+    )]
+    pub proxy_ssl_type: ProxySslType,
+
+    /// PEM bundle of CA certificates trusted in addition to the system roots.
+    #[arg(long, env = "EXTRA_CA_FILE")]
+    pub extra_ca_file: Option<PathBuf>,
+
+    /// How much of each Stripe exchange is logged, 1..5 (secrets are always redacted).
+    #[arg(long, env = "VERBOSITY", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub verbosity: u8,
+
+    /// `false` turns all logging off (start-up errors are still printed).
+    #[arg(long, env = "LOGGING_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub logging_enabled: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum ProxyAuthScheme {
+    None,
+    Basic,
+    Digest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum ProxySslType {
+    /// CONNECT tunnel for https targets, plain forwarding for http targets.
+    Auto,
+    /// TLS to the proxy itself; then as AUTO inside that TLS connection.
+    Always,
+    /// Plain connection to the proxy, plain forwarding; refused for https targets.
+    Never,
+    /// Always a CONNECT tunnel, also for http targets.
+    Tunnel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

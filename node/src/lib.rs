@@ -9,6 +9,7 @@ pub mod error;
 pub mod filter;
 pub mod limiter;
 pub mod metrics;
+pub mod redact;
 pub mod server;
 pub mod state;
 pub mod stripe;

@@ -102,7 +102,7 @@ async fn check_status(State(state): State<AppState>) -> ApiResult<Json<serde_jso
 pub fn build_state(config: Config) -> anyhow::Result<AppState> {
     let key = Arc::new(ApiKeyFile::new(config.stripe_api_key_file.clone()));
     let stripe: Arc<dyn StripeApi> = Arc::new(HttpStripeClient::new(
-        ClientOptions::from_config(&config),
+        ClientOptions::from_config(&config)?,
         key,
     )?);
     let client_token = match &config.client_token_file {

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod services;
 pub mod squid;
+pub mod tls_front;
 
 pub use client::{Api, api_node_options, assert_error};
 pub use services::{Localstripe, Node, NodeOptions, Redis, Service, StripeFake};

@@ -219,6 +219,8 @@ pub struct NodeOptions {
     /// Extra `--flag value` arguments.
     pub extra_args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// Where the node's stderr (its log) goes; inherited when `None`.
+    pub stderr_file: Option<PathBuf>,
 }
 
 impl NodeOptions {
@@ -232,6 +234,7 @@ impl NodeOptions {
             client_token: None,
             extra_args: Vec::new(),
             env: Vec::new(),
+            stderr_file: None,
         }
     }
 }
@@ -271,6 +274,9 @@ impl Node {
         }
         if let Some(url) = &options.redis_url {
             command.args(["--redis-url", url]);
+        }
+        if let Some(file) = &options.stderr_file {
+            command.stderr(std::fs::File::create(file).expect("node log file"));
         }
         let mut service = Service::spawn("stripe-node", &mut command);
         service.wait_until_listening(admin_port, Duration::from_secs(20));

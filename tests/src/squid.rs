@@ -18,6 +18,8 @@ pub enum ProxyAuth {
 
 pub struct Squid {
     pub port: u16,
+    /// The https_port (TLS to the proxy itself), when started with a certificate.
+    pub tls_port: Option<u16>,
     pub user: String,
     pub password: String,
     dir: TempDir,
@@ -26,6 +28,17 @@ pub struct Squid {
 
 impl Squid {
     pub fn start(auth: ProxyAuth) -> Self {
+        Self::start_with(auth, None, "")
+    }
+
+    /// Also listens on an https_port with the certificate of `pki` (Debian's squid is built with
+    /// GnuTLS, which serves https_port: TLS to the proxy, then forwarding or CONNECT inside), and
+    /// with extra squid.conf lines (e.g. `auth_param digest nonce_max_count 2`).
+    pub fn start_with(
+        auth: ProxyAuth,
+        pki: Option<&crate::tls_front::TestPki>,
+        extra_config: &str,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path();
         // squid drops to the `proxy` user: its files and folder must be readable and writable to it.
@@ -65,11 +78,31 @@ impl Squid {
             }
         };
         let d = path.display();
+        let tls_port = pki.map(|_| free_port());
+        let https_line = match (pki, tls_port) {
+            (Some(pki), Some(tls_port)) => {
+                for file in [pki.cert_file(), pki.key_file()] {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))
+                        .unwrap();
+                    std::fs::set_permissions(
+                        file.parent().unwrap(),
+                        std::fs::Permissions::from_mode(0o755),
+                    )
+                    .unwrap();
+                }
+                format!(
+                    "https_port 127.0.0.1:{tls_port} tls-cert={} tls-key={}\n",
+                    pki.cert_file().display(),
+                    pki.key_file().display()
+                )
+            }
+            _ => String::new(),
+        };
         let config = format!(
-            "http_port 127.0.0.1:{port}\n\
+            "http_port 127.0.0.1:{port}\n{https_line}\
              pid_filename {d}/squid.pid\ncache_log {d}/cache.log\naccess_log stdio:{d}/access.log\n\
              coredump_dir {d}\ncache deny all\ncache_mem 8 MB\npinger_enable off\n\
-             shutdown_lifetime 0 seconds\n{auth_lines}"
+             shutdown_lifetime 0 seconds\n{auth_lines}{extra_config}\n"
         );
         let conf = path.join("squid.conf");
         std::fs::write(&conf, config).unwrap();
@@ -91,8 +124,15 @@ impl Squid {
             wait_for_port(port, Duration::from_secs(20)),
             "squid did not listen on {port}; see {d}/cache.log"
         );
+        if let Some(tls_port) = tls_port {
+            assert!(
+                wait_for_port(tls_port, Duration::from_secs(10)),
+                "squid did not listen on its https_port {tls_port}; see {d}/cache.log"
+            );
+        }
         Self {
             port,
+            tls_port,
             user,
             password,
             dir,
@@ -102,6 +142,27 @@ impl Squid {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Lines of the access log that mention `needle` (e.g. a path, or `TCP_DENIED/407`).
+    pub fn log_lines(&self, needle: &str) -> usize {
+        self.access_log()
+            .lines()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    /// Waits (at most 5 s) until at least `want` access-log lines mention `needle`, and returns
+    /// how many do. squid logs a CONNECT tunnel only when it closes: stop the client first.
+    pub fn wait_for_lines(&self, needle: &str, want: usize) -> usize {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let n = self.log_lines(needle);
+            if n >= want || std::time::Instant::now() >= deadline {
+                return n;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// squid's access log: one line per proxied request.

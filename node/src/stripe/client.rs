@@ -1,11 +1,18 @@
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
-use http::Method;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method};
 use serde_json::Value;
 
+use super::exchange_log::Exchange;
+use super::proxy::Proxy;
+use super::tls;
+use super::transport::Transport;
 use super::{ApiKeyFile, StripeApi, StripeRequest};
 use crate::config::Config;
 use crate::error::{ApiError, Code, StripeErrorDetail};
@@ -13,8 +20,7 @@ use crate::error::{ApiError, Code, StripeErrorDetail};
 /// Longest wait the client accepts from a `Retry-After` header before giving up on a retry.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 
-/// Everything the Stripe client is built from, in one place (transport options such as a proxy or
-/// extra CA certificates are added to `build_http`).
+/// Everything the Stripe client is built from, in one place.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     pub base_url: String,
@@ -27,11 +33,18 @@ pub struct ClientOptions {
     pub max_retry_delay: Duration,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// The outbound proxy, if any (credentials already read from their file).
+    pub proxy: Option<Arc<Proxy>>,
+    /// PEM bundle trusted in addition to the system roots.
+    pub extra_ca_file: Option<PathBuf>,
+    /// How much of each exchange is logged, 1..5.
+    pub verbosity: u8,
 }
 
 impl ClientOptions {
-    pub fn from_config(config: &Config) -> Self {
-        Self {
+    /// The options from the flags; fails on unusable proxy settings, naming the flag.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
             base_url: config.stripe_base_url.trim_end_matches('/').to_string(),
             api_version: config.stripe_api_version.clone(),
             account_id: config.stripe_account_id.clone().filter(|a| !a.is_empty()),
@@ -40,23 +53,28 @@ impl ClientOptions {
             max_retry_delay: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(config.stripe_timeout_secs),
-        }
+            proxy: Proxy::from_config(config)?.map(Arc::new),
+            extra_ca_file: config.extra_ca_file.clone(),
+            verbosity: config.verbosity,
+        })
     }
 
-    /// The pooled HTTP client (rustls).
-    pub fn build_http(&self) -> anyhow::Result<reqwest::Client> {
-        Ok(reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.request_timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .build()?)
+    /// The pooled HTTP transport: rustls with the system roots (+ extra CA), through the proxy.
+    pub fn build_http(&self) -> anyhow::Result<Transport> {
+        let tls = tls::client_config(self.extra_ca_file.as_deref())?;
+        Ok(Transport::new(
+            tls,
+            self.proxy.clone(),
+            self.connect_timeout,
+            self.request_timeout,
+            self.verbosity,
+        ))
     }
 }
 
-/// Stripe over HTTPS with reqwest (rustls, pooled connections), with bounded retries.
+/// Stripe over HTTPS (rustls, pooled connections, optional proxy), with bounded retries.
 pub struct HttpStripeClient {
-    http: reqwest::Client,
+    http: Transport,
     options: ClientOptions,
     key: Arc<ApiKeyFile>,
 }
@@ -86,47 +104,77 @@ impl HttpStripeClient {
             .with_max_times(self.options.max_retries)
     }
 
+    fn headers(&self, key: &str, idempotency_key: Option<&str>, form: bool) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let mut set = |name: &'static str, value: &str| {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(name, value);
+            }
+        };
+        set("authorization", &format!("Bearer {key}"));
+        set("stripe-version", &self.options.api_version);
+        set(
+            "user-agent",
+            concat!("stripe-connector-node/", env!("CARGO_PKG_VERSION")),
+        );
+        if let Some(account) = &self.options.account_id {
+            set("stripe-account", account);
+        }
+        if form {
+            set("content-type", "application/x-www-form-urlencoded");
+        }
+        if let Some(key) = idempotency_key {
+            set("idempotency-key", key);
+        }
+        headers
+    }
+
     async fn attempt(
         &self,
         request: &StripeRequest,
         idempotency_key: Option<&str>,
+        attempt: usize,
     ) -> Result<Value, Failure> {
         let key = self.key.get().map_err(|error| Failure {
             error,
             retryable: false,
             retry_after: None,
         })?;
-        let url = format!("{}{}", self.options.base_url, request.path);
-        let mut builder = self
-            .http
-            .request(request.method.clone(), &url)
-            .bearer_auth(key)
-            .header("Stripe-Version", &self.options.api_version);
-        if let Some(account) = &self.options.account_id {
-            builder = builder.header("Stripe-Account", account);
+        crate::redact::register_secret(&key);
+        let encoded = serde_urlencoded::to_string(&request.params).unwrap_or_default();
+        let post = request.method == Method::POST;
+        let mut url = format!("{}{}", self.options.base_url, request.path);
+        if !post && !encoded.is_empty() {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&encoded);
         }
-        if request.method == Method::POST {
-            builder = builder.form(&request.params);
-        } else if !request.params.is_empty() {
-            builder = builder.query(&request.params);
+        let body = if post {
+            Bytes::from(encoded)
+        } else {
+            Bytes::new()
+        };
+        let headers = self.headers(&key, idempotency_key, post);
+        let started = Instant::now();
+        let outcome = self.http.send(&request.method, &url, &headers, body).await;
+        Exchange {
+            verbosity: self.options.verbosity,
+            request,
+            url: &url,
+            headers: &headers,
+            attempt,
+            latency: started.elapsed(),
         }
-        if let Some(key) = idempotency_key {
-            builder = builder.header("Idempotency-Key", key);
-        }
-        let response = builder.send().await.map_err(|e| Failure {
-            // The same idempotency key makes a retried POST safe even if Stripe saw the first one.
-            retryable: true,
+        .log(outcome.as_ref());
+        // The same idempotency key makes a retried POST safe even if Stripe saw the first one.
+        let response = outcome.map_err(|e| Failure {
+            retryable: e.retryable(),
             retry_after: None,
-            error: if e.is_timeout() {
-                ApiError::new(Code::DeadlineExceeded, "Stripe did not answer in time")
-            } else {
-                ApiError::new(Code::Unavailable, "Stripe is unreachable")
-            },
+            error: e.to_api_error(),
         })?;
-        let status = response.status().as_u16();
+        let status = response.status;
         let header = |name: &str| {
             response
-                .headers()
+                .headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
@@ -136,8 +184,7 @@ impl HttpStripeClient {
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(Duration::from_secs_f64);
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        tracing::debug!(method = %request.method, path = %request.path, status, "stripe call");
+        let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
             return Ok(body);
         }
@@ -159,14 +206,20 @@ impl StripeApi for HttpStripeClient {
                 .clone()
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
         });
-        let attempt = || self.attempt(&request, idempotency_key.as_deref());
+        let attempts = AtomicUsize::new(0);
+        let attempt = || {
+            let n = attempts.fetch_add(1, Ordering::Relaxed) + 1;
+            self.attempt(&request, idempotency_key.as_deref(), n)
+        };
         attempt
             .retry(self.backoff())
             .sleep(tokio::time::sleep)
             .when(|f: &Failure| f.retryable)
             .adjust(|f: &Failure, delay| delay.map(|d| f.retry_after.map_or(d, |r| r.max(d))))
             .notify(|f: &Failure, delay| {
-                tracing::info!(path = %request.path, error = %f.error.message, ?delay, "retrying Stripe call");
+                if self.options.verbosity >= 4 {
+                    tracing::info!(target: "stripe", path = %request.path, error = %f.error.message, ?delay, "retrying Stripe call");
+                }
             })
             .await
             .map_err(|f| f.error)

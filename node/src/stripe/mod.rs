@@ -1,7 +1,11 @@
 //! The Stripe client, behind a small trait so the API logic can be tested without the network.
 
 mod client;
+mod exchange_log;
 mod key;
+pub mod proxy;
+pub mod tls;
+pub mod transport;
 
 pub use client::{ClientOptions, HttpStripeClient, map_stripe_error};
 pub use key::ApiKeyFile;
