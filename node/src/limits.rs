@@ -19,8 +19,8 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// Longest error text of a rejection carried into the JSON error.
 const MAX_REJECTION_TEXT: usize = 512;
 
-/// Checks header and declared body size before anything else runs (auth included: an oversized
-/// request is refused without looking at it further).
+/// Checks header size, declared body size and body type before anything else runs (auth included:
+/// such a request is refused without looking at it further).
 pub async fn check_request(request: Request, next: Next) -> Response {
     let header_bytes = header_size(request.headers());
     if header_bytes > MAX_HEADER_BYTES {

@@ -4,14 +4,16 @@ none missing), cluster-wide and namespaced."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+from pathlib import Path
 
 import yaml
 
 from option_sets import OPTION_SETS
 from support import NAMESPACE, RELEASE, REPO, documents, render
 
-OPERATOR = REPO / "target" / "debug" / "stripe-operator"
+OPERATOR = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "debug" / "stripe-operator"
 
 
 def operator_rbac() -> tuple[dict, dict]:
