@@ -57,6 +57,10 @@ pub struct Config {
     #[arg(long, env = "CLIENT_TOKEN_FILE")]
     pub client_token_file: Option<PathBuf>,
 
+    /// Longest time one API request may take, Stripe retries included (504 DEADLINE_EXCEEDED).
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_secs: u64,
+
     // --- limiter (see docs/limiter.md) ---
     /// This node's id among the connection's live nodes (the pod name); defaults to the hostname.
     #[arg(long, env = "NODE_ID")]
@@ -170,6 +174,13 @@ pub enum ProxySslType {
     Never,
     /// Always a CONNECT tunnel, also for http targets.
     Tunnel,
+}
+
+impl Config {
+    /// `--request-timeout-secs` as a duration.
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.request_timeout_secs)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

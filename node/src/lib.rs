@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod filter;
 pub mod limiter;
+pub mod limits;
 pub mod metrics;
 pub mod redact;
 pub mod server;

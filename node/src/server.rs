@@ -1,7 +1,6 @@
 //! The two listeners: the API (port 8080) and the admin endpoints (port 9090).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -22,10 +21,7 @@ use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::stripe::{ApiKeyFile, ClientOptions, HttpStripeClient, StripeApi, StripeRequest};
 
-/// Largest request body the API accepts.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// Longest time one API request may take, retries to Stripe included.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+pub use crate::limits::MAX_BODY_BYTES;
 
 /// The API router (entity operations and actions).
 pub fn app(state: AppState) -> Router {
@@ -49,7 +45,13 @@ pub fn app(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
-            REQUEST_TIMEOUT,
+            state.config.request_timeout(),
+        ))
+        // Size checks before auth; bare 413/504/rejections below become JSON errors.
+        .layer(axum::middleware::from_fn(crate::limits::check_request))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::json_errors,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -13,6 +13,7 @@ pub mod children;
 pub mod controller;
 pub mod leader;
 pub mod metrics;
+pub mod rbac;
 pub mod reconcile;
 pub mod render;
 pub mod status;

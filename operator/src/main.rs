@@ -21,6 +21,16 @@ struct Cli {
 enum Command {
     /// Print the StripeConnection CustomResourceDefinition as YAML.
     Crd,
+    /// Print the RBAC the operator needs (a ClusterRole and the leader-election Role) as YAML;
+    /// the chart grants exactly this (tests/python/test_rbac.py).
+    Rbac {
+        /// Name of the ClusterRole (the Role gets `-leader-election` appended).
+        #[arg(long, default_value = "stripe-operator")]
+        name: String,
+        /// Namespace of the operator (where its leader Lease lives).
+        #[arg(long, default_value = "stripe-system")]
+        namespace: String,
+    },
     /// Run the controller.
     Run {
         #[command(flatten)]
@@ -56,6 +66,10 @@ enum LogFormat {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Crd => print!("{}", stripe_operator::crd_yaml()?),
+        Command::Rbac { name, namespace } => print!(
+            "{}",
+            render::to_yaml(&stripe_operator::rbac::manifests(&name, &namespace))?
+        ),
         Command::Render {
             file,
             node_image,

@@ -161,15 +161,15 @@ def test_default_render_has_the_expected_objects():
 # What the operator calls (docs/operator.md, "RBAC the operator needs"): nothing more.
 CHILD_VERBS = {"get", "list", "watch", "create", "patch"}
 EXPECTED_WATCH_RULES = {
-    ("connectors.integration.dev", "stripeconnections"): {"get", "list", "watch"},
-    ("connectors.integration.dev", "stripeconnections/status"): {"get", "patch", "update"},
+    ("connectors.integration.dev", "stripeconnections"): {"list", "watch"},
+    ("connectors.integration.dev", "stripeconnections/status"): {"patch"},
     **{("", r): CHILD_VERBS for r in ("secrets", "configmaps", "services", "serviceaccounts")},
     ("apps", "deployments"): CHILD_VERBS,
     ("autoscaling", "horizontalpodautoscalers"): CHILD_VERBS,
     ("policy", "poddisruptionbudgets"): CHILD_VERBS,
     ("events.k8s.io", "events"): {"create", "patch"},
 }
-EXPECTED_LEASE_RULES = {("coordination.k8s.io", "leases"): {"get", "create", "update", "patch"}}
+EXPECTED_LEASE_RULES = {("coordination.k8s.io", "leases"): {"get", "create", "patch"}}
 
 
 def grants(role: dict) -> dict[tuple[str, str], set[str]]:

@@ -369,6 +369,18 @@ impl StripeFake {
             .expect("json")
     }
 
+    /// How many API requests (any method, any path) reached the fake.
+    pub async fn request_count(&self) -> u64 {
+        let body: serde_json::Value =
+            reqwest::get(format!("{}/_fake/requests?path_prefix=/", self.url()))
+                .await
+                .expect("fake answers")
+                .json()
+                .await
+                .expect("json");
+        body["count"].as_u64().unwrap_or_default()
+    }
+
     /// How many requests with this method reached paths starting with the prefix.
     pub async fn requests(&self, method: &str, path_prefix: &str) -> u64 {
         let body: serde_json::Value = reqwest::get(format!(

@@ -134,12 +134,13 @@ server-side applies them (create, patch), and never deletes them (ownerReference
 Secrets for API key rotation; it records events through events.k8s.io.
 */}}
 {{- define "stripe-connector.watchRules" -}}
+{{- /* Exactly operator/src/rbac.rs (`stripe-operator rbac`); tests/python/test_rbac.py compares. */}}
 - apiGroups: ["connectors.integration.dev"]
   resources: ["stripeconnections"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["list", "watch"]
 - apiGroups: ["connectors.integration.dev"]
   resources: ["stripeconnections/status"]
-  verbs: ["get", "patch", "update"]
+  verbs: ["patch"]
 - apiGroups: [""]
   resources: ["secrets", "configmaps", "services", "serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "patch"]

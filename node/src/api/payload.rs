@@ -361,3 +361,6 @@ mod tests {
         assert_eq!(keys[0], "id", "Stripe's key order is kept");
     }
 }
+
+#[cfg(test)]
+mod fuzz;

@@ -8,7 +8,7 @@
 //! `GET /_fake/objects?type=customer` (ids with the idempotency key that created them),
 //! `GET /_fake/requests?path_prefix=/v1/customers&method=POST` (`{"count": n}`),
 //! `GET /_fake/last_request` (method, path, query pairs and Stripe headers of the last API
-//! request).
+//! request, with the API key it carried: test keys only).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -162,6 +162,8 @@ fn now() -> i64 {
         .unwrap_or_default()
 }
 
+/// Runs each request to its end in its own task: like Stripe, the fake finishes the work of a
+/// request whose client gave up (timed out and closed the connection) mid-way.
 async fn handle(
     State(store): State<Shared>,
     method: Method,
@@ -169,6 +171,12 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Reply {
+    tokio::spawn(serve(store, method, uri, headers, body))
+        .await
+        .unwrap_or_else(|e| error(500, "api_error", None, None, &format!("fake failed: {e}")))
+}
+
+async fn serve(store: Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Reply {
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or_default().to_string();
     if let Some(control) = path.strip_prefix("/_fake/") {
@@ -188,6 +196,8 @@ async fn handle(
             "query": form_urlencoded::parse(query.as_bytes()).into_owned().collect::<Vec<(String, String)>>(),
             "stripe_version": header("stripe-version"), "stripe_account": header("stripe-account"),
             "idempotency_key": header("idempotency-key"),
+            // Test keys only: tests check which key the node sent after a key file change.
+            "api_key": header("authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::to_string)),
         });
         take_fault(&mut s, &method, &path)
     };
