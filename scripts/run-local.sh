@@ -22,6 +22,8 @@ else
 fi
 
 exec_args=(--listen "${NODE_LISTEN:-127.0.0.1:8080}" --admin-listen "${NODE_ADMIN_LISTEN:-127.0.0.1:9090}"
-  --stripe-api-key-file "$workdir/api-key" --stripe-base-url "$base_url" --log-format text)
+  --stripe-api-key-file "$workdir/api-key" --stripe-base-url "$base_url" --log-format text
+  # Queue a burst of demo calls for up to 1 s instead of answering 429 at once.
+  --limiter-max-wait-ms "${LIMITER_MAX_WAIT_MS:-1000}")
 [ -n "${STRIPE_ACCOUNT_ID:-}" ] && exec_args+=(--stripe-account-id "$STRIPE_ACCOUNT_ID")
 cargo run -p stripe-node -- "${exec_args[@]}" "$@"
