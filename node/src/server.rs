@@ -36,6 +36,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(stripe_bound)
         .merge(crate::api::metadata_routes())
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
         // Outermost API check: no token, no limiter budget and no Stripe call.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -55,6 +57,20 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn unknown_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!(
+        "no such route: {}; see GET /v2/entityTypes and GET /v2/actions",
+        uri.path()
+    ))
+}
+
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        Code::Unimplemented,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
 }
 
 /// The admin router: probes and metrics, no token needed.

@@ -252,3 +252,32 @@ fn chunked(body: &[u8]) -> Vec<u8> {
     out.extend(b"0\r\n\r\n");
     out
 }
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_get_json_errors() {
+    let fake = StripeFake::start();
+    let node = Node::start(&api_node_options(fake.url()));
+    let http = reqwest::Client::new();
+
+    let (status, body) = answer(
+        http.get(format!("{}/v2/nowhere", node.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["status"], "NOT_FOUND");
+    assert!(message(&body["error"]).contains("/v2/nowhere"), "{body}");
+
+    let (status, body) = answer(
+        http.put(format!("{}/v2/entityTypes", node.url()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 501);
+    assert_eq!(body["error"]["status"], "UNIMPLEMENTED");
+    assert!(message(&body["error"]).contains("PUT"), "{body}");
+}
