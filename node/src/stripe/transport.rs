@@ -50,8 +50,8 @@ pub enum TransportError {
     },
     #[error("Stripe is unreachable at {target}: {reason}")]
     Unreachable { target: String, reason: String },
-    #[error("{what} did not finish in time")]
-    Timeout { what: String },
+    #[error("{what} did not finish within {limit:?}")]
+    Timeout { what: String, limit: Duration },
 }
 
 impl TransportError {
@@ -212,7 +212,8 @@ impl Transport {
         tokio::time::timeout(self.request_timeout, exchange)
             .await
             .map_err(|_| TransportError::Timeout {
-                what: format!("the call to {}", authority(uri)),
+                what: format!("the call to {} (--stripe-timeout-secs)", authority(uri)),
+                limit: self.request_timeout,
             })?
     }
 }
@@ -329,7 +330,10 @@ impl tower::Service<Uri> for Connector {
             let what = format!("connecting to {}", authority(&uri));
             tokio::time::timeout(inner.connect_timeout, dial(&inner, &uri))
                 .await
-                .map_err(|_| TransportError::Timeout { what })?
+                .map_err(|_| TransportError::Timeout {
+                    what,
+                    limit: inner.connect_timeout,
+                })?
         })
     }
 }
