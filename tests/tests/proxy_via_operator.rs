@@ -210,7 +210,7 @@ spec:
     assert_eq!(item.key, "ca.crt");
 
     let ca_pem = std::fs::read_to_string(pki.ca_file()).unwrap();
-    let node = OperatorNode::start(
+    let mut node = OperatorNode::start(
         &connection,
         &front.url(),
         &[
@@ -226,7 +226,9 @@ spec:
         front.handshakes() >= 1,
         "the call did not reach the TLS front"
     );
-    // AUTO with an https base URL: through a CONNECT tunnel to the front.
+    // AUTO with an https base URL: through a CONNECT tunnel to the front (squid logs a tunnel
+    // when it closes).
+    node.node.kill();
     let connect = format!("CONNECT 127.0.0.1:{}", front.port);
     assert!(
         squid.wait_for_lines(&connect, 1) >= 1,
