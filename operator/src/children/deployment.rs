@@ -233,6 +233,13 @@ fn volumes(
     {
         secret("proxy-password", password.name.clone(), &password.key);
     }
+    if settings.redis_password.is_some() {
+        secret(
+            "redis-password",
+            names::redis_password(&owner.name),
+            "password",
+        );
+    }
     let ca_bundle = conn
         .spec
         .tls
@@ -242,13 +249,6 @@ fn volumes(
         && ca.kind == CaBundleKind::Secret
     {
         secret("ca-bundle", ca.name.clone(), &ca.key);
-    }
-    if settings.redis_password.is_some() {
-        secret(
-            "redis-password",
-            names::redis_password(&owner.name),
-            "password",
-        );
     }
     if let Some(ca) = ca_bundle
         && ca.kind == CaBundleKind::ConfigMap
