@@ -111,6 +111,10 @@ resource "kubernetes_manifest" "connection" {
       condition     = !local.proxy_needs_password || (var.proxy_user != "" && var.proxy_password != "")
       error_message = "proxy_user and proxy_password are required when proxy_auth_scheme is BASIC or DIGEST."
     }
+    precondition {
+      condition     = !var.proxy_enabled || var.proxy_ssltype != "NEVER"
+      error_message = "proxy_ssltype NEVER is refused by the operator: the nodes call Stripe over https and NEVER would send the API key to the proxy in clear text; use AUTO, TUNNEL or ALWAYS."
+    }
   }
 
   depends_on = [kubernetes_secret.api_key, kubernetes_secret.proxy_password]

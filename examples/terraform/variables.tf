@@ -118,7 +118,7 @@ variable "proxy_password" {
 }
 
 variable "proxy_ssltype" {
-  description = "SSL type towards the proxy: AUTO, ALWAYS, NEVER or TUNNEL."
+  description = "SSL type towards the proxy: AUTO, ALWAYS or TUNNEL (NEVER is in the CRD enum but refused while the proxy is enabled)."
   type        = string
   default     = "AUTO"
 

@@ -14,14 +14,14 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
-use kube::{Api, Client, ResourceExt};
+use kube::{Api, Client, Resource, ResourceExt};
 use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::admin::{self, AdminState};
 use crate::children::Settings;
-use crate::crd::StripeConnection;
+use crate::crd::{CaBundleKind, StripeConnection, StripeConnectionSpec};
 use crate::leader::Leadership;
 use crate::metrics::Metrics;
 use crate::reconcile::{Context, error_policy, reconcile};
@@ -224,10 +224,10 @@ pub async fn controller(
         watcher::Config::default().any_semantic(),
     );
     let store = controller.store();
+    let config_map_store = store.clone();
     controller
         .with_config(controller::Config::default().debounce(Duration::from_secs(1)))
         .owns(api::<Deployment>(&client, ns), owned.clone())
-        .owns(api::<ConfigMap>(&client, ns), owned.clone())
         .owns(api::<Service>(&client, ns), owned.clone())
         .owns(api::<ServiceAccount>(&client, ns), owned.clone())
         .owns(api::<HorizontalPodAutoscaler>(&client, ns), owned.clone())
@@ -238,6 +238,13 @@ pub async fn controller(
             api::<Secret>(&client, ns),
             watcher::Config::default(),
             move |secret| connections_using(&store, &secret),
+        )
+        // Likewise every ConfigMap: a CA bundle is the user's; the settings ConfigMap is owned
+        // (one watch for both, mapped by reference and by ownerReference).
+        .watches(
+            api::<ConfigMap>(&client, ns),
+            watcher::Config::default(),
+            move |config_map| connections_using_config_map(&config_map_store, &config_map),
         )
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
@@ -254,9 +261,43 @@ pub fn connections_using(
     store: &Store<StripeConnection>,
     secret: &Secret,
 ) -> Vec<ObjectRef<StripeConnection>> {
-    let namespace = secret.namespace();
-    let name = secret.name_any();
-    let owner_uids: Vec<&str> = secret
+    connections_referencing(store, secret, |spec, name| {
+        spec.auth.api_key_secret_ref.name == name
+            || spec
+                .proxy
+                .as_ref()
+                .and_then(|p| p.password_secret_ref.as_ref())
+                .is_some_and(|r| r.name == name)
+            || ca_bundle_is(spec, CaBundleKind::Secret, name)
+    })
+}
+
+/// Connections in `config_map`'s namespace whose CA bundle it is, or that own it.
+pub fn connections_using_config_map(
+    store: &Store<StripeConnection>,
+    config_map: &ConfigMap,
+) -> Vec<ObjectRef<StripeConnection>> {
+    connections_referencing(store, config_map, |spec, name| {
+        ca_bundle_is(spec, CaBundleKind::ConfigMap, name)
+    })
+}
+
+fn ca_bundle_is(spec: &StripeConnectionSpec, kind: CaBundleKind, name: &str) -> bool {
+    spec.tls
+        .as_ref()
+        .and_then(|t| t.ca_bundle_ref.as_ref())
+        .is_some_and(|r| r.kind == kind && r.name == name)
+}
+
+/// Connections in `object`'s namespace for which `references(spec, name)` holds or that own it.
+fn connections_referencing<K: Resource>(
+    store: &Store<StripeConnection>,
+    object: &K,
+    references: impl Fn(&StripeConnectionSpec, &str) -> bool,
+) -> Vec<ObjectRef<StripeConnection>> {
+    let namespace = object.namespace();
+    let name = object.name_any();
+    let owner_uids: Vec<&str> = object
         .owner_references()
         .iter()
         .filter(|o| o.kind == "StripeConnection")
@@ -267,13 +308,7 @@ pub fn connections_using(
         .into_iter()
         .filter(|conn| conn.namespace() == namespace)
         .filter(|conn| {
-            let spec = &conn.spec;
-            spec.auth.api_key_secret_ref.name == name
-                || spec
-                    .proxy
-                    .as_ref()
-                    .and_then(|p| p.password_secret_ref.as_ref())
-                    .is_some_and(|r| r.name == name)
+            references(&conn.spec, &name)
                 || conn
                     .uid()
                     .is_some_and(|uid| owner_uids.contains(&uid.as_str()))

@@ -68,6 +68,10 @@ pub struct StripeConnectionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxySpec>,
 
+    /// TLS of the nodes' connections to Stripe (and to a TLS proxy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSpec>,
+
     /// Labels copied to every object the operator creates for this connection (at most 64).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("maxProperties" = 64))]
@@ -97,6 +101,53 @@ pub struct SecretKeyRef {
     /// Key within the Secret's data.
     #[schemars(length(min = 1, max = 253))]
     pub key: String,
+}
+
+/// TLS settings of the nodes.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsSpec {
+    /// Key of a ConfigMap (default) or Secret in the connection's namespace holding a PEM
+    /// bundle of CA certificates the nodes trust in addition to the system roots, e.g. the CA of
+    /// a TLS-intercepting egress proxy or of a proxy reached with sslType ALWAYS. Mounted
+    /// read-only at /var/run/stripe-connector/ca-bundle/<key> (EXTRA_CA_FILE); read by the nodes
+    /// at start-up, so a change of the referenced object rolls the nodes. While it is missing,
+    /// the connection is Degraded with reason CaBundleNotFound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle_ref: Option<CaBundleRef>,
+}
+
+/// A key holding a PEM CA bundle in a ConfigMap or Secret of the connection's namespace.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
+#[x_kube(validation = Rule::new("self.key.matches('^[-._a-zA-Z0-9]+$') && self.key != '.' && self.key != '..'").message("tls.caBundleRef.key must consist of letters, digits, '-', '_' or '.' (a ConfigMap/Secret key)"))]
+pub struct CaBundleRef {
+    /// Kind of the object holding the bundle: ConfigMap (default) or Secret.
+    #[serde(default)]
+    pub kind: CaBundleKind,
+    /// Name of the ConfigMap or Secret.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Key holding the PEM bundle; also the file name under
+    /// /var/run/stripe-connector/ca-bundle/ in the node pods.
+    #[schemars(length(min = 1, max = 253))]
+    pub key: String,
+}
+
+/// Kind of object a CA bundle is read from.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum CaBundleKind {
+    #[default]
+    ConfigMap,
+    Secret,
+}
+
+impl CaBundleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ConfigMap => "ConfigMap",
+            Self::Secret => "Secret",
+        }
+    }
 }
 
 /// Minimum and maximum number of connector nodes.
@@ -193,6 +244,7 @@ impl LogLevel {
 #[x_kube(validation = Rule::new("!self.enabled || has(self.port)").message("proxy.port is required when the proxy is enabled"))]
 #[x_kube(validation = Rule::new("!self.enabled || has(self.authScheme)").message("proxy.authScheme is required when the proxy is enabled"))]
 #[x_kube(validation = Rule::new("!self.enabled || !has(self.authScheme) || self.authScheme == 'NONE' || (has(self.user) && size(self.user) > 0 && has(self.passwordSecretRef))").message("proxy.user and proxy.passwordSecretRef are required when authScheme is BASIC or DIGEST"))]
+#[x_kube(validation = Rule::new("!self.enabled || !has(self.sslType) || self.sslType != 'NEVER'").message("proxy.sslType NEVER is not allowed: the nodes call https://api.stripe.com, and NEVER would hand each request, API key included, to the proxy in clear text; use AUTO, TUNNEL or ALWAYS"))]
 pub struct ProxySpec {
     /// Whether the nodes use the proxy.
     #[serde(default)]
@@ -208,7 +260,9 @@ pub struct ProxySpec {
     /// Secret key holding the proxy password (BASIC and DIGEST).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_secret_ref: Option<SecretKeyRef>,
-    /// When TLS is used towards the proxy: AUTO, ALWAYS, NEVER, or TUNNEL (CONNECT).
+    /// When TLS is used towards the proxy: AUTO, ALWAYS (TLS to the proxy), or TUNNEL
+    /// (CONNECT). NEVER is refused while the proxy is enabled: the nodes call Stripe over https,
+    /// and NEVER would send each request, API key included, to the proxy in clear text.
     #[serde(default)]
     pub ssl_type: ProxySslType,
     /// Proxy host name or IP address.
@@ -277,7 +331,7 @@ pub struct StripeConnectionStatus {
     /// The spec generation this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Ready, Progressing and Degraded, each with a reason such as SecretNotFound,
+    /// Ready, Progressing and Degraded, each with a reason such as SecretNotFound, CaBundleNotFound,
     /// InvalidSpec or NodesUnavailable.
     #[serde(default)]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]

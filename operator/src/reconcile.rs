@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch};
 use kube::runtime::controller::Action;
@@ -15,8 +15,8 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use crate::apply::{self, Outcome};
-use crate::children::{self, BuildError, Children, Owner, Settings, names};
-use crate::crd::{SecretKeyRef, StripeConnection, StripeConnectionSpec};
+use crate::children::{self, BuildError, Children, Owner, Settings, StartupInputs, names};
+use crate::crd::{CaBundleKind, ProxyAuthScheme, StripeConnection, StripeConnectionSpec};
 use crate::metrics::Metrics;
 use crate::status::{self, Observation};
 use crate::validate::validate;
@@ -162,14 +162,17 @@ async fn reconcile_inner(conn: &StripeConnection, ctx: &Context) -> Result<Actio
         return Ok(Action::await_change());
     }
 
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), &namespace);
-    if let Some(message) = missing_secret(&secrets, &conn.spec).await? {
-        update_status(conn, ctx, &Observation::SecretNotFound(message)).await?;
-        // The Secret watch reconciles as soon as it appears; this is only a safety net.
-        return Ok(Action::requeue(ctx.backoff.next(&key(conn))));
-    }
+    let inputs = match read_references(client, &namespace, &conn.spec).await? {
+        Ok(inputs) => inputs,
+        Err(missing) => {
+            update_status(conn, ctx, &missing.observation()).await?;
+            // The Secret and ConfigMap watches reconcile as soon as it appears; this is only a
+            // safety net.
+            return Ok(Action::requeue(ctx.backoff.next(&key(conn))));
+        }
+    };
 
-    let children = children::build(conn, &ctx.settings).map_err(Error::Build)?;
+    let children = children::build(conn, &ctx.settings, &inputs).map_err(Error::Build)?;
     let (deployment, written) = match apply_children(conn, ctx, &namespace, &children).await {
         Ok(applied) => applied,
         Err(Error::Kube(kube::Error::Api(status))) => {
@@ -265,38 +268,133 @@ where
     Ok(apply::ensure(&api, desired).await?.1)
 }
 
-/// A message naming the first referenced Secret (or key) that does not exist.
-async fn missing_secret(
-    secrets: &Api<Secret>,
+/// A referenced object (or key) that does not exist, with a message naming it (never a value).
+enum Missing {
+    Secret(String),
+    CaBundle(String),
+}
+
+impl Missing {
+    fn observation(&self) -> Observation<'_> {
+        match self {
+            Self::Secret(message) => Observation::SecretNotFound(message.clone()),
+            Self::CaBundle(message) => Observation::CaBundleNotFound(message.clone()),
+        }
+    }
+}
+
+/// Reads every object the spec references: the first missing one (or missing key) is reported;
+/// otherwise the resourceVersions of those the nodes read only at start-up.
+async fn read_references(
+    client: &Client,
+    namespace: &str,
     spec: &StripeConnectionSpec,
-) -> Result<Option<String>, kube::Error> {
-    let mut refs = vec![("spec.auth.apiKeySecretRef", &spec.auth.api_key_secret_ref)];
+) -> Result<Result<StartupInputs, Missing>, kube::Error> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let mut inputs = StartupInputs::new();
+    let api_key = &spec.auth.api_key_secret_ref;
+    let field = "spec.auth.apiKeySecretRef";
+    let secret = secrets.get_opt(&api_key.name).await?;
+    if let Err(message) = has_key(
+        "Secret",
+        &api_key.name,
+        field,
+        &api_key.key,
+        secret.as_ref(),
+    ) {
+        return Ok(Err(Missing::Secret(message)));
+    }
     if let Some(proxy) = spec.proxy.as_ref().filter(|p| p.enabled)
         && let Some(password) = &proxy.password_secret_ref
         && proxy
             .auth_scheme
-            .is_some_and(|s| s != crate::crd::ProxyAuthScheme::None)
+            .is_some_and(|s| s != ProxyAuthScheme::None)
     {
-        refs.push(("spec.proxy.passwordSecretRef", password));
-    }
-    for (field, SecretKeyRef { name, key }) in refs {
-        let Some(secret) = secrets.get_opt(name).await? else {
-            return Ok(Some(format!(
-                "Secret {name:?} ({field}) not found in the connection's namespace"
-            )));
+        let field = "spec.proxy.passwordSecretRef";
+        let secret = secrets.get_opt(&password.name).await?;
+        match has_key(
+            "Secret",
+            &password.name,
+            field,
+            &password.key,
+            secret.as_ref(),
+        ) {
+            Ok(version) => inputs.insert(field, version),
+            Err(message) => return Ok(Err(Missing::Secret(message))),
         };
-        let has_key = secret.data.as_ref().is_some_and(|d| d.contains_key(key))
-            || secret
+    }
+    if let Some(ca) = spec.tls.as_ref().and_then(|t| t.ca_bundle_ref.as_ref()) {
+        let field = "spec.tls.caBundleRef";
+        let found = match ca.kind {
+            CaBundleKind::Secret => has_key(
+                "Secret",
+                &ca.name,
+                field,
+                &ca.key,
+                secrets.get_opt(&ca.name).await?.as_ref(),
+            ),
+            CaBundleKind::ConfigMap => has_key(
+                "ConfigMap",
+                &ca.name,
+                field,
+                &ca.key,
+                Api::<ConfigMap>::namespaced(client.clone(), namespace)
+                    .get_opt(&ca.name)
+                    .await?
+                    .as_ref(),
+            ),
+        };
+        match found {
+            Ok(version) => inputs.insert(field, version),
+            Err(message) => return Ok(Err(Missing::CaBundle(message))),
+        };
+    }
+    Ok(Ok(inputs))
+}
+
+/// Objects whose data keys can be listed.
+trait DataKeys: Resource {
+    fn has_data_key(&self, key: &str) -> bool;
+}
+
+impl DataKeys for Secret {
+    fn has_data_key(&self, key: &str) -> bool {
+        self.data.as_ref().is_some_and(|d| d.contains_key(key))
+            || self
                 .string_data
                 .as_ref()
-                .is_some_and(|d| d.contains_key(key));
-        if !has_key {
-            return Ok(Some(format!(
-                "Secret {name:?} ({field}) has no key {key:?}"
-            )));
-        }
+                .is_some_and(|d| d.contains_key(key))
     }
-    Ok(None)
+}
+
+impl DataKeys for ConfigMap {
+    fn has_data_key(&self, key: &str) -> bool {
+        self.data.as_ref().is_some_and(|d| d.contains_key(key))
+            || self
+                .binary_data
+                .as_ref()
+                .is_some_and(|d| d.contains_key(key))
+    }
+}
+
+/// The object's resourceVersion when it exists and holds `key`; otherwise a message naming the
+/// object, the spec field and the key.
+fn has_key<K: DataKeys>(
+    kind: &str,
+    name: &str,
+    field: &str,
+    key: &str,
+    object: Option<&K>,
+) -> Result<String, String> {
+    let Some(object) = object else {
+        return Err(format!(
+            "{kind} {name:?} ({field}) not found in the connection's namespace"
+        ));
+    };
+    if !object.has_data_key(key) {
+        return Err(format!("{kind} {name:?} ({field}) has no key {key:?}"));
+    }
+    Ok(object.meta().resource_version.clone().unwrap_or_default())
 }
 
 /// Writes the status computed from `observation` if it differs from the stored one, and

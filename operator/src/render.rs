@@ -47,7 +47,8 @@ pub fn objects(
     settings: &Settings,
     token: &str,
 ) -> Result<Vec<serde_json::Value>, RenderError> {
-    let c = children::build(conn, settings)?;
+    // Offline there are no referenced objects to read: the hash covers the settings alone.
+    let c = children::build(conn, settings, &children::StartupInputs::new())?;
     let owner = Owner::of(conn)?;
     let mut deployment = c.deployment;
     if let Some(spec) = deployment.spec.as_mut() {

@@ -19,6 +19,8 @@ pub enum Observation<'a> {
     InvalidSpec(&'a [SpecProblem]),
     /// A Secret the spec references is missing (message names the Secret and key, never a value).
     SecretNotFound(String),
+    /// The CA bundle ConfigMap or Secret (or its key) is missing; the message names it.
+    CaBundleNotFound(String),
     /// The API server refused a child (message from the API server, naming the object).
     ApplyFailed(String),
     /// The children are applied; this is the node Deployment as the API server returned it.
@@ -52,6 +54,10 @@ pub fn desired_status(
         Observation::SecretNotFound(message) => (
             old.nodes.clone(),
             stopped("SecretNotFound", message.clone()),
+        ),
+        Observation::CaBundleNotFound(message) => (
+            old.nodes.clone(),
+            stopped("CaBundleNotFound", message.clone()),
         ),
         Observation::ApplyFailed(message) => {
             // The fleet may still serve from its last good state: Ready stays as it was.

@@ -6,7 +6,11 @@
 
 use std::fmt;
 
-use crate::crd::{MAX_NAME_LEN, MAX_NODES, ProxyAuthScheme, StripeConnectionSpec};
+use crate::crd::{MAX_NAME_LEN, MAX_NODES, ProxyAuthScheme, ProxySslType, StripeConnectionSpec};
+
+/// Where the nodes call Stripe: the operator sets no STRIPE_BASE_URL, so always the node's
+/// default, which is https.
+pub const STRIPE_BASE_URL: &str = "https://api.stripe.com";
 
 /// Labels the operator sets itself; `spec.labels` may not override them.
 pub const RESERVED_LABELS: [&str; 4] = [
@@ -119,6 +123,22 @@ pub fn validate(name: &str, spec: &StripeConnectionSpec) -> Vec<SpecProblem> {
             }
             Some(ProxyAuthScheme::None) => {}
         }
+        if proxy.ssl_type == ProxySslType::Never {
+            problem(
+                "spec.proxy.sslType",
+                format!(
+                    "NEVER is not allowed: the nodes call {STRIPE_BASE_URL}, and NEVER would hand each request, API key included, to the proxy in clear text; use AUTO, TUNNEL or ALWAYS"
+                ),
+            );
+        }
+    }
+    if let Some(ca) = spec.tls.as_ref().and_then(|t| t.ca_bundle_ref.as_ref()) {
+        if ca.name.is_empty() {
+            problem("spec.tls.caBundleRef.name", "must not be empty".into());
+        }
+        if let Err(reason) = check_object_key(&ca.key) {
+            problem("spec.tls.caBundleRef.key", reason);
+        }
     }
     for (key, value) in &spec.labels {
         if RESERVED_LABELS.contains(&key.as_str()) {
@@ -155,6 +175,20 @@ pub fn check_connection_name(name: &str) -> Result<(), String> {
         }
         _ => Err("must consist of lowercase letters, digits and hyphens, start with a letter and end with a letter or digit".into()),
     }
+}
+
+/// A ConfigMap or Secret key, which also becomes a file name in the pod.
+fn check_object_key(key: &str) -> Result<(), String> {
+    if key.is_empty() {
+        return Err("must not be empty".into());
+    }
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    if key == "." || key == ".." || !key.bytes().all(allowed) {
+        return Err(
+            "must consist of letters, digits, '-', '_' or '.' (a ConfigMap/Secret key)".into(),
+        );
+    }
+    Ok(())
 }
 
 /// Kubernetes label key: optional DNS-subdomain prefix and `/`, then a name of at most 63
@@ -295,6 +329,51 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn ssl_type_never_is_refused_only_when_the_proxy_is_used() {
+        let proxy = |enabled: bool, ssl: &str| {
+            json!({"proxy": {"enabled": enabled, "host": "p", "port": 3128, "authScheme": "NONE",
+                             "sslType": ssl}})
+        };
+        assert_eq!(fields("c", proxy(true, "NEVER")), ["spec.proxy.sslType"]);
+        let problems = validate("c", &spec(proxy(true, "NEVER")));
+        assert!(
+            problems[0].reason.contains("https://api.stripe.com")
+                && problems[0].reason.contains("clear text"),
+            "{}",
+            problems[0]
+        );
+        assert!(fields("c", proxy(false, "NEVER")).is_empty());
+        for ok in ["AUTO", "ALWAYS", "TUNNEL"] {
+            assert!(fields("c", proxy(true, ok)).is_empty(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn ca_bundle_needs_a_name_and_a_file_name_key() {
+        let ca =
+            |name: &str, key: &str| json!({"tls": {"caBundleRef": {"name": name, "key": key}}});
+        assert!(fields("c", ca("corp-ca", "ca.crt")).is_empty());
+        assert_eq!(
+            spec(ca("corp-ca", "ca.crt"))
+                .tls
+                .unwrap()
+                .ca_bundle_ref
+                .unwrap()
+                .kind,
+            crate::crd::CaBundleKind::ConfigMap
+        );
+        assert_eq!(fields("c", ca("", "ca.crt")), ["spec.tls.caBundleRef.name"]);
+        for bad in ["", "..", "a/b", "ca crt"] {
+            assert_eq!(
+                fields("c", ca("x", bad)),
+                ["spec.tls.caBundleRef.key"],
+                "{bad}"
+            );
+        }
+        assert!(fields("c", json!({"tls": {}})).is_empty());
     }
 
     #[test]

@@ -65,6 +65,7 @@ fn config_map_uses_the_node_settings_contract() {
         json!({
             "CLIENT_TOKEN_FILE": "/var/run/stripe-connector/client-token/token",
             "CONNECTION_NAME": "billing-eu-1",
+            "EXTRA_CA_FILE": "/var/run/stripe-connector/ca-bundle/ca.crt",
             "LOGGING_ENABLED": "true",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "info",
@@ -90,12 +91,18 @@ fn config_map_uses_the_node_settings_contract() {
     assert_eq!(data["LOG_LEVEL"], "error");
     assert_eq!(data["TPS_PER_NODE"], "6");
     assert!(data.get("PROXY_HOST").is_none() && data.get("REDIS_URL").is_none());
+    assert!(data.get("EXTRA_CA_FILE").is_none());
 }
 
 #[test]
 fn deployment_is_hardened_probed_and_leaves_replicas_to_the_hpa() {
     let conn = fixture("full.yaml");
-    let built = children::build(&conn, &settings_for("full.yaml")).expect("builds");
+    let built = children::build(
+        &conn,
+        &settings_for("full.yaml"),
+        &children::StartupInputs::new(),
+    )
+    .expect("builds");
     let deployment = serde_json::to_value(&built.deployment).expect("json");
     assert!(deployment["spec"].get("replicas").is_none());
 
@@ -144,8 +151,17 @@ fn deployment_is_hardened_probed_and_leaves_replicas_to_the_hpa() {
             "/var/run/stripe-connector/client-token",
             "/var/run/stripe-connector/proxy-password",
             "/var/run/stripe-connector/redis-password",
+            "/var/run/stripe-connector/ca-bundle",
             "/tmp"
         ]
+    );
+    assert!(
+        node["volumeMounts"]
+            .as_array()
+            .expect("mounts")
+            .iter()
+            .filter(|m| m["mountPath"] != "/tmp")
+            .all(|m| m["readOnly"] == true)
     );
     assert_eq!(
         pod["volumes"][0]["secret"],
@@ -158,7 +174,9 @@ fn deployment_is_hardened_probed_and_leaves_replicas_to_the_hpa() {
 fn config_hash_changes_with_settings_only() {
     let settings = settings_for("minimal.yaml");
     let hash = |conn: &StripeConnection| {
-        let d = children::build(conn, &settings).expect("builds").deployment;
+        let d = children::build(conn, &settings, &children::StartupInputs::new())
+            .expect("builds")
+            .deployment;
         d.spec
             .and_then(|s| s.template.metadata)
             .and_then(|m| m.annotations)
@@ -240,4 +258,65 @@ fn secrets_never_land_in_the_config_map() {
     let objects = objects("full.yaml");
     let config = serde_json::to_string(find(&objects, "ConfigMap")).expect("json");
     assert!(!config.contains("golden-redis-password") && !config.contains(TOKEN));
+}
+
+#[test]
+fn ca_bundle_is_mounted_read_only_from_a_config_map_or_a_secret() {
+    let volume = |objects: &[Value]| {
+        find(objects, "Deployment")["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .expect("volumes")
+            .iter()
+            .find(|v| v["name"] == "ca-bundle")
+            .cloned()
+            .expect("ca-bundle volume")
+    };
+    assert_eq!(
+        volume(&objects("full.yaml"))["configMap"],
+        json!({"name": "corp-egress-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}],
+               "defaultMode": 0o444})
+    );
+    let from_secret = objects("proxy-without-auth.yaml");
+    assert_eq!(
+        volume(&from_secret)["secret"],
+        json!({"secretName": "proxy-ca", "items": [{"key": "ca.pem", "path": "ca.pem"}],
+               "defaultMode": 0o440})
+    );
+    assert_eq!(
+        find(&from_secret, "ConfigMap")["data"]["EXTRA_CA_FILE"],
+        "/var/run/stripe-connector/ca-bundle/ca.pem"
+    );
+    let minimal = objects("minimal.yaml");
+    let volumes = &find(&minimal, "Deployment")["spec"]["template"]["spec"]["volumes"];
+    assert!(
+        !volumes
+            .as_array()
+            .expect("volumes")
+            .iter()
+            .any(|v| v["name"] == "ca-bundle")
+    );
+}
+
+#[test]
+fn config_hash_follows_the_versions_of_objects_read_at_start_up() {
+    let conn = fixture("full.yaml");
+    let settings = settings_for("full.yaml");
+    let hash = |inputs: &[(&'static str, &str)]| {
+        let inputs: children::StartupInputs =
+            inputs.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let d = children::build(&conn, &settings, &inputs)
+            .expect("builds")
+            .deployment;
+        d.spec
+            .and_then(|s| s.template.metadata)
+            .and_then(|m| m.annotations)
+            .expect("annotations")[children::CONFIG_HASH_ANNOTATION]
+            .clone()
+    };
+    let none = hash(&[]);
+    let v1 = hash(&[("spec.proxy.passwordSecretRef", "41")]);
+    assert_ne!(none, v1);
+    assert_ne!(v1, hash(&[("spec.proxy.passwordSecretRef", "42")]));
+    assert_ne!(v1, hash(&[("spec.tls.caBundleRef", "41")]));
+    assert_eq!(v1, hash(&[("spec.proxy.passwordSecretRef", "41")]));
 }

@@ -120,3 +120,78 @@ async fn a_secret_appearing_reconciles_its_connection_through_the_watch() {
         .expect("controller stops on shutdown")
         .expect("controller task");
 }
+
+#[tokio::test]
+async fn a_ca_bundle_config_map_appearing_reconciles_its_connection_through_the_watch() {
+    const CA_BUNDLE: &str = "/api/v1/namespaces/shop/configmaps/corp-ca";
+    let api = FakeApi::default();
+    api.put(
+        CONN,
+        json!({
+            "apiVersion": "connectors.integration.dev/v1", "kind": "StripeConnection",
+            "metadata": {"name": "payments", "namespace": "shop", "uid": "conn-uid",
+                         "generation": 1},
+            "spec": {"auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}},
+                     "tls": {"caBundleRef": {"name": "corp-ca", "key": "ca.crt"}}},
+        }),
+    );
+    api.put(
+        API_KEY,
+        json!({"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "stripe-api-key", "namespace": "shop"},
+               "data": {"api-key": "c2tfdGVzdA=="}}),
+    );
+    let settings = Settings {
+        node_image: "stripe-connector-node:test".into(),
+        redis_url: None,
+        redis_password: None,
+    };
+    // Retries an hour apart: within this test only a watch event can trigger a reconcile.
+    let ctx = Arc::new(Context {
+        backoff: Backoff::new(Duration::from_secs(3600), Duration::from_secs(3600)),
+        ..Context::new(api.client(), settings, Metrics::default())
+    });
+    let (stop, stopped) = watch::channel(false);
+    let mut stopped_rx = stopped.clone();
+    let running = tokio::spawn(controller(
+        api.client(),
+        Some("shop".into()),
+        ctx.clone(),
+        async move {
+            let _ = stopped_rx.wait_for(|s| *s).await;
+        },
+    ));
+
+    eventually("CaBundleNotFound reported", || {
+        condition_reason(&api, "Degraded").as_deref() == Some("CaBundleNotFound")
+    })
+    .await;
+    assert!(api.get(DEPLOYMENT).is_none());
+    // As with the Secret: wait for the status-triggered reconcile's read, so that only the
+    // ConfigMap watch is left to reconcile once the ConfigMap exists.
+    eventually("the status-triggered reconcile read the ConfigMap", || {
+        api.requests()
+            .iter()
+            .filter(|r| r.method == http::Method::GET && r.path == CA_BUNDLE)
+            .count()
+            >= 2
+    })
+    .await;
+
+    api.put(
+        CA_BUNDLE,
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "corp-ca", "namespace": "shop"},
+               "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\n"}}),
+    );
+    eventually("Deployment created after the CA bundle appeared", || {
+        api.get(DEPLOYMENT).is_some()
+    })
+    .await;
+
+    stop.send(true).expect("controller listening");
+    tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .expect("controller stops on shutdown")
+        .expect("controller task");
+}

@@ -169,6 +169,19 @@ fn crd_has_the_documented_shape() {
         props["proxy"]["properties"]["sslType"]["enum"],
         serde_json::json!(["AUTO", "ALWAYS", "NEVER", "TUNNEL"])
     );
+    let ca = &props["tls"]["properties"]["caBundleRef"];
+    assert_eq!(ca["required"], serde_json::json!(["key", "name"]));
+    assert_eq!(ca["properties"]["kind"]["default"], "ConfigMap");
+    assert_eq!(
+        ca["properties"]["kind"]["enum"],
+        serde_json::json!(["ConfigMap", "Secret"])
+    );
+    assert!(
+        ca["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("PEM") && d.contains("rolls the nodes")),
+        "{ca}"
+    );
 }
 
 /// Every CEL rule compiles, and kube-cel's static cost analysis finds no rule over the API
@@ -191,7 +204,7 @@ fn cel_rules_compile_and_fit_the_cost_budget() {
     walk(&schema(), &mut rules);
     assert_eq!(
         rules.len(),
-        8,
+        10,
         "{:?}",
         rules.iter().map(|r| &r.0).collect::<Vec<_>>()
     );

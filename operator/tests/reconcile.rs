@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use fake_api::{FakeApi, Recorded};
 use http::Method;
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector;
 use kube::runtime::watcher;
 use serde_json::{Value, json};
 use stripe_operator::children::Settings;
-use stripe_operator::controller::connections_using;
+use stripe_operator::controller::{connections_using, connections_using_config_map};
 use stripe_operator::crd::StripeConnection;
 use stripe_operator::metrics::{ErrorLabels, Metrics};
 use stripe_operator::reconcile::{Context, RESYNC, error_policy, reconcile};
@@ -29,6 +29,9 @@ const HPA: &str = "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers
 const SERVICE: &str = "/api/v1/namespaces/shop/services/payments";
 const PDB: &str = "/apis/policy/v1/namespaces/shop/poddisruptionbudgets/payments";
 const SERVICE_ACCOUNT: &str = "/api/v1/namespaces/shop/serviceaccounts/payments-node";
+const PROXY_PASSWORD: &str = "/api/v1/namespaces/shop/secrets/egress-proxy";
+const CA_BUNDLE: &str = "/api/v1/namespaces/shop/configmaps/corp-ca";
+const HASH: &str = "connectors.integration.dev/config-hash";
 
 struct Scenario {
     api: FakeApi,
@@ -526,4 +529,178 @@ async fn a_refused_child_is_reported_and_retried_with_backoff() {
         })
         .get();
     assert_eq!(failures, 2);
+}
+
+fn pod_hash(s: &Scenario) -> Value {
+    s.api.get(DEPLOYMENT).expect("deployment")["spec"]["template"]["metadata"]["annotations"][HASH]
+        .clone()
+}
+
+/// Stores the proxy password Secret holding `encoded` (base64, as the API returns it).
+fn put_proxy_password(s: &Scenario, encoded: &str) {
+    s.api.put(
+        PROXY_PASSWORD,
+        json!({"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "egress-proxy", "namespace": NS},
+               "data": {"password": encoded}}),
+    );
+}
+
+#[tokio::test]
+async fn rotated_proxy_password_rolls_the_nodes_and_an_unchanged_one_writes_nothing() {
+    let s = Scenario::new();
+    s.api.edit(CONN, |c| {
+        c["spec"]["proxy"] = json!({"enabled": true, "authScheme": "BASIC", "user": "connector",
+            "passwordSecretRef": {"name": "egress-proxy", "key": "password"},
+            "host": "proxy.egress.svc", "port": 3128});
+    });
+    s.add_api_key();
+    put_proxy_password(&s, "Zmlyc3QtcHJveHktcGFzc3dvcmQ="); // first-proxy-password
+    s.reconcile().await;
+    s.nodes_ready(2);
+    s.reconcile().await;
+    let before = pod_hash(&s);
+    assert!(before.is_string());
+
+    // Nothing changed: reads only.
+    let (_, requests) = s.reconcile().await;
+    assert_eq!(writes(&requests), vec![], "a no-op reconcile wrote");
+
+    // The Secret is rotated (the watch maps it to the connection): the Deployment, and only
+    // it, is patched with a new hash; the settings themselves are unchanged.
+    put_proxy_password(&s, "c2Vjb25kLXByb3h5LXBhc3N3b3Jk"); // second-proxy-password
+    let (store, mut writer) = reflector::store::<StripeConnection>();
+    let conn: StripeConnection =
+        serde_json::from_value(s.api.get(CONN).expect("stored")).expect("parses");
+    writer.apply_watcher_event(&watcher::Event::Apply(conn));
+    let secret: Secret =
+        serde_json::from_value(s.api.get(PROXY_PASSWORD).expect("stored")).expect("parses");
+    assert_eq!(connections_using(&store, &secret).len(), 1);
+    let (_, requests) = s.reconcile().await;
+    let patched: Vec<(Method, String)> = writes(&requests)
+        .into_iter()
+        .filter(|(_, p)| !p.starts_with("/apis/events.k8s.io/") && !p.ends_with("/status"))
+        .collect();
+    assert_eq!(patched, vec![(Method::PATCH, DEPLOYMENT.to_string())]);
+    let patch = requests
+        .iter()
+        .find(|r| r.method == Method::PATCH && r.path == DEPLOYMENT)
+        .and_then(|r| r.body.clone())
+        .expect("deployment applied");
+    let after = &patch["spec"]["template"]["metadata"]["annotations"][HASH];
+    assert!(after.is_string());
+    assert_ne!(
+        after, &before,
+        "a rotated proxy password must roll the nodes"
+    );
+    assert!(
+        patch["spec"].get("replicas").is_none(),
+        "the operator fought the HPA"
+    );
+    // The password goes nowhere but the mounted Secret.
+    for r in &requests {
+        let body = r.body.as_ref().map(Value::to_string).unwrap_or_default();
+        assert!(
+            !body.contains("second-proxy-password"),
+            "{} {}",
+            r.method,
+            r.path
+        );
+        assert!(
+            !body.contains("c2Vjb25kLXByb3h5LXBhc3N3b3Jk"),
+            "{} {}",
+            r.method,
+            r.path
+        );
+    }
+
+    // And settled again: no write.
+    s.nodes_ready(2);
+    s.reconcile().await;
+    let (_, requests) = s.reconcile().await;
+    assert_eq!(writes(&requests), vec![]);
+}
+
+#[tokio::test]
+async fn missing_ca_bundle_degrades_then_is_mounted_when_it_appears() {
+    let s = Scenario::new();
+    s.api.edit(CONN, |c| {
+        c["spec"]["tls"] = json!({"caBundleRef": {"name": "corp-ca", "key": "ca.crt"}});
+    });
+    s.add_api_key();
+    let (first, requests) = s.reconcile().await;
+    assert_eq!(first, Action::requeue(Duration::from_secs(5)));
+    assert_eq!(
+        s.condition("Degraded"),
+        ("True".into(), "CaBundleNotFound".into())
+    );
+    let message = s.status()["conditions"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("ConfigMap \"corp-ca\"") && message.contains("spec.tls.caBundleRef"),
+        "{message}"
+    );
+    assert!(!wrote(
+        &requests,
+        Method::POST,
+        "/apis/apps/v1/namespaces/shop/deployments"
+    ));
+
+    // The ConfigMap watch maps the new ConfigMap to this connection ...
+    let ca = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "corp-ca", "namespace": NS},
+                    "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}});
+    s.api.put(CA_BUNDLE, ca.clone());
+    let (store, mut writer) = reflector::store::<StripeConnection>();
+    let conn: StripeConnection =
+        serde_json::from_value(s.api.get(CONN).expect("stored")).expect("parses");
+    writer.apply_watcher_event(&watcher::Event::Apply(conn));
+    let config_map: ConfigMap =
+        serde_json::from_value(s.api.get(CA_BUNDLE).expect("stored")).expect("parses");
+    let triggered = connections_using_config_map(&store, &config_map);
+    assert_eq!(triggered.len(), 1);
+    assert_eq!(triggered[0].name, "payments");
+    let unrelated: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "kube-root-ca.crt", "namespace": NS}}))
+    .expect("parses");
+    assert!(connections_using_config_map(&store, &unrelated).is_empty());
+
+    // ... whose reconcile mounts it and points EXTRA_CA_FILE at it.
+    s.reconcile().await;
+    assert_eq!(
+        s.condition("Degraded"),
+        ("False".into(), "AsExpected".into())
+    );
+    assert_eq!(
+        s.api.get(CONFIG_MAP).expect("cm")["data"]["EXTRA_CA_FILE"],
+        "/var/run/stripe-connector/ca-bundle/ca.crt"
+    );
+    let pod = s.api.get(DEPLOYMENT).expect("deployment")["spec"]["template"]["spec"].clone();
+    let volume = pod["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == "ca-bundle")
+        .cloned()
+        .expect("ca-bundle volume");
+    assert_eq!(volume["configMap"]["name"], "corp-ca");
+    let mount = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .find(|m| m["name"] == "ca-bundle")
+        .cloned()
+        .expect("ca-bundle mount");
+    assert_eq!(mount["mountPath"], "/var/run/stripe-connector/ca-bundle");
+    assert_eq!(mount["readOnly"], true);
+
+    // A new bundle (read by the nodes at start-up) rolls them.
+    s.nodes_ready(2);
+    s.reconcile().await;
+    let before = pod_hash(&s);
+    s.api.put(CA_BUNDLE, ca);
+    s.reconcile().await;
+    assert_ne!(pod_hash(&s), before, "a new CA bundle must roll the nodes");
 }

@@ -154,3 +154,16 @@ def test_canonical_layout_basics(path: Path):
     assert text.endswith("\n") and not text.endswith("\n\n")
     assert "\t" not in text
     assert all(line == line.rstrip() for line in text.splitlines())
+
+
+def test_proxy_ssltype_never_is_refused_like_the_operator_does():
+    # The operator (validate() and the CRD's CEL rule) refuses sslType NEVER with an enabled
+    # proxy; the module says so at plan time instead of leaving a Degraded connection.
+    (lifecycle,) = resources()[("kubernetes_manifest", "connection")]["lifecycle"]
+    conditions = [unquote(p["condition"]) for p in lifecycle["precondition"]]
+    assert any('var.proxy_ssltype != "NEVER"' in c and "var.proxy_enabled" in c for c in conditions), conditions
+    rules = [
+        rule["rule"]
+        for rule in crd_spec_schema()["properties"]["proxy"]["x-kubernetes-validations"]
+    ]
+    assert any("NEVER" in rule for rule in rules), rules

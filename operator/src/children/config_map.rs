@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::ConfigMap;
 use sha2::{Digest, Sha256};
 
-use super::{ADMIN_PORT, API_PORT, MOUNT_ROOT, Owner, Settings, names};
+use super::{
+    ADMIN_PORT, API_PORT, CA_BUNDLE_DIR, MOUNT_ROOT, Owner, Settings, StartupInputs, names,
+};
 use crate::crd::{ProxyAuthScheme, StripeConnection};
 
 /// Pod-template annotation holding [`config_hash`], so a settings change rolls the nodes
@@ -73,6 +75,9 @@ pub fn node_env(conn: &StripeConnection, settings: &Settings) -> BTreeMap<String
         }
         set("PROXY_SSL_TYPE", proxy.ssl_type.as_str().to_string());
     }
+    if let Some(ca) = spec.tls.as_ref().and_then(|t| t.ca_bundle_ref.as_ref()) {
+        set("EXTRA_CA_FILE", format!("{CA_BUNDLE_DIR}/{}", ca.key));
+    }
     env
 }
 
@@ -84,13 +89,21 @@ pub fn config_map(owner: &Owner, conn: &StripeConnection, settings: &Settings) -
     }
 }
 
-/// SHA-256 of the node settings, hex encoded.
-pub fn config_hash(env: &BTreeMap<String, String>) -> String {
+/// SHA-256 of the node settings and the versions of the objects read at start-up, hex
+/// encoded. Without such objects it is the hash of the settings alone.
+pub fn config_hash(env: &BTreeMap<String, String>, inputs: &StartupInputs) -> String {
     let mut hasher = Sha256::new();
     for (key, value) in env {
         hasher.update(key.as_bytes());
         hasher.update([0]);
         hasher.update(value.as_bytes());
+        hasher.update([0]);
+    }
+    for (field, version) in inputs {
+        hasher.update([1]);
+        hasher.update(field.as_bytes());
+        hasher.update([0]);
+        hasher.update(version.as_bytes());
         hasher.update([0]);
     }
     hasher

@@ -7,30 +7,36 @@ use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
 };
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapEnvSource, Container, ContainerPort, EmptyDirVolumeSource,
-    EnvFromSource, EnvVar, EnvVarSource, HTTPGetAction, KeyToPath, ObjectFieldSelector,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
-    SecretVolumeSource, SecurityContext, TopologySpreadConstraint, Volume, VolumeMount,
+    Capabilities, ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort,
+    EmptyDirVolumeSource, EnvFromSource, EnvVar, EnvVarSource, HTTPGetAction, KeyToPath,
+    ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    SeccompProfile, SecretVolumeSource, SecurityContext, TopologySpreadConstraint, Volume,
+    VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{
-    ADMIN_PORT, API_PORT, CONFIG_HASH_ANNOTATION, MOUNT_ROOT, Owner, Settings, config_hash, names,
-    node_env,
+    ADMIN_PORT, API_PORT, CA_BUNDLE_DIR, CONFIG_HASH_ANNOTATION, MOUNT_ROOT, Owner, Settings,
+    StartupInputs, config_hash, names, node_env,
 };
-use crate::crd::{ProxyAuthScheme, StripeConnection};
+use crate::crd::{CaBundleKind, ProxyAuthScheme, StripeConnection};
 
 /// Non-root user of the node image (distroless "nonroot").
 const NODE_UID: i64 = 65532;
 
-pub fn deployment(owner: &Owner, conn: &StripeConnection, settings: &Settings) -> Deployment {
+pub fn deployment(
+    owner: &Owner,
+    conn: &StripeConnection,
+    settings: &Settings,
+    inputs: &StartupInputs,
+) -> Deployment {
     let selector = owner.selector();
     let annotations = BTreeMap::from([
         (
             CONFIG_HASH_ANNOTATION.to_string(),
-            config_hash(&node_env(conn, settings)),
+            config_hash(&node_env(conn, settings), inputs),
         ),
         ("prometheus.io/scrape".to_string(), "true".to_string()),
         ("prometheus.io/port".to_string(), ADMIN_PORT.to_string()),
@@ -184,7 +190,8 @@ fn runtime_default_seccomp() -> SeccompProfile {
     }
 }
 
-/// Secret volumes (each mounted read-only under [`MOUNT_ROOT`]) plus a writable /tmp.
+/// Secret volumes and the CA bundle (each mounted read-only under [`MOUNT_ROOT`]) plus a
+/// writable /tmp.
 fn volumes(
     owner: &Owner,
     conn: &StripeConnection,
@@ -232,6 +239,40 @@ fn volumes(
             names::redis_password(&owner.name),
             "password",
         );
+    }
+    let ca_bundle = conn
+        .spec
+        .tls
+        .as_ref()
+        .and_then(|t| t.ca_bundle_ref.as_ref());
+    if let Some(ca) = ca_bundle
+        && ca.kind == CaBundleKind::Secret
+    {
+        secret("ca-bundle", ca.name.clone(), &ca.key);
+    }
+    if let Some(ca) = ca_bundle
+        && ca.kind == CaBundleKind::ConfigMap
+    {
+        volumes.push(Volume {
+            name: "ca-bundle".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: ca.name.clone(),
+                items: Some(vec![KeyToPath {
+                    key: ca.key.clone(),
+                    path: ca.key.clone(),
+                    ..KeyToPath::default()
+                }]),
+                default_mode: Some(0o444),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(VolumeMount {
+            name: "ca-bundle".into(),
+            mount_path: CA_BUNDLE_DIR.into(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        });
     }
     volumes.push(Volume {
         name: "tmp".into(),

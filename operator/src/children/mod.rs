@@ -32,6 +32,8 @@ pub const API_PORT: i32 = 8080;
 pub const ADMIN_PORT: i32 = 9090;
 /// Where the node pod finds its mounted files (see docs/node-settings.md).
 pub const MOUNT_ROOT: &str = "/var/run/stripe-connector";
+/// Folder of the mounted CA bundle (its file is named after the referenced key).
+pub const CA_BUNDLE_DIR: &str = "/var/run/stripe-connector/ca-bundle";
 
 /// Operator-wide settings that shape every connection's children.
 #[derive(Clone, PartialEq, Eq)]
@@ -58,6 +60,13 @@ impl std::fmt::Debug for Settings {
     }
 }
 
+/// `resourceVersion`s of the referenced objects the nodes read only at start-up (the proxy
+/// password Secret, the CA bundle), keyed by the spec field that references them. They are
+/// mixed into the pod template's config hash, so changing such an object rolls the nodes.
+/// Versions, not contents: nothing derived from a password is written anywhere. The API key is
+/// not here: the nodes re-read it without restarting.
+pub type StartupInputs = BTreeMap<&'static str, String>;
+
 /// The children of one connection, except the client token Secret (created once, elsewhere).
 #[derive(Clone, Debug)]
 pub struct Children {
@@ -77,14 +86,19 @@ pub enum BuildError {
     MissingMetadata(&'static str),
 }
 
-/// Every child of `conn`, ready for server-side apply.
-pub fn build(conn: &StripeConnection, settings: &Settings) -> Result<Children, BuildError> {
+/// Every child of `conn`, ready for server-side apply; `inputs` as read from the API (empty
+/// when rendering offline).
+pub fn build(
+    conn: &StripeConnection,
+    settings: &Settings,
+    inputs: &StartupInputs,
+) -> Result<Children, BuildError> {
     let owner = Owner::of(conn)?;
     Ok(Children {
         service_account: service_account(&owner),
         config_map: config_map(&owner, conn, settings),
         redis_password: redis_password_secret(&owner, settings),
-        deployment: deployment(&owner, conn, settings),
+        deployment: deployment(&owner, conn, settings, inputs),
         service: service(&owner),
         hpa: horizontal_pod_autoscaler(&owner, conn),
         pdb: pod_disruption_budget(&owner),
