@@ -38,6 +38,69 @@ fn condition_reason(api: &FakeApi, type_: &str) -> Option<String> {
         .and_then(|c| c["reason"].as_str().map(str::to_string))
 }
 
+/// The real controller running against the fake API, stopped by `stop`.
+struct Running {
+    ctx: Arc<Context>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    fn start(api: &FakeApi) -> Self {
+        let settings = Settings {
+            node_image: "stripe-connector-node:test".into(),
+            redis_url: None,
+            redis_password: None,
+        };
+        // Retries an hour apart: within a test only a watch event can trigger a reconcile.
+        let ctx = Arc::new(Context {
+            backoff: Backoff::new(Duration::from_secs(3600), Duration::from_secs(3600)),
+            ..Context::new(api.client(), settings, Metrics::default())
+        });
+        let (stop, stopped) = watch::channel(false);
+        let mut stopped_rx = stopped.clone();
+        let task = tokio::spawn(controller(
+            api.client(),
+            Some("shop".into()),
+            ctx.clone(),
+            async move {
+                let _ = stopped_rx.wait_for(|s| *s).await;
+            },
+        ));
+        Self { ctx, stop, task }
+    }
+
+    async fn stop(self) {
+        self.stop.send(true).expect("controller listening");
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("controller stops on shutdown")
+            .expect("controller task");
+    }
+}
+
+fn api_key_secret() -> Value {
+    json!({"apiVersion": "v1", "kind": "Secret",
+           "metadata": {"name": "stripe-api-key", "namespace": "shop"},
+           "data": {"api-key": "c2tfdGVzdA=="}})
+}
+
+/// Writing a Degraded status triggers one more reconcile, which reads `path` again and writes
+/// nothing; waiting for that read leaves only the watch under test to reconcile afterwards.
+async fn status_triggered_reconcile_read(api: &FakeApi, path: &str) {
+    eventually(
+        "the status-triggered reconcile read the missing object",
+        || {
+            api.requests()
+                .iter()
+                .filter(|r| r.method == http::Method::GET && r.path == path)
+                .count()
+                >= 2
+        },
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn a_secret_appearing_reconciles_its_connection_through_the_watch() {
     let api = FakeApi::default();
@@ -50,50 +113,16 @@ async fn a_secret_appearing_reconciles_its_connection_through_the_watch() {
             "spec": {"auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}}},
         }),
     );
-    let settings = Settings {
-        node_image: "stripe-connector-node:test".into(),
-        redis_url: None,
-        redis_password: None,
-    };
-    // Retries an hour apart: within this test only a watch event can trigger a reconcile.
-    let ctx = Arc::new(Context {
-        backoff: Backoff::new(Duration::from_secs(3600), Duration::from_secs(3600)),
-        ..Context::new(api.client(), settings, Metrics::default())
-    });
-    let (stop, stopped) = watch::channel(false);
-    let mut stopped_rx = stopped.clone();
-    let running = tokio::spawn(controller(
-        api.client(),
-        Some("shop".into()),
-        ctx.clone(),
-        async move {
-            let _ = stopped_rx.wait_for(|s| *s).await;
-        },
-    ));
+    let running = Running::start(&api);
 
     eventually("SecretNotFound reported", || {
         condition_reason(&api, "Degraded").as_deref() == Some("SecretNotFound")
     })
     .await;
     assert!(api.get(DEPLOYMENT).is_none());
-    // Writing that status triggers one more reconcile (which finds the Secret still missing and
-    // writes nothing); wait for its Secret read so that nothing but the Secret watch is left to
-    // reconcile once the Secret exists.
-    eventually("the status-triggered reconcile read the Secret", || {
-        api.requests()
-            .iter()
-            .filter(|r| r.method == http::Method::GET && r.path == API_KEY)
-            .count()
-            >= 2
-    })
-    .await;
+    status_triggered_reconcile_read(&api, API_KEY).await;
 
-    api.put(
-        API_KEY,
-        json!({"apiVersion": "v1", "kind": "Secret",
-               "metadata": {"name": "stripe-api-key", "namespace": "shop"},
-               "data": {"api-key": "c2tfdGVzdA=="}}),
-    );
+    api.put(API_KEY, api_key_secret());
     eventually("Deployment created after the Secret appeared", || {
         api.get(DEPLOYMENT).is_some()
     })
@@ -112,13 +141,9 @@ async fn a_secret_appearing_reconciles_its_connection_through_the_watch() {
     .await;
     let status: Value = api.get(CONN).expect("stored")["status"].clone();
     assert_eq!(status["capacityTps"], 12);
-    assert!(ctx.metrics.reconciles.get() >= 3);
+    assert!(running.ctx.metrics.reconciles.get() >= 3);
 
-    stop.send(true).expect("controller listening");
-    tokio::time::timeout(Duration::from_secs(10), running)
-        .await
-        .expect("controller stops on shutdown")
-        .expect("controller task");
+    running.stop().await;
 }
 
 #[tokio::test]
@@ -135,48 +160,15 @@ async fn a_ca_bundle_config_map_appearing_reconciles_its_connection_through_the_
                      "tls": {"caBundleRef": {"name": "corp-ca", "key": "ca.crt"}}},
         }),
     );
-    api.put(
-        API_KEY,
-        json!({"apiVersion": "v1", "kind": "Secret",
-               "metadata": {"name": "stripe-api-key", "namespace": "shop"},
-               "data": {"api-key": "c2tfdGVzdA=="}}),
-    );
-    let settings = Settings {
-        node_image: "stripe-connector-node:test".into(),
-        redis_url: None,
-        redis_password: None,
-    };
-    // Retries an hour apart: within this test only a watch event can trigger a reconcile.
-    let ctx = Arc::new(Context {
-        backoff: Backoff::new(Duration::from_secs(3600), Duration::from_secs(3600)),
-        ..Context::new(api.client(), settings, Metrics::default())
-    });
-    let (stop, stopped) = watch::channel(false);
-    let mut stopped_rx = stopped.clone();
-    let running = tokio::spawn(controller(
-        api.client(),
-        Some("shop".into()),
-        ctx.clone(),
-        async move {
-            let _ = stopped_rx.wait_for(|s| *s).await;
-        },
-    ));
+    api.put(API_KEY, api_key_secret());
+    let running = Running::start(&api);
 
     eventually("CaBundleNotFound reported", || {
         condition_reason(&api, "Degraded").as_deref() == Some("CaBundleNotFound")
     })
     .await;
     assert!(api.get(DEPLOYMENT).is_none());
-    // As with the Secret: wait for the status-triggered reconcile's read, so that only the
-    // ConfigMap watch is left to reconcile once the ConfigMap exists.
-    eventually("the status-triggered reconcile read the ConfigMap", || {
-        api.requests()
-            .iter()
-            .filter(|r| r.method == http::Method::GET && r.path == CA_BUNDLE)
-            .count()
-            >= 2
-    })
-    .await;
+    status_triggered_reconcile_read(&api, CA_BUNDLE).await;
 
     api.put(
         CA_BUNDLE,
@@ -189,9 +181,5 @@ async fn a_ca_bundle_config_map_appearing_reconciles_its_connection_through_the_
     })
     .await;
 
-    stop.send(true).expect("controller listening");
-    tokio::time::timeout(Duration::from_secs(10), running)
-        .await
-        .expect("controller stops on shutdown")
-        .expect("controller task");
+    running.stop().await;
 }
