@@ -14,7 +14,7 @@ use super::list::{self, PageToken};
 use super::metadata::find_entity;
 use super::payload::{self, Write};
 use super::{idempotency_key, json_body};
-use crate::catalog::Entity;
+use crate::catalog::{Entity, Operations};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 use crate::stripe::StripeRequest;
@@ -37,6 +37,20 @@ fn reject_unknown(params: &HashMap<String, String>, known: &[&str]) -> ApiResult
         )),
         None => Ok(()),
     }
+}
+
+/// The entity named in the path, when it supports the operation; otherwise the error says what
+/// to use instead.
+fn entity_supporting(
+    name: &str,
+    operation: &str,
+    supported: impl Fn(&Operations) -> bool,
+) -> ApiResult<&'static Entity> {
+    let entity = find_entity(name)?;
+    if !supported(&entity.operations) {
+        return Err(unsupported(entity, operation));
+    }
+    Ok(entity)
 }
 
 fn unsupported(entity: &Entity, operation: &str) -> ApiError {
@@ -72,10 +86,7 @@ pub async fn list(
     Path(entity): Path<String>,
     Query(params): Params,
 ) -> ApiResult<Json<Value>> {
-    let entity = find_entity(&entity)?;
-    if !entity.operations.list {
-        return Err(unsupported(entity, "List"));
-    }
+    let entity = entity_supporting(&entity, "List", |o| o.list)?;
     reject_unknown(
         &params,
         &["conditions", "pageSize", "pageToken", "sortBy", "sortOrder"],
@@ -206,10 +217,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path((entity, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let entity = find_entity(&entity)?;
-    if !entity.operations.get {
-        return Err(unsupported(entity, "Get"));
-    }
+    let entity = entity_supporting(&entity, "Get", |o| o.get)?;
     let object = state
         .stripe
         .call(StripeRequest::get(object_path(entity, &id)?))
@@ -230,10 +238,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let entity = find_entity(&entity)?;
-    if !entity.operations.create {
-        return Err(unsupported(entity, "Create"));
-    }
+    let entity = entity_supporting(&entity, "Create", |o| o.create)?;
     let params = payload::to_form(entity, &json_body(&body)?, Write::Create)?;
     let request =
         StripeRequest::post(entity.path, params).with_idempotency_key(idempotency_key(&headers)?);
@@ -259,10 +264,7 @@ pub async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let entity = find_entity(&entity)?;
-    if !entity.operations.update {
-        return Err(unsupported(entity, "Update"));
-    }
+    let entity = entity_supporting(&entity, "Update", |o| o.update)?;
     let params = update_params(entity, &body)?;
     let request = StripeRequest::post(object_path(entity, &id)?, params)
         .with_idempotency_key(idempotency_key(&headers)?);
@@ -293,10 +295,7 @@ pub async fn delete(
     State(state): State<AppState>,
     Path((entity, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let entity = find_entity(&entity)?;
-    if !entity.operations.delete {
-        return Err(unsupported(entity, "Delete"));
-    }
+    let entity = entity_supporting(&entity, "Delete", |o| o.delete)?;
     delete_one(&state, entity, &id).await?;
     Ok(Json(json!({})))
 }
@@ -380,10 +379,7 @@ pub async fn update_with_conditions(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    let entity = find_entity(&entity)?;
-    if !entity.operations.update {
-        return Err(unsupported(entity, "Update"));
-    }
+    let entity = entity_supporting(&entity, "Update", |o| o.update)?;
     let form = update_params(entity, &body)?;
     let key = idempotency_key(&headers)?;
     let ids = matching_ids(&state, entity, &params).await?;
@@ -411,10 +407,7 @@ pub async fn delete_with_conditions(
     Path(entity): Path<String>,
     Query(params): Params,
 ) -> ApiResult<Json<Value>> {
-    let entity = find_entity(&entity)?;
-    if !entity.operations.delete {
-        return Err(unsupported(entity, "Delete"));
-    }
+    let entity = entity_supporting(&entity, "Delete", |o| o.delete)?;
     let ids = matching_ids(&state, entity, &params).await?;
     let mut done = Vec::new();
     for id in &ids {
