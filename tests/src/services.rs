@@ -133,7 +133,7 @@ impl Redis {
     }
 
     fn spawn(port: u16, dir: &Path) -> Service {
-        let service = Service::spawn(
+        let mut service = Service::spawn(
             "redis-server",
             Command::new("redis-server")
                 .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
@@ -149,10 +149,7 @@ impl Redis {
                 .arg(dir)
                 .stdout(Stdio::null()),
         );
-        assert!(
-            wait_for_port(port, Duration::from_secs(10)),
-            "redis-server did not listen on {port}"
-        );
+        service.wait_until_listening(port, Duration::from_secs(10));
         service
     }
 
@@ -181,7 +178,7 @@ pub struct Localstripe {
 impl Localstripe {
     pub fn start() -> Self {
         let port = free_port();
-        let service = Service::spawn(
+        let mut service = Service::spawn(
             "localstripe",
             // --from-scratch: otherwise localstripe loads /tmp/localstripe.pickle, which every
             // instance on the machine rewrites on each change; a start that reads it half
@@ -191,10 +188,7 @@ impl Localstripe {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
         );
-        assert!(
-            wait_for_port(port, Duration::from_secs(30)),
-            "localstripe did not listen on {port}"
-        );
+        service.wait_until_listening(port, Duration::from_secs(30));
         Self {
             port,
             _service: service,
@@ -280,7 +274,7 @@ impl Node {
         }
         let mut service = Service::spawn("stripe-node", &mut command);
         service.wait_until_listening(admin_port, Duration::from_secs(20));
-        assert!(wait_for_port(port, Duration::from_secs(5)));
+        service.wait_until_listening(port, Duration::from_secs(5));
         Self {
             port,
             admin_port,
@@ -316,14 +310,11 @@ pub struct StripeFake {
 impl StripeFake {
     pub fn start() -> Self {
         let port = free_port();
-        let service = Service::spawn(
+        let mut service = Service::spawn(
             "stripe-fake",
             Command::new(workspace_bin("stripe-fake")).args(["--port", &port.to_string()]),
         );
-        assert!(
-            wait_for_port(port, Duration::from_secs(10)),
-            "stripe-fake did not listen on {port}"
-        );
+        service.wait_until_listening(port, Duration::from_secs(10));
         Self { port, service }
     }
 

@@ -87,9 +87,8 @@ async fn confirm_payment_intent_with_return_url() {
     assert_eq!(r["amount_received"], "33000");
 }
 
-#[tokio::test]
-async fn capture_payment_intent() {
-    let (_fake, _node, api) = start();
+/// A customer's manual-capture PaymentIntent of 33000, as in the seed, and the confirm answer.
+async fn confirmed_manual_capture_intent(api: &Api) -> (String, (u16, Value)) {
     let customer = api.create("Customer", json!({"Name": "Seed"})).await;
     let pi = api
         .create(
@@ -98,9 +97,16 @@ async fn capture_payment_intent() {
                    "CaptureMethod": "manual", "Customer": customer}),
         )
         .await;
-    let (status, body) = api
+    let confirmed = api
         .execute("ConfirmPaymentIntent", json!({"PaymentIntentId": pi}))
         .await;
+    (pi, confirmed)
+}
+
+#[tokio::test]
+async fn capture_payment_intent() {
+    let (_fake, _node, api) = start();
+    let (pi, (status, body)) = confirmed_manual_capture_intent(&api).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["results"][0]["status"], "requires_capture");
     let (status, body) = api
@@ -131,16 +137,7 @@ async fn capture_payment_intent() {
 #[tokio::test]
 async fn cancel_payment_intent() {
     let (_fake, _node, api) = start();
-    let customer = api.create("Customer", json!({"Name": "Seed"})).await;
-    let pi = api
-        .create(
-            "PaymentIntent",
-            json!({"PaymentMethod": "pm_card_visa", "Currency": "usd", "Amount": 33000,
-                   "CaptureMethod": "manual", "Customer": customer}),
-        )
-        .await;
-    api.execute("ConfirmPaymentIntent", json!({"PaymentIntentId": pi}))
-        .await;
+    let (pi, _) = confirmed_manual_capture_intent(&api).await;
     let (status, body) = api
         .execute("CancelPaymentIntent", json!({"PaymentIntentId": pi}))
         .await;
