@@ -36,7 +36,7 @@ fn redis_conn(redis: &Redis) -> redis::Connection {
 async fn requests_are_spaced_by_the_emission_interval() {
     let redis = Redis::start();
     let budget = SharedBudget::new(settings(&redis, "a", "n1", 10)).unwrap();
-    assert_eq!(budget.heartbeat().await.unwrap(), 1);
+    assert_eq!(budget.heartbeat().await.unwrap().connection, 1);
     // Tolerance of one interval: two back-to-back requests pass, the third waits ~100 ms.
     for _ in 0..2 {
         let v = budget.acquire().await.unwrap();
@@ -77,6 +77,42 @@ async fn admitted_count_over_a_second_matches_the_rate() {
 }
 
 #[tokio::test]
+async fn no_second_holds_more_than_the_rate_give_or_take_the_tolerance() {
+    let redis = Redis::start();
+    // 6 TPS, where one request is 17% of a second: the GCRA's tolerance alone lets a seventh
+    // through within 0.85 s after idling (two back to back, then one per interval).
+    let budget = SharedBudget::new(settings(&redis, "a", "n1", 6)).unwrap();
+    budget.heartbeat().await.unwrap();
+    let mut admitted_at = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(2500) {
+        let v = budget.acquire().await.unwrap();
+        if v.refused_by.is_none() {
+            admitted_at.push(v.decided_at_us);
+        }
+        // Overload at ~200 requests per second, not a busy loop.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Windows on Redis's clock, where the budget decides: 6 in any second short of the
+    // tolerance, so at most one more in a whole second (the tolerance's jitter).
+    let window = 1_000_000 - LEAST_TOLERANCE.as_micros() as u64;
+    for (i, &first) in admitted_at.iter().enumerate() {
+        let count = |length: u64| {
+            admitted_at[i..]
+                .iter()
+                .take_while(|&&t| t < first + length)
+                .count()
+        };
+        assert!(
+            count(window) <= 6 && count(1_000_000) <= 7,
+            "too many admitted in the second from {first}: {admitted_at:?}"
+        );
+    }
+    // The budget is not merely strict: over 2.5 s it gave out (nearly) all 15 slots.
+    assert!(admitted_at.len() >= 13, "{admitted_at:?}");
+}
+
+#[tokio::test]
 async fn capacity_follows_live_nodes() {
     let redis = Redis::start();
     let nodes: Vec<_> = ["n1", "n2", "n3"]
@@ -92,12 +128,21 @@ async fn capacity_follows_live_nodes() {
     nodes[2].leave().await.unwrap();
     let v = nodes[0].acquire().await.unwrap();
     assert_eq!((v.live_nodes, v.capacity_tps), (2, 12), "{v:?}");
+    // It left the account's live nodes too.
+    let keys = Keys::new("a", Some("acct_test"), "sk_test_x");
+    let members: Vec<String> = redis::cmd("ZRANGE")
+        .arg(&keys.account_nodes)
+        .arg(0)
+        .arg(-1)
+        .query(&mut redis_conn(&redis))
+        .unwrap();
+    assert_eq!(members, ["a/n1", "a/n2"]);
 
     // A node that stops heartbeating drops out when its heartbeat expires.
     let mut short = settings(&redis, "a", "n4", 6);
     short.heartbeat_ttl = Duration::from_millis(300);
     let short = SharedBudget::new(short).unwrap();
-    assert_eq!(short.heartbeat().await.unwrap(), 3);
+    assert_eq!(short.heartbeat().await.unwrap().connection, 3);
     tokio::time::sleep(Duration::from_millis(400)).await;
     let v = nodes[0].acquire().await.unwrap();
     assert_eq!(v.live_nodes, 2, "{v:?}");
@@ -106,13 +151,16 @@ async fn capacity_follows_live_nodes() {
 #[tokio::test]
 async fn account_refusal_spends_nothing_of_the_connection_budget() {
     let redis = Redis::start();
-    // Connection "other" spends the account's budget (two back-to-back slots at 1/s).
+    // Connection "other" spends the account's budget (one request per second).
     let mut other = settings(&redis, "other", "n1", 1000);
     other.account_tps = 1;
     let other = SharedBudget::new(other).unwrap();
     other.heartbeat().await.unwrap();
     assert_eq!(other.acquire().await.unwrap().refused_by, None);
-    assert_eq!(other.acquire().await.unwrap().refused_by, None);
+    assert_eq!(
+        other.acquire().await.unwrap().refused_by,
+        Some(Reason::Account)
+    );
 
     // Connection "mine" of the same account is refused by the account, not by itself ...
     let mut mine = settings(&redis, "mine", "n1", 1);
@@ -183,10 +231,14 @@ async fn connections_on_one_redis_never_touch_each_others_keys() {
     assert_eq!(
         keys,
         [
+            "stripe-connector:account:acct_a:nodes",
+            "stripe-connector:account:acct_b:nodes",
             "stripe-connector:connection:conn-a:gcra",
             "stripe-connector:connection:conn-a:nodes",
+            "stripe-connector:connection:conn-a:recent",
             "stripe-connector:connection:conn-b:gcra",
             "stripe-connector:connection:conn-b:nodes",
+            "stripe-connector:connection:conn-b:recent",
         ]
     );
 }
@@ -218,7 +270,12 @@ async fn a_password_protected_redis_needs_the_password() {
     let mut with = settings(&redis, "a", "n1", 6);
     with.redis_password = Some("s3cret-pass".into());
     assert_eq!(
-        SharedBudget::new(with).unwrap().heartbeat().await.unwrap(),
+        SharedBudget::new(with)
+            .unwrap()
+            .heartbeat()
+            .await
+            .unwrap()
+            .connection,
         1
     );
 
@@ -228,13 +285,23 @@ async fn a_password_protected_redis_needs_the_password() {
 }
 
 fn node_limiter(redis_url: Option<String>, tps: u32, max_wait: Duration) -> Arc<NodeLimiter> {
+    account_node_limiter(redis_url, "fallback", tps, 25, max_wait)
+}
+
+fn account_node_limiter(
+    redis_url: Option<String>,
+    connection: &str,
+    tps: u32,
+    account_tps: u32,
+    max_wait: Duration,
+) -> Arc<NodeLimiter> {
     let shared = redis_url.map(|url| SharedSettings {
         redis_url: url,
         redis_password: None,
-        keys: Keys::new("fallback", None, "sk_test_x"),
+        keys: Keys::new(connection, None, "sk_test_x"),
         node_id: "n1".into(),
         tps_per_node: tps,
-        account_tps: 25,
+        account_tps,
         command_timeout: Duration::from_millis(50),
         heartbeat_ttl: Duration::from_secs(3),
         least_tolerance: LEAST_TOLERANCE,
@@ -300,6 +367,37 @@ async fn a_node_starts_locally_without_redis_and_joins_when_it_answers() {
     redis.restart();
     wait_for_mode(&limiter, Mode::Shared).await;
     assert_eq!(limiter.details()["live_nodes"], 1);
+}
+
+#[tokio::test]
+async fn cut_off_from_redis_a_node_keeps_to_its_share_of_the_account() {
+    let mut redis = Redis::start();
+    // Two connections on one account of 6/s, each node allowed 6/s on its own.
+    let a = account_node_limiter(Some(redis.url()), "conn-a", 6, 6, Duration::ZERO);
+    let b = account_node_limiter(Some(redis.url()), "conn-b", 6, 6, Duration::ZERO);
+    for limiter in [&a, &b] {
+        wait_for_mode(limiter, Mode::Shared).await;
+    }
+    // Both heartbeats have landed once the second node's next one counts two account nodes.
+    for _ in 0..100 {
+        if a.details()["account_live_nodes"] == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(a.details()["account_live_nodes"], 2, "{}", a.details());
+    assert_eq!(a.details()["local_tps"], 3, "{}", a.details());
+
+    redis.kill();
+    // The first request after the outage is decided locally: admitted, then spaced by 1/3 s
+    // (not the 1/6 s of the node's own tps).
+    assert_eq!(a.acquire().await, Decision::Admitted);
+    assert_eq!(a.mode(), Mode::Local);
+    assert_eq!(a.details()["capacity_tps"], 3, "{}", a.details());
+    let Decision::Throttled { retry_after } = a.acquire().await else {
+        panic!("a second request at once was admitted: {}", a.details());
+    };
+    assert!(retry_after > Duration::from_millis(250), "{retry_after:?}");
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
 use std::num::NonZeroU32;
+use std::sync::RwLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,18 +10,46 @@ use super::{Decision, Limiter, Mode};
 
 /// This node's own GCRA budget (the governor crate), used without Redis.
 pub struct LocalLimiter {
-    limiter: DefaultDirectRateLimiter,
+    state: RwLock<Budget>,
     clock: DefaultClock,
 }
 
-impl LocalLimiter {
-    pub fn new(tps: u32) -> Self {
-        let tps = NonZeroU32::new(tps.max(1)).unwrap_or(NonZeroU32::MIN);
-        // Burst of one: requests are spaced evenly, so no window edge lets a double burst through.
-        let quota = Quota::per_second(tps).allow_burst(NonZeroU32::MIN);
+struct Budget {
+    tps: f64,
+    limiter: DefaultDirectRateLimiter,
+}
+
+impl Budget {
+    fn new(tps: f64) -> Self {
+        // Burst of one: requests are spaced evenly, so no second ever holds more than `tps`.
+        let period = Duration::from_secs_f64(1.0 / tps.max(0.001));
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::MIN);
         Self {
+            tps,
             limiter: RateLimiter::direct(quota),
+        }
+    }
+}
+
+impl LocalLimiter {
+    pub fn new(tps: f64) -> Self {
+        Self {
+            state: RwLock::new(Budget::new(tps)),
             clock: DefaultClock::default(),
+        }
+    }
+
+    pub fn tps(&self) -> f64 {
+        self.state.read().unwrap_or_else(|p| p.into_inner()).tps
+    }
+
+    /// Changes the rate (a new budget: the old one's spacing is forgotten).
+    pub fn set_tps(&self, tps: f64) {
+        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+        if state.tps != tps {
+            *state = Budget::new(tps);
         }
     }
 }
@@ -28,7 +57,8 @@ impl LocalLimiter {
 #[async_trait]
 impl Limiter for LocalLimiter {
     async fn acquire(&self) -> Decision {
-        match self.limiter.check() {
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        match state.limiter.check() {
             Ok(()) => Decision::Admitted,
             Err(not_until) => Decision::Throttled {
                 retry_after: not_until

@@ -31,7 +31,7 @@ pub struct ModeLabels {
 pub struct LimiterMetrics {
     pub admitted: Counter,
     pub throttled: Family<ReasonLabels, Counter>,
-    pub capacity: Gauge,
+    pub capacity: Gauge<f64, AtomicU64>,
     pub live_nodes: Gauge,
     pub latency: Histogram,
     pub mode: Family<ModeLabels, Gauge>,

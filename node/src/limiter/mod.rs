@@ -63,11 +63,12 @@ pub trait Limiter: Send + Sync {
 /// A heartbeat counts for this long: a node that dies without leaving drops out within it.
 pub const HEARTBEAT_TTL: Duration = Duration::from_secs(3);
 
-/// The GCRA's least burst tolerance (it is at least one emission interval). At high rates
-/// (a 300 TPS connection has an interval of 3.3 ms) request arrivals jitter by more than one
-/// interval, and a gap longer than the tolerance loses slots; 20 ms absorbs scheduling and
-/// network jitter for at most 2% of burst in any second at 300 TPS. At 6 to 50 TPS the interval
-/// itself (20 to 167 ms) is the tolerance.
+/// The GCRA's least burst tolerance (it is at least one emission interval), which is also the
+/// jitter the cap on any second allows (see `acquire.lua`). At high rates (a 300 TPS connection
+/// has an interval of 3.3 ms) request arrivals jitter by more than one interval, and a gap longer
+/// than the tolerance loses slots; 20 ms absorbs scheduling and network jitter for at most 2% of
+/// burst in any second at 300 TPS. At 6 to 50 TPS the interval itself (20 to 167 ms) is the
+/// tolerance.
 pub const LEAST_TOLERANCE: Duration = Duration::from_millis(20);
 
 /// Stripe's published per-account limits: 25 requests per second in test mode, 100 live.
@@ -169,7 +170,7 @@ mod tests {
         assert_eq!(limiter.mode(), Mode::Local);
         assert_eq!(
             limiter.details(),
-            json!({"mode": "local", "tps_per_node": 2, "capacity_tps": 2, "redis_configured": false})
+            json!({"mode": "local", "tps_per_node": 2, "capacity_tps": 2, "local_tps": 2, "redis_configured": false})
         );
         assert_eq!(limiter.acquire().await, Decision::Admitted);
         assert!(matches!(
@@ -182,7 +183,7 @@ mod tests {
             "stripe_connector_limiter_mode{mode=\"shared\"} 0",
             "stripe_connector_limiter_admitted_total 1",
             "stripe_connector_limiter_throttled_total{reason=\"connection\"} 1",
-            "stripe_connector_limiter_capacity_tps 2",
+            "stripe_connector_limiter_capacity_tps 2.0",
         ] {
             assert!(text.contains(line), "{line} missing from\n{text}");
         }

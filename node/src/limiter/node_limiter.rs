@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::metrics::LimiterMetrics;
-use super::shared::{Reason, SharedBudget, SharedSettings};
+use super::shared::{Liveness, Reason, SharedBudget, SharedSettings};
 use super::{Decision, Limiter, LocalLimiter, Mode};
 
 /// How often a node renews its heartbeat, which is also how often a node in local mode probes
@@ -33,6 +33,8 @@ pub struct NodeLimiter {
     shared_up: AtomicBool,
     left: AtomicBool,
     live_nodes: AtomicU32,
+    /// Live nodes of every connection on this Stripe account, last seen in Redis.
+    account_nodes: AtomicU32,
     capacity: AtomicU32,
     tps_per_node: u32,
     max_wait: Duration,
@@ -44,11 +46,12 @@ impl NodeLimiter {
     pub fn start(settings: LimiterSettings, metrics: LimiterMetrics) -> anyhow::Result<Arc<Self>> {
         let shared = settings.shared.map(SharedBudget::new).transpose()?;
         let limiter = Arc::new(Self {
-            local: LocalLimiter::new(settings.tps_per_node),
+            local: LocalLimiter::new(f64::from(settings.tps_per_node)),
             shared,
             shared_up: AtomicBool::new(false),
             left: AtomicBool::new(false),
             live_nodes: AtomicU32::new(1),
+            account_nodes: AtomicU32::new(1),
             capacity: AtomicU32::new(settings.tps_per_node),
             tps_per_node: settings.tps_per_node,
             max_wait: settings.max_wait,
@@ -58,7 +61,7 @@ impl NodeLimiter {
         limiter
             .metrics
             .capacity
-            .set(i64::from(settings.tps_per_node));
+            .set(f64::from(settings.tps_per_node));
         limiter.metrics.live_nodes.set(1);
         if limiter.shared.is_some() {
             tokio::spawn(heartbeat(Arc::downgrade(&limiter)));
@@ -102,13 +105,39 @@ impl NodeLimiter {
         self.live_nodes.store(live_nodes, Ordering::Relaxed);
         self.capacity.store(capacity, Ordering::Relaxed);
         self.metrics.live_nodes.set(i64::from(live_nodes));
-        self.metrics.capacity.set(i64::from(capacity));
+        if self.mode() == Mode::Shared {
+            self.metrics.capacity.set(f64::from(capacity));
+        }
+    }
+
+    /// After a heartbeat: also sets the local budget to this node's share of the account's.
+    fn observe_liveness(&self, live: Liveness) {
+        self.account_nodes.store(live.account, Ordering::Relaxed);
+        self.local.set_tps(self.local_share(live.account));
+        self.observe_nodes(live.connection, self.tps_per_node * live.connection.max(1));
+    }
+
+    /// The rate this node holds itself to without Redis: its `tps_per_node`, but never more than
+    /// its share of the account budget among the account's nodes last seen live, so a fleet
+    /// cut off from Redis still stays under Stripe's limit.
+    fn local_share(&self, account_nodes: u32) -> f64 {
+        let tps = f64::from(self.tps_per_node);
+        match &self.shared {
+            Some(shared) if shared.settings().account_tps > 0 => {
+                let account = f64::from(shared.settings().account_tps);
+                tps.min(account / f64::from(account_nodes.max(1)))
+            }
+            _ => tps,
+        }
     }
 
     fn mark_up(&self) {
         if !self.shared_up.swap(true, Ordering::Relaxed) {
             tracing::info!("limiter: Redis answers, using the shared budget");
             self.metrics.set_mode(Mode::Shared);
+            self.metrics
+                .capacity
+                .set(f64::from(self.capacity.load(Ordering::Relaxed)));
         }
     }
 
@@ -117,8 +146,17 @@ impl NodeLimiter {
         if self.shared_up.swap(false, Ordering::Relaxed) {
             tracing::warn!(%error, "limiter: Redis unavailable, limiting this node locally");
             self.metrics.set_mode(Mode::Local);
-            self.metrics.capacity.set(i64::from(self.tps_per_node));
+            self.metrics.capacity.set(self.local.tps());
         }
+    }
+}
+
+/// A rate as JSON: a whole number stays an integer (`6`, not `6.0`).
+fn tps_json(tps: f64) -> serde_json::Value {
+    if tps.fract() == 0.0 && tps <= f64::from(u32::MAX) {
+        json!(tps as u32)
+    } else {
+        json!((tps * 1000.0).round() / 1000.0)
     }
 }
 
@@ -138,8 +176,8 @@ async fn heartbeat(limiter: Weak<NodeLimiter>) {
             return;
         };
         match shared.heartbeat().await {
-            Ok(live_nodes) => {
-                limiter.observe_nodes(live_nodes, limiter.tps_per_node * live_nodes.max(1));
+            Ok(live) => {
+                limiter.observe_liveness(live);
                 limiter.mark_up();
             }
             Err(e) => limiter.mark_down(&e),
@@ -182,20 +220,23 @@ impl Limiter for NodeLimiter {
 
     fn details(&self) -> serde_json::Value {
         let mode = self.mode();
+        let local_tps = tps_json(self.local.tps());
         let mut details = json!({
             "mode": mode,
             "tps_per_node": self.tps_per_node,
             "capacity_tps": if mode == Mode::Shared {
-                self.capacity.load(Ordering::Relaxed)
+                json!(self.capacity.load(Ordering::Relaxed))
             } else {
-                self.tps_per_node
+                local_tps.clone()
             },
+            "local_tps": local_tps,
             "redis_configured": self.shared.is_some(),
         });
         if let Some(shared) = &self.shared {
             let s = shared.settings();
             details["node_id"] = json!(s.node_id);
             details["live_nodes"] = json!(self.live_nodes.load(Ordering::Relaxed));
+            details["account_live_nodes"] = json!(self.account_nodes.load(Ordering::Relaxed));
             details["account_tps"] = json!(s.account_tps);
         }
         details

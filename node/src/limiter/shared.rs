@@ -1,5 +1,5 @@
-//! The shared budgets in Redis: one GCRA bucket per connection (rate = tps per node × live nodes)
-//! and one per Stripe account, checked together by one Lua script (one EVALSHA round trip).
+//! The shared budgets in Redis: one per connection (rate = tps per node × live nodes) and one per
+//! Stripe account, checked together by one Lua script (one EVALSHA round trip).
 
 use std::time::Duration;
 
@@ -36,15 +36,30 @@ pub struct Verdict {
     pub retry_after: Duration,
     pub live_nodes: u32,
     pub capacity_tps: u32,
+    /// When Redis decided, by its clock (microseconds since the Unix epoch).
+    pub decided_at_us: u64,
+}
+
+/// Live nodes counted by a heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness {
+    /// Nodes of this connection.
+    pub connection: u32,
+    /// Nodes of every connection that uses this Stripe account.
+    pub account: u32,
 }
 
 /// Redis key names of one connection and its account. Connections never share keys, so any
 /// number of them can use one Redis; connections of one account share the account key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keys {
+    pub connection_name: String,
     pub connection: String,
+    pub connection_recent: String,
     pub nodes: String,
     pub account: String,
+    pub account_recent: String,
+    pub account_nodes: String,
 }
 
 impl Keys {
@@ -59,11 +74,23 @@ impl Keys {
                 format!("key-sha256-{hex}")
             }
         };
+        let connection_key =
+            |suffix: &str| format!("stripe-connector:connection:{connection}:{suffix}");
+        let account_key = |suffix: &str| format!("stripe-connector:account:{account}:{suffix}");
         Self {
-            connection: format!("stripe-connector:connection:{connection}:gcra"),
-            nodes: format!("stripe-connector:connection:{connection}:nodes"),
-            account: format!("stripe-connector:account:{account}:gcra"),
+            connection_name: connection.to_string(),
+            connection: connection_key("gcra"),
+            connection_recent: connection_key("recent"),
+            nodes: connection_key("nodes"),
+            account: account_key("gcra"),
+            account_recent: account_key("recent"),
+            account_nodes: account_key("nodes"),
         }
+    }
+
+    /// A node's member in its account's live-node set: node ids are unique per connection only.
+    pub fn account_member(&self, node_id: &str) -> String {
+        format!("{}/{node_id}", self.connection_name)
     }
 }
 
@@ -77,8 +104,8 @@ pub struct SharedSettings {
     pub tps_per_node: u32,
     /// 0 turns the account budget off.
     pub account_tps: u32,
-    /// Least burst tolerance of the GCRA (it is at least one emission interval): absorbs the
-    /// jitter of request arrivals at high rates, at the cost of that much burst after idling.
+    /// Least burst tolerance of the GCRA (it is at least one emission interval), and the jitter
+    /// the cap on any second allows: absorbs the jitter of request arrivals at high rates.
     pub least_tolerance: Duration,
     /// Longest wait for one Redis command before the node falls back to its local budget.
     pub command_timeout: Duration,
@@ -140,13 +167,15 @@ impl SharedBudget {
         let mut invocation = self.acquire.prepare_invoke();
         invocation
             .key(&s.keys.connection)
+            .key(&s.keys.connection_recent)
             .key(&s.keys.nodes)
             .key(&s.keys.account)
+            .key(&s.keys.account_recent)
             .arg(s.tps_per_node)
             .arg(s.account_tps)
             .arg(s.least_tolerance.as_micros() as u64);
-        let call = invocation.invoke_async::<(i64, i64, i64, i64, i64)>(&mut connection);
-        let (admitted, retry_after_us, refused_by, live_nodes, capacity) =
+        let call = invocation.invoke_async::<(i64, i64, i64, i64, i64, i64)>(&mut connection);
+        let (admitted, retry_after_us, refused_by, live_nodes, capacity, now_us) =
             self.bounded(call).await?;
         let refused_by = match (admitted, refused_by) {
             (1, _) => None,
@@ -158,18 +187,29 @@ impl SharedBudget {
             retry_after: Duration::from_micros(retry_after_us.max(0) as u64),
             live_nodes: live_nodes.max(0) as u32,
             capacity_tps: capacity.max(0) as u32,
+            decided_at_us: now_us.max(0) as u64,
         })
     }
 
-    /// Marks this node live for the heartbeat TTL and returns the number of live nodes.
-    pub async fn heartbeat(&self) -> Result<u32, RedisError> {
+    /// Marks this node live for the heartbeat TTL, in its connection's and its account's
+    /// live-node sets, and counts both.
+    pub async fn heartbeat(&self) -> Result<Liveness, RedisError> {
         let s = &self.settings;
         let mut connection = self.connection.clone();
         let ttl_ms = s.heartbeat_ttl.as_millis() as u64;
         let mut invocation = self.heartbeat.prepare_invoke();
-        invocation.key(&s.keys.nodes).arg(&s.node_id).arg(ttl_ms);
-        let call = invocation.invoke_async::<u32>(&mut connection);
-        self.bounded(call).await
+        invocation
+            .key(&s.keys.nodes)
+            .key(&s.keys.account_nodes)
+            .arg(&s.node_id)
+            .arg(ttl_ms)
+            .arg(s.keys.account_member(&s.node_id));
+        let call = invocation.invoke_async::<(u32, u32)>(&mut connection);
+        let (connection_nodes, account_nodes) = self.bounded(call).await?;
+        Ok(Liveness {
+            connection: connection_nodes,
+            account: account_nodes,
+        })
     }
 
     /// Leaves the live nodes at once (graceful shutdown), so the others' capacity drops now
@@ -177,10 +217,18 @@ impl SharedBudget {
     pub async fn leave(&self) -> Result<(), RedisError> {
         let s = &self.settings;
         let mut connection = self.connection.clone();
-        let mut command = redis::cmd("ZREM");
-        command.arg(&s.keys.nodes).arg(&s.node_id);
-        let call = command.query_async::<i64>(&mut connection);
-        self.bounded(call).await.map(drop)
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("ZREM")
+            .arg(&s.keys.nodes)
+            .arg(&s.node_id)
+            .ignore()
+            .cmd("ZREM")
+            .arg(&s.keys.account_nodes)
+            .arg(s.keys.account_member(&s.node_id))
+            .ignore();
+        let call = pipe.query_async::<()>(&mut connection);
+        self.bounded(call).await
     }
 
     async fn bounded<T>(
@@ -205,8 +253,18 @@ mod tests {
     fn keys_are_namespaced_per_connection_and_account() {
         let keys = Keys::new("shop", Some("acct_1"), "sk_test_secret");
         assert_eq!(keys.connection, "stripe-connector:connection:shop:gcra");
+        assert_eq!(
+            keys.connection_recent,
+            "stripe-connector:connection:shop:recent"
+        );
         assert_eq!(keys.nodes, "stripe-connector:connection:shop:nodes");
         assert_eq!(keys.account, "stripe-connector:account:acct_1:gcra");
+        assert_eq!(
+            keys.account_recent,
+            "stripe-connector:account:acct_1:recent"
+        );
+        assert_eq!(keys.account_nodes, "stripe-connector:account:acct_1:nodes");
+        assert_eq!(keys.account_member("n1"), "shop/n1");
     }
 
     #[test]
