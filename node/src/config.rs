@@ -24,6 +24,11 @@ pub struct Config {
     #[arg(long, env = "CONNECTION_NAME", default_value = "local")]
     pub connection_name: String,
 
+    /// Namespace of the StripeConnection: with the name, it keeps the limiter's Redis keys apart
+    /// from a same-named connection in another namespace on the same Redis.
+    #[arg(long, env = "CONNECTION_NAMESPACE")]
+    pub connection_namespace: Option<String>,
+
     /// File holding the Stripe API key (a mounted Secret).
     #[arg(long, env = "STRIPE_API_KEY_FILE")]
     pub stripe_api_key_file: PathBuf,

@@ -65,6 +65,7 @@ fn config_map_uses_the_node_settings_contract() {
         json!({
             "CLIENT_TOKEN_FILE": "/var/run/stripe-connector/client-token/token",
             "CONNECTION_NAME": "billing-eu-1",
+            "CONNECTION_NAMESPACE": "finance",
             "EXTRA_CA_FILE": "/var/run/stripe-connector/ca-bundle/ca.crt",
             "LOGGING_ENABLED": "true",
             "LOG_FORMAT": "json",

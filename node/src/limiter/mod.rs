@@ -95,6 +95,15 @@ pub fn from_config(config: &Config, metrics: &Metrics) -> anyhow::Result<Arc<Nod
     NodeLimiter::start(settings, limiter_metrics)
 }
 
+/// The connection's name in Redis keys: `<namespace>/<name>`, unique cluster-wide, as
+/// connections of every namespace may share one Redis.
+fn connection_scope(config: &Config) -> String {
+    match &config.connection_namespace {
+        Some(namespace) => format!("{namespace}/{}", config.connection_name),
+        None => config.connection_name.clone(),
+    }
+}
+
 fn shared_settings(config: &Config, url: &str) -> anyhow::Result<shared::SharedSettings> {
     let redis_password = match &config.redis_password_file {
         None => None,
@@ -128,7 +137,7 @@ fn shared_settings(config: &Config, url: &str) -> anyhow::Result<shared::SharedS
         redis_url: url.to_string(),
         redis_password,
         keys: shared::Keys::new(
-            &config.connection_name,
+            &connection_scope(config),
             config.stripe_account_id.as_deref(),
             &api_key,
         ),
@@ -187,6 +196,33 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line} missing from\n{text}");
         }
+    }
+
+    #[test]
+    fn same_named_connections_of_two_namespaces_get_their_own_keys() {
+        use clap::Parser;
+        let config = |namespace: &str| {
+            Config::parse_from([
+                "stripe-node",
+                "--stripe-api-key-file",
+                "/k",
+                "--connection-name",
+                "payments",
+                "--connection-namespace",
+                namespace,
+            ])
+        };
+        let shop = shared::Keys::new(&connection_scope(&config("shop")), None, "sk_test_x");
+        let billing = shared::Keys::new(&connection_scope(&config("billing")), None, "sk_test_x");
+        assert_eq!(
+            shop.connection,
+            "stripe-connector:connection:shop/payments:gcra"
+        );
+        assert_ne!(shop.nodes, billing.nodes);
+        assert_ne!(shop.connection_recent, billing.connection_recent);
+        assert_ne!(shop.account_member("n1"), billing.account_member("n1"));
+        // Same API key: the account's budget stays shared.
+        assert_eq!(shop.account, billing.account);
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub fn node_env(conn: &StripeConnection, settings: &Settings) -> BTreeMap<String
     set("NODE_LISTEN", format!("0.0.0.0:{API_PORT}"));
     set("NODE_ADMIN_LISTEN", format!("0.0.0.0:{ADMIN_PORT}"));
     set("CONNECTION_NAME", kube::ResourceExt::name_any(conn));
+    if let Some(namespace) = kube::ResourceExt::namespace(conn) {
+        set("CONNECTION_NAMESPACE", namespace);
+    }
     set(
         "STRIPE_API_KEY_FILE",
         format!("{MOUNT_ROOT}/api-key/{}", spec.auth.api_key_secret_ref.key),
