@@ -182,12 +182,19 @@ pub struct RateLimit {
     #[serde(default = "default_tps")]
     #[schemars(range(min = 1, max = 1000))]
     pub transactions_per_second_per_node: i32,
+    /// Transactions per second for the whole Stripe account, shared by every connection that
+    /// uses it (set the same value on each). Unset: Stripe's published limits, 25 for test keys
+    /// and 100 for live keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10000))]
+    pub account_transactions_per_second: Option<i32>,
 }
 
 impl Default for RateLimit {
     fn default() -> Self {
         Self {
             transactions_per_second_per_node: default_tps(),
+            account_transactions_per_second: None,
         }
     }
 }

@@ -78,6 +78,14 @@ pub fn validate(name: &str, spec: &StripeConnectionSpec) -> Vec<SpecProblem> {
             format!("must be between 1 and 1000, got {tps}"),
         );
     }
+    if let Some(account_tps) = spec.rate_limit.account_transactions_per_second
+        && !(1..=10000).contains(&account_tps)
+    {
+        problem(
+            "spec.rateLimit.accountTransactionsPerSecond",
+            format!("must be between 1 and 10000, got {account_tps}"),
+        );
+    }
     if !(1..=5).contains(&spec.verbosity) {
         problem(
             "spec.verbosity",
@@ -301,6 +309,20 @@ mod tests {
             ["spec.nodes.max"]
         );
         assert!(fields("c", json!({"nodes": {"min": 50, "max": 50}})).is_empty());
+    }
+
+    #[test]
+    fn rate_limits_are_bounded() {
+        let rate = |r: serde_json::Value| fields("c", json!({ "rateLimit": r }));
+        assert_eq!(
+            rate(json!({"transactionsPerSecondPerNode": 0})),
+            ["spec.rateLimit.transactionsPerSecondPerNode"]
+        );
+        assert_eq!(
+            rate(json!({"accountTransactionsPerSecond": 0})),
+            ["spec.rateLimit.accountTransactionsPerSecond"]
+        );
+        assert!(rate(json!({"accountTransactionsPerSecond": 100})).is_empty());
     }
 
     #[test]

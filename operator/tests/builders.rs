@@ -63,6 +63,7 @@ fn config_map_uses_the_node_settings_contract() {
     assert_eq!(
         find(&full, "ConfigMap")["data"],
         json!({
+            "ACCOUNT_TPS": "80",
             "CLIENT_TOKEN_FILE": "/var/run/stripe-connector/client-token/token",
             "CONNECTION_NAME": "billing-eu-1",
             "CONNECTION_NAMESPACE": "finance",

@@ -39,6 +39,9 @@ pub fn node_env(conn: &StripeConnection, settings: &Settings) -> BTreeMap<String
         "TPS_PER_NODE",
         spec.rate_limit.transactions_per_second_per_node.to_string(),
     );
+    if let Some(account_tps) = spec.rate_limit.account_transactions_per_second {
+        set("ACCOUNT_TPS", account_tps.to_string());
+    }
     if let Some(url) = &settings.redis_url {
         set("REDIS_URL", url.clone());
     }
