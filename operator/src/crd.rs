@@ -188,6 +188,11 @@ pub struct RateLimit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 10000))]
     pub account_transactions_per_second: Option<i32>,
+    /// How long a request over capacity may wait for a free slot before it is refused with 429;
+    /// 0 (the default) refuses at once.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 10000))]
+    pub max_wait_milliseconds: i32,
 }
 
 impl Default for RateLimit {
@@ -195,6 +200,7 @@ impl Default for RateLimit {
         Self {
             transactions_per_second_per_node: default_tps(),
             account_transactions_per_second: None,
+            max_wait_milliseconds: 0,
         }
     }
 }

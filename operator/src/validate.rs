@@ -86,6 +86,13 @@ pub fn validate(name: &str, spec: &StripeConnectionSpec) -> Vec<SpecProblem> {
             format!("must be between 1 and 10000, got {account_tps}"),
         );
     }
+    let max_wait = spec.rate_limit.max_wait_milliseconds;
+    if !(0..=10000).contains(&max_wait) {
+        problem(
+            "spec.rateLimit.maxWaitMilliseconds",
+            format!("must be between 0 and 10000, got {max_wait}"),
+        );
+    }
     if !(1..=5).contains(&spec.verbosity) {
         problem(
             "spec.verbosity",
@@ -322,7 +329,14 @@ mod tests {
             rate(json!({"accountTransactionsPerSecond": 0})),
             ["spec.rateLimit.accountTransactionsPerSecond"]
         );
-        assert!(rate(json!({"accountTransactionsPerSecond": 100})).is_empty());
+        assert_eq!(
+            rate(json!({"maxWaitMilliseconds": -1})),
+            ["spec.rateLimit.maxWaitMilliseconds"]
+        );
+        assert!(
+            rate(json!({"accountTransactionsPerSecond": 100, "maxWaitMilliseconds": 500}))
+                .is_empty()
+        );
     }
 
     #[test]

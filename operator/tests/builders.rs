@@ -68,6 +68,7 @@ fn config_map_uses_the_node_settings_contract() {
             "CONNECTION_NAME": "billing-eu-1",
             "CONNECTION_NAMESPACE": "finance",
             "EXTRA_CA_FILE": "/var/run/stripe-connector/ca-bundle/ca.crt",
+            "LIMITER_MAX_WAIT_MS": "250",
             "LOGGING_ENABLED": "true",
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "info",

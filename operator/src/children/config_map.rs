@@ -42,6 +42,12 @@ pub fn node_env(conn: &StripeConnection, settings: &Settings) -> BTreeMap<String
     if let Some(account_tps) = spec.rate_limit.account_transactions_per_second {
         set("ACCOUNT_TPS", account_tps.to_string());
     }
+    if spec.rate_limit.max_wait_milliseconds > 0 {
+        set(
+            "LIMITER_MAX_WAIT_MS",
+            spec.rate_limit.max_wait_milliseconds.to_string(),
+        );
+    }
     if let Some(url) = &settings.redis_url {
         set("REDIS_URL", url.clone());
     }
