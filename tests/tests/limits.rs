@@ -69,6 +69,38 @@ async fn missing_or_wrong_token_makes_no_stripe_call_and_costs_no_budget() {
 }
 
 #[tokio::test]
+async fn a_request_over_capacity_gets_429_with_retry_after_and_never_reaches_stripe() {
+    let fake = StripeFake::start();
+    let mut options = api_node_options(fake.url());
+    options.tps_per_node = 1;
+    let node = Node::start(&options);
+    let http = reqwest::Client::new();
+    let url = format!("{}/v2/entityTypes/Customer/entities", node.url());
+    let create = || http.post(&url).json(&json!({"Email": "a@example.com"}));
+
+    let (status, body) = answer(create().send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    for _ in 0..5 {
+        let response = create().send().await.unwrap();
+        let retry_after: u64 = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .expect("Retry-After in whole seconds");
+        // The next slot is under a second away at 1 TPS: rounded up to whole seconds.
+        assert_eq!(retry_after, 1);
+        let (status, body) = answer(response).await;
+        assert_error(status, &body, 429, "RESOURCE_EXHAUSTED");
+    }
+    assert_eq!(
+        fake.requests("POST", "/v1/customers").await,
+        1,
+        "a throttled create reached Stripe"
+    );
+}
+
+#[tokio::test]
 async fn oversized_bodies_get_a_json_413_naming_the_limit() {
     let fake = StripeFake::start();
     let node = Node::start(&api_node_options(fake.url()));
