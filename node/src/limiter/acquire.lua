@@ -1,4 +1,6 @@
 -- One transaction for a connection, against its budget and its Stripe account's budget, atomically.
+-- Hand-written rather than a crate or redis-cell: it must run inside Redis, in one script with the
+-- live-node count and both buckets (docs/limiter.md).
 -- KEYS[1] connection GCRA state (theoretical arrival time, microseconds of Redis's clock)
 -- KEYS[2] connection recent admits (list of admit times, newest first)
 -- KEYS[3] connection live nodes (sorted set: node id -> heartbeat expiry, microseconds)
