@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::watcher;
+use kube::runtime::watcher::{self, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 use prometheus_client::registry::Registry;
 use tokio::sync::watch;
@@ -25,6 +25,7 @@ use crate::crd::{CaBundleKind, StripeConnection, StripeConnectionSpec};
 use crate::leader::Leadership;
 use crate::metrics::Metrics;
 use crate::reconcile::{Context, error_policy, reconcile};
+use crate::triggers;
 
 /// Flags of `stripe-operator run`; each also reads an environment variable.
 #[derive(clap::Args, Debug, Clone)]
@@ -230,8 +231,15 @@ pub async fn controller(
         .owns(api::<Deployment>(&client, ns), owned.clone())
         .owns(api::<Service>(&client, ns), owned.clone())
         .owns(api::<ServiceAccount>(&client, ns), owned.clone())
-        .owns(api::<HorizontalPodAutoscaler>(&client, ns), owned.clone())
-        .owns(api::<PodDisruptionBudget>(&client, ns), owned.clone())
+        // Status-only writes of these two never matter (crate::triggers).
+        .owns_stream(triggers::spec_changes(watcher(
+            api::<HorizontalPodAutoscaler>(&client, ns),
+            owned.clone(),
+        )))
+        .owns_stream(triggers::spec_changes(watcher(
+            api::<PodDisruptionBudget>(&client, ns),
+            owned.clone(),
+        )))
         // The Secrets connections reference are the user's (not labelled), so all are watched;
         // a Secret appearing or changing reconciles the connections that use it.
         .watches(

@@ -17,4 +17,5 @@ pub mod rbac;
 pub mod reconcile;
 pub mod render;
 pub mod status;
+pub mod triggers;
 pub mod validate;

@@ -79,6 +79,15 @@ impl Running {
     }
 }
 
+/// The connection `payments` in `shop` with `spec`.
+fn connection(spec: Value) -> Value {
+    json!({
+        "apiVersion": "connectors.integration.dev/v1", "kind": "StripeConnection",
+        "metadata": {"name": "payments", "namespace": "shop", "uid": "conn-uid", "generation": 1},
+        "spec": spec,
+    })
+}
+
 fn api_key_secret() -> Value {
     json!({"apiVersion": "v1", "kind": "Secret",
            "metadata": {"name": "stripe-api-key", "namespace": "shop"},
@@ -106,12 +115,9 @@ async fn a_secret_appearing_reconciles_its_connection_through_the_watch() {
     let api = FakeApi::default();
     api.put(
         CONN,
-        json!({
-            "apiVersion": "connectors.integration.dev/v1", "kind": "StripeConnection",
-            "metadata": {"name": "payments", "namespace": "shop", "uid": "conn-uid",
-                         "generation": 1},
-            "spec": {"auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}}},
-        }),
+        connection(
+            json!({"auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}}}),
+        ),
     );
     let running = Running::start(&api);
 
@@ -152,13 +158,10 @@ async fn a_ca_bundle_config_map_appearing_reconciles_its_connection_through_the_
     let api = FakeApi::default();
     api.put(
         CONN,
-        json!({
-            "apiVersion": "connectors.integration.dev/v1", "kind": "StripeConnection",
-            "metadata": {"name": "payments", "namespace": "shop", "uid": "conn-uid",
-                         "generation": 1},
-            "spec": {"auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}},
-                     "tls": {"caBundleRef": {"name": "corp-ca", "key": "ca.crt"}}},
-        }),
+        connection(
+            json!({"auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}},
+                     "tls": {"caBundleRef": {"name": "corp-ca", "key": "ca.crt"}}}),
+        ),
     );
     api.put(API_KEY, api_key_secret());
     let running = Running::start(&api);
@@ -180,6 +183,51 @@ async fn a_ca_bundle_config_map_appearing_reconciles_its_connection_through_the_
         api.get(DEPLOYMENT).is_some()
     })
     .await;
+
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn an_hpa_status_write_wakes_nothing_but_its_deletion_brings_it_back() {
+    const HPA: &str = "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/payments";
+    let api = FakeApi::default();
+    api.put(
+        CONN,
+        connection(
+            json!({"auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}}}),
+        ),
+    );
+    api.put(API_KEY, api_key_secret());
+    let running = Running::start(&api);
+    eventually("HPA created", || api.get(HPA).is_some()).await;
+    // Let the reconciles that creating the children set off run out: the count holds still
+    // for longer than the controller's 1 s debounce.
+    let mut last = running.ctx.metrics.reconciles.get();
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let now = running.ctx.metrics.reconciles.get();
+        if std::mem::replace(&mut last, now) == now {
+            break;
+        }
+    }
+
+    // The HPA controller writes its status at every sync: no reconcile.
+    for replicas in [3, 4, 5] {
+        api.edit(HPA, |h| {
+            h["status"] = json!({"currentReplicas": replicas, "desiredReplicas": replicas,
+                                 "currentMetrics": []});
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        running.ctx.metrics.reconciles.get(),
+        last,
+        "an HPA status write reconciled the connection"
+    );
+
+    // Deleted (generation unchanged), it is recreated at once.
+    api.remove(HPA);
+    eventually("HPA recreated", || api.get(HPA).is_some()).await;
 
     running.stop().await;
 }
