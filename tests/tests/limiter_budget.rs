@@ -346,8 +346,10 @@ async fn a_slow_redis_sends_the_node_local_and_it_comes_back() {
         .unwrap();
     let decision = limiter.acquire().await;
     assert_eq!(limiter.mode(), Mode::Local);
-    // The request was still decided, by the local budget (first slot: admitted).
+    // The request was still decided, by the local budget (first slot: admitted, and one
+    // interval of tolerance lets a second through at once).
     assert_eq!(decision, Decision::Admitted);
+    assert_eq!(limiter.acquire().await, Decision::Admitted);
     assert!(matches!(
         limiter.acquire().await,
         Decision::Throttled { .. }
@@ -389,13 +391,14 @@ async fn cut_off_from_redis_a_node_keeps_to_its_share_of_the_account() {
     assert_eq!(a.details()["local_tps"], 3, "{}", a.details());
 
     redis.kill();
-    // The first request after the outage is decided locally: admitted, then spaced by 1/3 s
-    // (not the 1/6 s of the node's own tps).
+    // The first request after the outage is decided locally: admitted (a second through the
+    // tolerance), then spaced by 1/3 s (not the 1/6 s of the node's own tps).
     assert_eq!(a.acquire().await, Decision::Admitted);
     assert_eq!(a.mode(), Mode::Local);
     assert_eq!(a.details()["capacity_tps"], 3, "{}", a.details());
+    assert_eq!(a.acquire().await, Decision::Admitted);
     let Decision::Throttled { retry_after } = a.acquire().await else {
-        panic!("a second request at once was admitted: {}", a.details());
+        panic!("a third request at once was admitted: {}", a.details());
     };
     assert!(retry_after > Duration::from_millis(250), "{retry_after:?}");
 }
@@ -403,6 +406,7 @@ async fn cut_off_from_redis_a_node_keeps_to_its_share_of_the_account() {
 #[tokio::test]
 async fn a_bounded_wait_queues_instead_of_rejecting() {
     let rejecting = node_limiter(None, 10, Duration::ZERO);
+    assert_eq!(rejecting.acquire().await, Decision::Admitted);
     assert_eq!(rejecting.acquire().await, Decision::Admitted);
     assert!(matches!(
         rejecting.acquire().await,

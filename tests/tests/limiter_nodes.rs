@@ -307,7 +307,7 @@ async fn two_connections_on_one_redis_do_not_interfere() {
 #[tokio::test]
 async fn connections_of_one_account_share_the_account_budget() {
     let stripe = Localstripe::start();
-    let redis = Redis::start();
+    let mut redis = Redis::start();
     // One API key (so one account), two connections of 6 TPS each, an account budget of 8.
     let start = |connection: &str| {
         let mut options = NodeOptions::new(stripe.url());
@@ -354,6 +354,19 @@ async fn connections_of_one_account_share_the_account_budget() {
             .any(|b| b.contains("the Stripe account of connection")),
         "{bodies:?}"
     );
+
+    // Without Redis each node keeps to its share of the account (8 / 2 nodes), not its own 6.
+    wait_ready(&[&x, &y], |l| l["account_live_nodes"] == 2).await;
+    redis.kill();
+    reqwest::get(format!("{}/v2:checkStatus", x.url()))
+        .await
+        .unwrap();
+    reqwest::get(format!("{}/v2:checkStatus", y.url()))
+        .await
+        .unwrap();
+    wait_ready(&[&x, &y], |l| l["mode"] == "local" && l["local_tps"] == 4).await;
+    let counts = drive(&[&x, &y], 40, Duration::from_secs(3)).await;
+    assert_admitted(&counts, 8, "two connections on one account, Redis gone");
 }
 
 #[tokio::test]

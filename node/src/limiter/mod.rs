@@ -181,6 +181,8 @@ mod tests {
             limiter.details(),
             json!({"mode": "local", "tps_per_node": 2, "capacity_tps": 2, "local_tps": 2, "redis_configured": false})
         );
+        // One interval of tolerance: two back to back, then the third waits.
+        assert_eq!(limiter.acquire().await, Decision::Admitted);
         assert_eq!(limiter.acquire().await, Decision::Admitted);
         assert!(matches!(
             limiter.acquire().await,
@@ -190,7 +192,7 @@ mod tests {
         for line in [
             "stripe_connector_limiter_mode{mode=\"local\"} 1",
             "stripe_connector_limiter_mode{mode=\"shared\"} 0",
-            "stripe_connector_limiter_admitted_total 1",
+            "stripe_connector_limiter_admitted_total 2",
             "stripe_connector_limiter_throttled_total{reason=\"connection\"} 1",
             "stripe_connector_limiter_capacity_tps 2.0",
         ] {
