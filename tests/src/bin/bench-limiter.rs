@@ -6,6 +6,7 @@
 //! INCR+EXPIRE limiter (the approach of envoyproxy/ratelimit) to show its overshoot at window
 //! edges. Two loads:
 //! - steady: each node is offered `overload` × its share, evenly spaced;
+//! - random: the same rate at random times (Poisson arrivals), as independent callers make;
 //! - edge bursts: 1 s on (5 × the share), 1 s off, each burst straddling a wall-clock second,
 //!   which is where fixed windows turn over.
 
@@ -37,14 +38,20 @@ struct Args {
     /// The GCRA's least burst tolerance in milliseconds (the node uses LEAST_TOLERANCE).
     #[arg(long, default_value_t = LEAST_TOLERANCE.as_millis() as u64)]
     tolerance_ms: u64,
-    /// Skip the edge-burst load.
-    #[arg(long)]
-    steady_only: bool,
+    /// Loads to run.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "steady,random,edge-bursts"
+    )]
+    loads: Vec<Load>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
 enum Load {
     Steady,
+    Random,
     EdgeBursts,
 }
 
@@ -52,6 +59,7 @@ impl Load {
     fn name(self) -> &'static str {
         match self {
             Load::Steady => "steady",
+            Load::Random => "random",
             Load::EdgeBursts => "edge bursts",
         }
     }
@@ -59,14 +67,14 @@ impl Load {
     /// Offered rate per node while active, and whether the load is active at a wall-clock time.
     fn rate(self, share: f64, overload: f64) -> f64 {
         match self {
-            Load::Steady => share * overload,
+            Load::Steady | Load::Random => share * overload,
             Load::EdgeBursts => share * 5.0,
         }
     }
 
     fn active(self, unix: f64) -> bool {
         match self {
-            Load::Steady => true,
+            Load::Steady | Load::Random => true,
             // On during [2k + 0.5, 2k + 1.5): across the turn of the second 2k + 1.
             Load::EdgeBursts => (unix % 2.0) >= 0.5 && (unix % 2.0) < 1.5,
         }
@@ -174,7 +182,7 @@ async fn main() -> anyhow::Result<()> {
         .trim()
         .to_string();
     println!(
-        "bench-limiter: redis-server {version} on 127.0.0.1, {} s per run, {} TPS per node, steady load {}x capacity, edge bursts 5x for 1 s of every 2",
+        "bench-limiter: redis-server {version} on 127.0.0.1, {} s per run, {} TPS per node, steady and random loads {}x capacity, edge bursts 5x for 1 s of every 2",
         args.seconds, args.tps_per_node, args.overload
     );
     println!(
@@ -197,12 +205,7 @@ async fn main() -> anyhow::Result<()> {
         "cmds/req",
         "errors"
     );
-    let loads: &[Load] = if args.steady_only {
-        &[Load::Steady]
-    } else {
-        &[Load::Steady, Load::EdgeBursts]
-    };
-    for &load in loads {
+    for &load in &args.loads {
         for &nodes in &args.nodes {
             for gcra in [true, false] {
                 let r = run(&redis, &mut info, &args, load, nodes, gcra).await?;
@@ -405,7 +408,11 @@ async fn offer(
     let mut at = first;
     while at < end {
         tokio::time::sleep_until(at.into()).await;
-        at += interval;
+        at += match load {
+            // Poisson arrivals: exponential gaps with the same mean.
+            Load::Random => interval.mul_f64(-(1.0 - rand::random::<f64>()).ln()),
+            _ => interval,
+        };
         if !load.active(unix_now()) {
             continue;
         }
