@@ -75,7 +75,8 @@ impl Entity {
     }
 }
 
-const fn f(
+/// A plain, nullable, writable field.
+pub(crate) const fn f(
     name: &'static str,
     path: &'static str,
     data_type: DataType,

@@ -1,6 +1,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::catalog::entities::f;
 use crate::catalog::{DataType, Field, Pushdown};
 
 const fn field(
@@ -10,14 +11,8 @@ const fn field(
     pushdown: Pushdown,
 ) -> Field {
     Field {
-        name,
-        path,
-        data_type,
-        key: false,
-        nullable: true,
-        read_only: false,
-        description: "",
         pushdown,
+        ..f(name, path, data_type, "")
     }
 }
 

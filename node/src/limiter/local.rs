@@ -14,12 +14,12 @@ use super::{Decision, LEAST_TOLERANCE, Limiter, Mode};
 /// `tps` admits in any second less that tolerance.
 pub struct LocalLimiter {
     state: RwLock<Budget>,
-    clock: DefaultClock,
 }
 
 struct Budget {
     tps: f64,
     limiter: DefaultDirectRateLimiter,
+    clock: DefaultClock,
     /// The last `cap` admit times, oldest first.
     recent: Mutex<VecDeque<Instant>>,
     cap: usize,
@@ -40,12 +40,13 @@ impl Budget {
         Self {
             tps,
             limiter: RateLimiter::direct(quota),
+            clock: DefaultClock::default(),
             recent: Mutex::new(VecDeque::with_capacity(cap)),
             cap,
         }
     }
 
-    fn acquire(&self, clock: &DefaultClock) -> Decision {
+    fn acquire(&self) -> Decision {
         let window = Duration::from_secs(1) - LEAST_TOLERANCE;
         let now = Instant::now();
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
@@ -66,7 +67,7 @@ impl Budget {
             }
             Err(not_until) => Decision::Throttled {
                 retry_after: not_until
-                    .wait_time_from(clock.now())
+                    .wait_time_from(self.clock.now())
                     .max(Duration::from_millis(1)),
             },
         }
@@ -77,7 +78,6 @@ impl LocalLimiter {
     pub fn new(tps: f64) -> Self {
         Self {
             state: RwLock::new(Budget::new(tps)),
-            clock: DefaultClock::default(),
         }
     }
 
@@ -97,8 +97,10 @@ impl LocalLimiter {
 #[async_trait]
 impl Limiter for LocalLimiter {
     async fn acquire(&self) -> Decision {
-        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
-        state.acquire(&self.clock)
+        self.state
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .acquire()
     }
 
     fn mode(&self) -> Mode {
@@ -113,7 +115,7 @@ mod tests {
     fn admitted_at_once(limiter: &LocalLimiter, calls: usize) -> usize {
         let state = limiter.state.read().unwrap();
         (0..calls)
-            .filter(|_| state.acquire(&limiter.clock) == Decision::Admitted)
+            .filter(|_| state.acquire() == Decision::Admitted)
             .count()
     }
 

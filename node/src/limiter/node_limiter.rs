@@ -58,10 +58,7 @@ impl NodeLimiter {
             metrics,
         });
         limiter.metrics.set_mode(Mode::Local);
-        limiter
-            .metrics
-            .capacity
-            .set(f64::from(settings.tps_per_node));
+        limiter.publish_capacity();
         limiter.metrics.live_nodes.set(1);
         if limiter.shared.is_some() {
             tokio::spawn(heartbeat(Arc::downgrade(&limiter)));
@@ -105,9 +102,19 @@ impl NodeLimiter {
         self.live_nodes.store(live_nodes, Ordering::Relaxed);
         self.capacity.store(capacity, Ordering::Relaxed);
         self.metrics.live_nodes.set(i64::from(live_nodes));
-        if self.mode() == Mode::Shared {
-            self.metrics.capacity.set(f64::from(capacity));
+        self.publish_capacity();
+    }
+
+    /// The capacity that applies now: the connection's in shared mode, this node's own in local.
+    fn capacity_now(&self) -> f64 {
+        match self.mode() {
+            Mode::Shared => f64::from(self.capacity.load(Ordering::Relaxed)),
+            Mode::Local => self.local.tps(),
         }
+    }
+
+    fn publish_capacity(&self) {
+        self.metrics.capacity.set(self.capacity_now());
     }
 
     /// After a heartbeat: also sets the local budget to this node's share of the account's.
@@ -135,9 +142,7 @@ impl NodeLimiter {
         if !self.shared_up.swap(true, Ordering::Relaxed) {
             tracing::info!("limiter: Redis answers, using the shared budget");
             self.metrics.set_mode(Mode::Shared);
-            self.metrics
-                .capacity
-                .set(f64::from(self.capacity.load(Ordering::Relaxed)));
+            self.publish_capacity();
         }
     }
 
@@ -146,7 +151,7 @@ impl NodeLimiter {
         if self.shared_up.swap(false, Ordering::Relaxed) {
             tracing::warn!(%error, "limiter: Redis unavailable, limiting this node locally");
             self.metrics.set_mode(Mode::Local);
-            self.metrics.capacity.set(self.local.tps());
+            self.publish_capacity();
         }
     }
 }
@@ -219,17 +224,11 @@ impl Limiter for NodeLimiter {
     }
 
     fn details(&self) -> serde_json::Value {
-        let mode = self.mode();
-        let local_tps = tps_json(self.local.tps());
         let mut details = json!({
-            "mode": mode,
+            "mode": self.mode(),
             "tps_per_node": self.tps_per_node,
-            "capacity_tps": if mode == Mode::Shared {
-                json!(self.capacity.load(Ordering::Relaxed))
-            } else {
-                local_tps.clone()
-            },
-            "local_tps": local_tps,
+            "capacity_tps": tps_json(self.capacity_now()),
+            "local_tps": tps_json(self.local.tps()),
             "redis_configured": self.shared.is_some(),
         });
         if let Some(shared) = &self.shared {
