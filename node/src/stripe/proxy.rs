@@ -32,14 +32,6 @@ struct Credentials {
     password: String,
 }
 
-/// The answer of a proxy to CONNECT.
-pub enum TunnelAnswer {
-    Open,
-    /// 407 even after answering the challenge (or with basic credentials): wrong credentials.
-    AuthRejected,
-    Refused(u16),
-}
-
 impl std::fmt::Debug for Proxy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the password.
