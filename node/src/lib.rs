@@ -11,6 +11,7 @@ pub mod limiter;
 pub mod limits;
 pub mod metrics;
 pub mod redact;
+pub mod secret;
 pub mod server;
 pub mod state;
 pub mod stripe;

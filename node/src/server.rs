@@ -118,10 +118,11 @@ async fn check_status(State(state): State<AppState>) -> ApiResult<Json<serde_jso
 
 /// Builds the shared state from the configuration.
 pub fn build_state(config: Config) -> anyhow::Result<AppState> {
-    let key = Arc::new(ApiKeyFile::new(config.stripe_api_key_file.clone()));
+    let metrics = Arc::new(Metrics::new());
+    let key = Arc::new(ApiKeyFile::open(&config.stripe_api_key_file)?);
     let stripe: Arc<dyn StripeApi> = Arc::new(HttpStripeClient::new(
         ClientOptions::from_config(&config)?,
-        key,
+        key.clone(),
     )?);
     let client_token = match &config.client_token_file {
         Some(path) => Some(Arc::new(ClientToken::from_file(path)?)),
@@ -130,10 +131,10 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
             None
         }
     };
-    let metrics = Arc::new(Metrics::new());
+    let limiter = crate::limiter::from_config(&config, &key, &metrics)?;
     Ok(AppState {
         client_token,
-        limiter: crate::limiter::from_config(&config, &metrics)?,
+        limiter,
         metrics,
         stripe,
         config: Arc::new(config),
@@ -142,7 +143,6 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
 
 /// Serves both listeners until SIGTERM or Ctrl-C, then drains in-flight requests.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    validate_api_key_file(&config)?;
     let state = build_state(config)?;
     let api = TcpListener::bind(state.config.listen).await?;
     let admin = TcpListener::bind(state.config.admin_listen).await?;
@@ -169,10 +169,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let api_server = axum::serve(api, app(state)).with_graceful_shutdown(stopped(stop_rx));
     tokio::try_join!(async { api_server.await }, async { admin_server.await })?;
     Ok(())
-}
-
-fn validate_api_key_file(config: &Config) -> anyhow::Result<()> {
-    ApiKeyFile::new(config.stripe_api_key_file.clone()).validate()
 }
 
 async fn shutdown_signal() {

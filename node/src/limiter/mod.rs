@@ -23,6 +23,8 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::secret::SecretFile;
+use crate::stripe::ApiKeyFile;
 
 /// The outcome of asking the limiter for one transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,11 +82,16 @@ pub fn default_account_tps(api_key: &str) -> u32 {
     }
 }
 
-/// The node's limiter from its settings, with its metrics registered in `metrics`.
-pub fn from_config(config: &Config, metrics: &Metrics) -> anyhow::Result<Arc<NodeLimiter>> {
+/// The node's limiter from its settings, with its metrics registered in `metrics`. The API key
+/// names the Stripe account's budget when no account id is set.
+pub fn from_config(
+    config: &Config,
+    api_key: &ApiKeyFile,
+    metrics: &Metrics,
+) -> anyhow::Result<Arc<NodeLimiter>> {
     let shared = match &config.redis_url {
         None => None,
-        Some(url) => Some(shared_settings(config, url)?),
+        Some(url) => Some(shared_settings(config, url, api_key)?),
     };
     let settings = LimiterSettings {
         tps_per_node: config.tps_per_node,
@@ -104,28 +111,18 @@ fn connection_scope(config: &Config) -> String {
     }
 }
 
-fn shared_settings(config: &Config, url: &str) -> anyhow::Result<shared::SharedSettings> {
+fn shared_settings(
+    config: &Config,
+    url: &str,
+    api_key: &ApiKeyFile,
+) -> anyhow::Result<shared::SharedSettings> {
+    // Read once: an open Redis connection stays authenticated.
     let redis_password = match &config.redis_password_file {
         None => None,
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .map_err(|e| {
-                    anyhow::anyhow!("--redis-password-file {}: cannot read: {e}", path.display())
-                })?
-                .trim()
-                .to_string(),
-        ),
+        Some(path) => Some(SecretFile::open("--redis-password-file", path)?.current()),
     };
-    let key_file = &config.stripe_api_key_file;
-    let api_key = std::fs::read_to_string(key_file)
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "--stripe-api-key-file {}: cannot read: {e}",
-                key_file.display()
-            )
-        })?
-        .trim()
-        .to_string();
+    // The account's budget is named at start-up, after the key of that moment.
+    let api_key = api_key.current();
     let node_id = match &config.node_id {
         Some(id) => id.clone(),
         None => hostname::get()
@@ -139,13 +136,13 @@ fn shared_settings(config: &Config, url: &str) -> anyhow::Result<shared::SharedS
         keys: shared::Keys::new(
             &connection_scope(config),
             config.stripe_account_id.as_deref(),
-            &api_key,
+            api_key.expose(),
         ),
         node_id,
         tps_per_node: config.tps_per_node,
         account_tps: config
             .account_tps
-            .unwrap_or_else(|| default_account_tps(&api_key)),
+            .unwrap_or_else(|| default_account_tps(api_key.expose())),
         command_timeout: Duration::from_millis(config.redis_timeout_ms),
         heartbeat_ttl: HEARTBEAT_TTL,
         least_tolerance: LEAST_TOLERANCE,
@@ -167,15 +164,19 @@ mod tests {
     #[tokio::test]
     async fn without_redis_the_node_limits_itself_locally() {
         use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("key");
+        std::fs::write(&key_file, "sk_test_local").unwrap();
         let config = Config::parse_from([
             "stripe-node",
             "--stripe-api-key-file",
-            "/nonexistent",
+            key_file.to_str().unwrap(),
             "--tps-per-node",
             "2",
         ]);
         let metrics = Metrics::new();
-        let limiter = from_config(&config, &metrics).unwrap();
+        let api_key = ApiKeyFile::open(&config.stripe_api_key_file).unwrap();
+        let limiter = from_config(&config, &api_key, &metrics).unwrap();
         assert_eq!(limiter.mode(), Mode::Local);
         assert_eq!(
             limiter.details(),

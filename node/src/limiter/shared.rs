@@ -7,6 +7,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, RedisError, Script};
 use sha2::{Digest, Sha256};
 
+use crate::secret::Secret;
+
 static ACQUIRE: &str = include_str!("acquire.lua");
 static HEARTBEAT: &str = include_str!("heartbeat.lua");
 
@@ -98,7 +100,7 @@ impl Keys {
 #[derive(Debug, Clone)]
 pub struct SharedSettings {
     pub redis_url: String,
-    pub redis_password: Option<String>,
+    pub redis_password: Option<Secret>,
     pub keys: Keys,
     pub node_id: String,
     pub tps_per_node: u32,
@@ -132,7 +134,10 @@ impl SharedBudget {
             .into_connection_info()
             .map_err(|e| anyhow::anyhow!("--redis-url: not a valid Redis URL ({:?})", e.kind()))?;
         if let Some(password) = &settings.redis_password {
-            let redis = info.redis_settings().clone().set_password(password);
+            let redis = info
+                .redis_settings()
+                .clone()
+                .set_password(password.expose());
             info = info.set_redis_settings(redis);
         }
         let client = redis::Client::open(info)

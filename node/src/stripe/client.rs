@@ -135,12 +135,7 @@ impl HttpStripeClient {
         idempotency_key: Option<&str>,
         attempt: usize,
     ) -> Result<Value, Failure> {
-        let key = self.key.get().map_err(|error| Failure {
-            error,
-            retryable: false,
-            retry_after: None,
-        })?;
-        crate::redact::register_secret(&key);
+        let key = self.key.current();
         let encoded = serde_urlencoded::to_string(&request.params).unwrap_or_default();
         let post = request.method == Method::POST;
         let mut url = format!("{}{}", self.options.base_url, request.path);
@@ -153,7 +148,7 @@ impl HttpStripeClient {
         } else {
             Bytes::new()
         };
-        let headers = self.headers(&key, idempotency_key, post);
+        let headers = self.headers(key.expose(), idempotency_key, post);
         let started = Instant::now();
         let outcome = self.http.send(&request.method, &url, &headers, body).await;
         Exchange {

@@ -12,6 +12,7 @@ use digest_auth::{AuthContext, HttpMethod, WwwAuthenticateHeader};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::config::{Config, ProxyAuthScheme, ProxySslType};
+use crate::secret::{Secret, SecretFile};
 
 /// Largest CONNECT response head accepted from a proxy.
 const MAX_HEAD: usize = 16 * 1024;
@@ -29,7 +30,9 @@ pub struct Proxy {
 struct Credentials {
     scheme: ProxyAuthScheme,
     user: String,
-    password: String,
+    password: Secret,
+    /// The base64 of `user:password` that basic credentials send, itself a secret.
+    basic: Secret,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -79,33 +82,16 @@ impl Proxy {
                         "--proxy-password-file is required with --proxy-auth-scheme {scheme:?}"
                     )
                 })?;
-                let password = std::fs::read_to_string(path)
-                    .map_err(|e| {
-                        anyhow::anyhow!(
-                            "--proxy-password-file {}: cannot read: {e}",
-                            path.display()
-                        )
-                    })?
-                    .trim_end_matches(['\r', '\n'])
-                    .to_string();
-                if password.is_empty() {
-                    anyhow::bail!(
-                        "--proxy-password-file {}: the file is empty",
-                        path.display()
-                    );
-                }
-                crate::redact::register_secret(&password);
+                // Read once: the operator rolls the nodes when the password changes.
+                let password = SecretFile::open("--proxy-password-file", path)?.current();
                 Some(Credentials {
+                    basic: Secret::new(basic_token(&user, password.expose())),
                     scheme,
                     user,
                     password,
                 })
             }
         };
-        if let Some(c) = &credentials {
-            let basic = basic_value(&c.user, &c.password);
-            crate::redact::register_secret(basic.trim_start_matches("Basic "));
-        }
         Ok(Some(Self {
             host,
             port,
@@ -144,13 +130,13 @@ impl Proxy {
         let c = self.credentials.as_ref()?;
         match c.scheme {
             ProxyAuthScheme::None => None,
-            ProxyAuthScheme::Basic => Some(basic_value(&c.user, &c.password)),
+            ProxyAuthScheme::Basic => Some(format!("Basic {}", c.basic.expose())),
             ProxyAuthScheme::Digest => {
                 let mut guard = self.challenge.lock().unwrap_or_else(|p| p.into_inner());
                 let challenge = guard.as_mut()?;
                 let context = AuthContext::new_with_method(
                     c.user.as_str(),
-                    c.password.as_str(),
+                    c.password.expose(),
                     uri,
                     None::<&[u8]>,
                     HttpMethod(method.to_string().into()),
@@ -199,9 +185,8 @@ impl Proxy {
     }
 }
 
-fn basic_value(user: &str, password: &str) -> String {
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    format!("Basic {token}")
+fn basic_token(user: &str, password: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
 
 /// Reads a response head byte by byte (so nothing of the tunnel is consumed) and returns the
@@ -251,7 +236,8 @@ mod tests {
             credentials: Some(Credentials {
                 scheme,
                 user: "alice".into(),
-                password: "pw-secret".into(),
+                password: Secret::new("pw-secret"),
+                basic: Secret::new(basic_token("alice", "pw-secret")),
             }),
             challenge: Mutex::new(None),
         }
