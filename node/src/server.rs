@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::metrics::Metrics;
 use crate::state::AppState;
+use crate::stripe::proxy::Proxy;
 use crate::stripe::{ApiKeyFile, ClientOptions, HttpStripeClient, StripeApi, StripeRequest};
 
 pub use crate::limits::MAX_BODY_BYTES;
@@ -119,19 +120,24 @@ async fn check_status(State(state): State<AppState>) -> ApiResult<Json<serde_jso
 /// Builds the shared state from the configuration.
 pub fn build_state(config: Config) -> anyhow::Result<AppState> {
     let metrics = Arc::new(Metrics::new());
-    let key = Arc::new(ApiKeyFile::open(&config.stripe_api_key_file)?);
-    let stripe: Arc<dyn StripeApi> = Arc::new(HttpStripeClient::new(
-        ClientOptions::from_config(&config)?,
-        key.clone(),
-    )?);
-    let client_token = match &config.client_token_file {
+    let key = Arc::new(ApiKeyFile::open(&config.stripe.api_key_file)?);
+    let proxy = Proxy::from_args(&config.proxy, &config.stripe.base_url)?;
+    let options = ClientOptions::new(&config.stripe, proxy, config.logging.verbosity);
+    let stripe: Arc<dyn StripeApi> = Arc::new(HttpStripeClient::new(options, key.clone())?);
+    let client_token = match &config.listen.client_token_file {
         Some(path) => Some(Arc::new(ClientToken::from_file(path)?)),
         None => {
             tracing::warn!("no --client-token-file: the API accepts callers without a token");
             None
         }
     };
-    let limiter = crate::limiter::from_config(&config, &key, &metrics)?;
+    let limiter = crate::limiter::from_args(
+        &config.limiter,
+        &config.connection_scope(),
+        config.stripe.account_id.as_deref(),
+        &key,
+        &metrics,
+    )?;
     Ok(AppState {
         client_token,
         limiter,
@@ -144,8 +150,8 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
 /// Serves both listeners until SIGTERM or Ctrl-C, then drains in-flight requests.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = build_state(config)?;
-    let api = TcpListener::bind(state.config.listen).await?;
-    let admin = TcpListener::bind(state.config.admin_listen).await?;
+    let api = TcpListener::bind(state.config.listen.api).await?;
+    let admin = TcpListener::bind(state.config.listen.admin).await?;
     tracing::info!(
         api = %api.local_addr()?,
         admin = %admin.local_addr()?,

@@ -21,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::json;
 
-use crate::config::Config;
+use crate::config::LimiterArgs;
 use crate::metrics::Metrics;
 use crate::secret::SecretFile;
 use crate::stripe::ApiKeyFile;
@@ -82,48 +82,46 @@ pub fn default_account_tps(api_key: &str) -> u32 {
     }
 }
 
-/// The node's limiter from its settings, with its metrics registered in `metrics`. The API key
-/// names the Stripe account's budget when no account id is set.
-pub fn from_config(
-    config: &Config,
+/// The node's limiter from its flags, with its metrics registered in `metrics`. `scope` is the
+/// connection's name in Redis keys ([`Config::connection_scope`]); the Stripe account id, or
+/// without one the API key, names the account's budget.
+///
+/// [`Config::connection_scope`]: crate::config::Config::connection_scope
+pub fn from_args(
+    args: &LimiterArgs,
+    scope: &str,
+    account_id: Option<&str>,
     api_key: &ApiKeyFile,
     metrics: &Metrics,
 ) -> anyhow::Result<Arc<NodeLimiter>> {
-    let shared = match &config.redis_url {
+    let shared = match &args.redis_url {
         None => None,
-        Some(url) => Some(shared_settings(config, url, api_key)?),
+        Some(url) => Some(shared_settings(args, url, scope, account_id, api_key)?),
     };
     let settings = LimiterSettings {
-        tps_per_node: config.tps_per_node,
-        max_wait: Duration::from_millis(config.limiter_max_wait_ms),
+        tps_per_node: args.tps_per_node,
+        max_wait: Duration::from_millis(args.max_wait_ms),
         shared,
     };
     let limiter_metrics = metrics.with_registry(metrics::LimiterMetrics::register);
     NodeLimiter::start(settings, limiter_metrics)
 }
 
-/// The connection's name in Redis keys: `<namespace>/<name>`, unique cluster-wide, as
-/// connections of every namespace may share one Redis.
-fn connection_scope(config: &Config) -> String {
-    match &config.connection_namespace {
-        Some(namespace) => format!("{namespace}/{}", config.connection_name),
-        None => config.connection_name.clone(),
-    }
-}
-
 fn shared_settings(
-    config: &Config,
+    args: &LimiterArgs,
     url: &str,
+    scope: &str,
+    account_id: Option<&str>,
     api_key: &ApiKeyFile,
 ) -> anyhow::Result<shared::SharedSettings> {
     // Read once: an open Redis connection stays authenticated.
-    let redis_password = match &config.redis_password_file {
+    let redis_password = match &args.redis_password_file {
         None => None,
         Some(path) => Some(SecretFile::open("--redis-password-file", path)?.current()),
     };
     // The account's budget is named at start-up, after the key of that moment.
     let api_key = api_key.current();
-    let node_id = match &config.node_id {
+    let node_id = match &args.node_id {
         Some(id) => id.clone(),
         None => hostname::get()
             .map_err(|e| anyhow::anyhow!("--node-id: not set and no hostname to default to: {e}"))?
@@ -133,17 +131,13 @@ fn shared_settings(
     Ok(shared::SharedSettings {
         redis_url: url.to_string(),
         redis_password,
-        keys: shared::Keys::new(
-            &connection_scope(config),
-            config.stripe_account_id.as_deref(),
-            api_key.expose(),
-        ),
+        keys: shared::Keys::new(scope, account_id, api_key.expose()),
         node_id,
-        tps_per_node: config.tps_per_node,
-        account_tps: config
+        tps_per_node: args.tps_per_node,
+        account_tps: args
             .account_tps
             .unwrap_or_else(|| default_account_tps(api_key.expose())),
-        command_timeout: Duration::from_millis(config.redis_timeout_ms),
+        command_timeout: Duration::from_millis(args.redis_timeout_ms),
         heartbeat_ttl: HEARTBEAT_TTL,
         least_tolerance: LEAST_TOLERANCE,
     })
@@ -152,6 +146,7 @@ fn shared_settings(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     #[test]
     fn account_budget_defaults_follow_stripes_limits() {
@@ -175,8 +170,8 @@ mod tests {
             "2",
         ]);
         let metrics = Metrics::new();
-        let api_key = ApiKeyFile::open(&config.stripe_api_key_file).unwrap();
-        let limiter = from_config(&config, &api_key, &metrics).unwrap();
+        let api_key = ApiKeyFile::open(&config.stripe.api_key_file).unwrap();
+        let limiter = from_args(&config.limiter, "local", None, &api_key, &metrics).unwrap();
         assert_eq!(limiter.mode(), Mode::Local);
         assert_eq!(
             limiter.details(),
@@ -215,8 +210,8 @@ mod tests {
                 namespace,
             ])
         };
-        let shop = shared::Keys::new(&connection_scope(&config("shop")), None, "sk_test_x");
-        let billing = shared::Keys::new(&connection_scope(&config("billing")), None, "sk_test_x");
+        let shop = shared::Keys::new(&config("shop").connection_scope(), None, "sk_test_x");
+        let billing = shared::Keys::new(&config("billing").connection_scope(), None, "sk_test_x");
         assert_eq!(
             shop.connection,
             "stripe-connector:connection:shop/payments:gcra"

@@ -11,7 +11,7 @@ use base64::Engine;
 use digest_auth::{AuthContext, HttpMethod, WwwAuthenticateHeader};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::config::{Config, ProxyAuthScheme, ProxySslType};
+use crate::config::{ProxyArgs, ProxyAuthScheme, ProxySslType};
 use crate::secret::{Secret, SecretFile};
 
 /// Largest CONNECT response head accepted from a proxy.
@@ -47,37 +47,29 @@ impl std::fmt::Debug for Proxy {
 }
 
 impl Proxy {
-    /// The proxy from the flags, or `None` when no proxy host is set. Errors name the flag.
-    pub fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
-        let Some(host) = config.proxy_host.clone().filter(|h| !h.trim().is_empty()) else {
+    /// The proxy from its flags, or `None` when no proxy host is set. Errors name the flag.
+    /// `stripe_base_url` is where the calls go (NEVER is refused for https).
+    pub fn from_args(args: &ProxyArgs, stripe_base_url: &str) -> anyhow::Result<Option<Self>> {
+        let Some(host) = args.host.clone().filter(|h| !h.trim().is_empty()) else {
             return Ok(None);
         };
-        let port = config
-            .proxy_port
+        let port = args
+            .port
             .ok_or_else(|| anyhow::anyhow!("--proxy-port is required when --proxy-host is set"))?;
-        if config.proxy_ssl_type == ProxySslType::Never
-            && config.stripe_base_url.starts_with("https:")
-        {
+        if args.ssl_type == ProxySslType::Never && stripe_base_url.starts_with("https:") {
             anyhow::bail!(
-                "--proxy-ssl-type NEVER: the Stripe base URL {} is https, and NEVER would hand the \
-                 request (with the API key) to the proxy in clear text; use AUTO or TUNNEL, which \
-                 keep TLS end to end through a CONNECT tunnel",
-                config.stripe_base_url
+                "--proxy-ssl-type NEVER: the Stripe base URL {stripe_base_url} is https, and NEVER \
+                 would hand the request (with the API key) to the proxy in clear text; use AUTO or \
+                 TUNNEL, which keep TLS end to end through a CONNECT tunnel"
             );
         }
-        let credentials = match config.proxy_auth_scheme {
+        let credentials = match args.auth_scheme {
             ProxyAuthScheme::None => None,
             scheme => {
-                let user = config
-                    .proxy_user
-                    .clone()
-                    .filter(|u| !u.is_empty())
-                    .ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "--proxy-user is required with --proxy-auth-scheme {scheme:?}"
-                        )
-                    })?;
-                let path = config.proxy_password_file.as_ref().ok_or_else(|| {
+                let user = args.user.clone().filter(|u| !u.is_empty()).ok_or_else(|| {
+                    anyhow::anyhow!("--proxy-user is required with --proxy-auth-scheme {scheme:?}")
+                })?;
+                let path = args.password_file.as_ref().ok_or_else(|| {
                     anyhow::anyhow!(
                         "--proxy-password-file is required with --proxy-auth-scheme {scheme:?}"
                     )
@@ -95,7 +87,7 @@ impl Proxy {
         Ok(Some(Self {
             host,
             port,
-            ssl_type: config.proxy_ssl_type,
+            ssl_type: args.ssl_type,
             credentials,
             challenge: Mutex::new(None),
         }))

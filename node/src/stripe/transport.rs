@@ -24,6 +24,7 @@ use tokio::net::TcpStream;
 
 use super::proxy::Proxy;
 use super::tls;
+use crate::config::Verbosity;
 use crate::error::{ApiError, Code};
 
 /// Why a request did not get an HTTP answer from Stripe. Messages name the proxy or the peer,
@@ -105,7 +106,7 @@ impl Transport {
         proxy: Option<Arc<Proxy>>,
         connect_timeout: Duration,
         request_timeout: Duration,
-        verbosity: u8,
+        verbosity: Verbosity,
     ) -> Self {
         let connector = Connector {
             inner: Arc::new(ConnectorInner {
@@ -264,7 +265,7 @@ struct ConnectorInner {
     tls: Arc<ClientConfig>,
     proxy: Option<Arc<Proxy>>,
     connect_timeout: Duration,
-    verbosity: u8,
+    verbosity: Verbosity,
     next_id: AtomicU64,
 }
 
@@ -384,7 +385,7 @@ async fn dial(inner: &ConnectorInner, uri: &Uri) -> Result<Conn, TransportError>
         stream
     };
     let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
-    if inner.verbosity >= 4 {
+    if inner.verbosity.logs_transport() {
         tracing::info!(
             target: "stripe",
             connection = id,
@@ -458,7 +459,7 @@ async fn open_tunnel(
             }
             407 => {
                 if round == 0 && proxy.learn_challenge(challenges.iter().map(String::as_str)) {
-                    if inner.verbosity >= 4 {
+                    if inner.verbosity.logs_transport() {
                         tracing::info!(target: "stripe", proxy = %proxy.address(), tunnel = target,
                             "proxy sent a digest challenge; answering it once");
                     }
