@@ -3,17 +3,18 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::admin::{self, Admin};
 use crate::auth::ClientToken;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, Code};
@@ -76,29 +77,22 @@ async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiEr
 
 /// The admin router: probes and metrics, no token needed.
 pub fn admin_app(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .with_state(state)
+    admin::router(Arc::new(state))
 }
 
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    Json(json!({
-        "status": "ready",
-        "connection": state.config.connection_name,
-        "limiter": state.limiter.details(),
-    }))
-}
+impl Admin for AppState {
+    fn readiness(&self) -> (StatusCode, serde_json::Value) {
+        let details = json!({
+            "status": "ready",
+            "connection": self.config.connection_name,
+            "limiter": self.limiter.details(),
+        });
+        (StatusCode::OK, details)
+    }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.encode(),
-    )
+    fn metrics(&self) -> String {
+        self.metrics.encode()
+    }
 }
 
 /// `GET /v2:checkStatus`: ACTIVE, AUTH_ERROR or ERROR, from a cheap Stripe call.
@@ -151,44 +145,27 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = build_state(config)?;
     let api = TcpListener::bind(state.config.listen.api).await?;
-    let admin = TcpListener::bind(state.config.listen.admin).await?;
+    let admin_listener = TcpListener::bind(state.config.listen.admin).await?;
     tracing::info!(
         api = %api.local_addr()?,
-        admin = %admin.local_addr()?,
+        admin = %admin_listener.local_addr()?,
         connection = %state.config.connection_name,
         "node listening"
     );
     // On SIGTERM the node first leaves the limiter's live nodes (the others' capacity drops at
     // once), then both listeners drain.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let limiter = state.limiter.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        limiter.leave().await;
-        let _ = stop_tx.send(true);
-    });
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
-    let admin_server = axum::serve(admin, admin_app(state.clone()))
-        .with_graceful_shutdown(stopped(stop_rx.clone()));
-    let api_server = axum::serve(api, app(state)).with_graceful_shutdown(stopped(stop_rx));
-    tokio::try_join!(async { api_server.await }, async { admin_server.await })?;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let stop = CancellationToken::new();
+    tokio::spawn({
+        let (stop, limiter) = (stop.clone(), state.limiter.clone());
+        async move {
+            admin::termination_signal().await;
+            limiter.leave().await;
+            stop.cancel();
         }
-    };
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down: finishing in-flight requests");
+    });
+    tokio::try_join!(
+        admin::serve(api, app(state.clone()), stop.clone()),
+        admin::serve(admin_listener, admin_app(state), stop),
+    )?;
+    Ok(())
 }
