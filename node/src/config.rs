@@ -247,7 +247,8 @@ pub struct LoggingArgs {
         long = "log-level",
         value_name = "FILTER",
         env = "LOG_LEVEL",
-        default_value = "info"
+        default_value = "info",
+        value_parser = log_filter
     )]
     pub level: String,
 
@@ -258,6 +259,13 @@ pub struct LoggingArgs {
     /// How much of each Stripe exchange is logged, 1..5 (secrets are always redacted).
     #[arg(long, env = "VERBOSITY", default_value = "1", value_parser = clap::value_parser!(u8).range(1..=5).map(Verbosity::new))]
     pub verbosity: Verbosity,
+}
+
+/// A log filter as tracing's env-filter reads it, refused at start-up when it does not parse.
+fn log_filter(text: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
