@@ -72,32 +72,29 @@ fn unauthenticated(message: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::MountedFile;
 
     #[test]
     fn verifies_and_follows_rotation() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        std::fs::write(&path, "first-token\n").unwrap();
-        let token = ClientToken::from_file(&path).unwrap();
+        let mounted = MountedFile::new("first-token\n");
+        let token = ClientToken::from_file(&mounted.path).unwrap();
         assert!(token.verify("first-token"));
         assert!(!token.verify("first-token-but-longer"));
         assert!(!token.verify(""));
 
-        // As Kubernetes updates a mounted Secret: a new file renamed over the old one.
-        let staged = dir.path().join("token.new");
-        std::fs::write(&staged, "second-token").unwrap();
-        std::fs::rename(&staged, &path).unwrap();
+        mounted.rotate("second-token");
         assert!(token.verify("second-token"));
         assert!(!token.verify("first-token"));
     }
 
     #[test]
     fn empty_or_missing_file_is_a_startup_error() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        assert!(ClientToken::from_file(&path).is_err());
-        std::fs::write(&path, "  \n").unwrap();
-        let err = ClientToken::from_file(&path).err().unwrap().to_string();
+        assert!(ClientToken::from_file(&MountedFile::missing().path).is_err());
+        let empty = MountedFile::new("  \n");
+        let err = ClientToken::from_file(&empty.path)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             err.contains("--client-token-file") && err.contains("empty"),
             "{err}"

@@ -150,64 +150,76 @@ fn read(path: &Path) -> Result<Secret, String> {
     Ok(Secret::new(value))
 }
 
+/// A secret file in a temporary folder for tests, rotated as Kubernetes rotates a mounted
+/// Secret: a new file renamed over the old one.
+#[cfg(test)]
+pub(crate) struct MountedFile {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+#[cfg(test)]
+impl MountedFile {
+    /// A path where no file is yet.
+    pub fn missing() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        Self { _dir: dir, path }
+    }
+
+    pub fn new(content: &str) -> Self {
+        let file = Self::missing();
+        std::fs::write(&file.path, content).unwrap();
+        file
+    }
+
+    pub fn rotate(&self, content: &str) {
+        let staged = self.path.with_extension("new");
+        std::fs::write(&staged, content).unwrap();
+        std::fs::rename(&staged, &self.path).unwrap();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Writes `content` and moves the modification time, as coarse file systems may not.
-    fn rewrite(path: &Path, content: &str, seconds_later: u64) {
-        std::fs::write(path, content).unwrap();
-        let later = SystemTime::now() + std::time::Duration::from_secs(seconds_later);
-        std::fs::File::options()
-            .write(true)
-            .open(path)
-            .unwrap()
-            .set_modified(later)
-            .unwrap();
-    }
-
     #[test]
     fn trims_the_value_and_follows_changes_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("secret");
-        std::fs::write(&path, "  first-value\n").unwrap();
-        let file = SecretFile::open("--some-file", &path).unwrap();
+        let mounted = MountedFile::new("  first-value\n");
+        let file = SecretFile::open("--some-file", &mounted.path).unwrap();
         assert_eq!(file.current().expose(), "first-value");
-        rewrite(&path, "second-value", 5);
+        mounted.rotate("second-value");
         assert_eq!(file.current().expose(), "second-value");
     }
 
     #[test]
     fn an_unusable_change_keeps_the_last_value_until_the_file_is_good_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("secret");
-        std::fs::write(&path, "good-value").unwrap();
-        let file = SecretFile::open("--some-file", &path).unwrap();
-        rewrite(&path, " \n", 5);
+        let mounted = MountedFile::new("good-value");
+        let file = SecretFile::open("--some-file", &mounted.path).unwrap();
+        // Emptied in place, as a write caught half-way would leave it.
+        std::fs::write(&mounted.path, " \n").unwrap();
         assert_eq!(file.current().expose(), "good-value");
-        std::fs::remove_file(&path).unwrap();
+        std::fs::remove_file(&mounted.path).unwrap();
         assert_eq!(file.current().expose(), "good-value");
-        rewrite(&path, "next-value", 10);
+        mounted.rotate("next-value");
         assert_eq!(file.current().expose(), "next-value");
     }
 
     #[test]
     fn a_missing_or_empty_file_is_an_error_naming_the_flag_and_the_reason() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("secret");
-        let missing = SecretFile::open("--some-file", &path)
-            .err()
-            .unwrap()
-            .to_string();
+        let error = |mounted: &MountedFile| {
+            let error = SecretFile::open("--some-file", &mounted.path)
+                .err()
+                .unwrap();
+            error.to_string()
+        };
+        let missing = error(&MountedFile::missing());
         assert!(
             missing.starts_with("--some-file ") && missing.contains("cannot read"),
             "{missing}"
         );
-        std::fs::write(&path, "\t\n").unwrap();
-        let empty = SecretFile::open("--some-file", &path)
-            .err()
-            .unwrap()
-            .to_string();
+        let empty = error(&MountedFile::new("\t\n"));
         assert!(empty.ends_with(": the file is empty"), "{empty}");
     }
 

@@ -147,6 +147,7 @@ fn shared_settings(
 mod tests {
     use super::*;
     use crate::config::Config;
+    use crate::secret::MountedFile;
 
     #[test]
     fn account_budget_defaults_follow_stripes_limits() {
@@ -159,18 +160,15 @@ mod tests {
     #[tokio::test]
     async fn without_redis_the_node_limits_itself_locally() {
         use clap::Parser;
-        let dir = tempfile::tempdir().unwrap();
-        let key_file = dir.path().join("key");
-        std::fs::write(&key_file, "sk_test_local").unwrap();
         let config = Config::parse_from([
             "stripe-node",
             "--stripe-api-key-file",
-            key_file.to_str().unwrap(),
+            "/k",
             "--tps-per-node",
             "2",
         ]);
         let metrics = Metrics::new();
-        let api_key = ApiKeyFile::open(&config.stripe.api_key_file).unwrap();
+        let api_key = ApiKeyFile::open(&MountedFile::new("sk_test_local").path).unwrap();
         let limiter = from_args(&config.limiter, "local", None, &api_key, &metrics).unwrap();
         assert_eq!(limiter.mode(), Mode::Local);
         assert_eq!(

@@ -39,33 +39,24 @@ fn well_formed(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::MountedFile;
 
     #[test]
     fn re_reads_the_key_when_the_file_changes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("key");
-        std::fs::write(&path, "sk_test_one\n").unwrap();
-        let key = ApiKeyFile::open(&path).unwrap();
+        let mounted = MountedFile::new("sk_test_one\n");
+        let key = ApiKeyFile::open(&mounted.path).unwrap();
         assert_eq!(key.current().expose(), "sk_test_one");
-        // As Kubernetes updates a mounted Secret: a new file renamed over the old one.
-        let rotate = |to: &str| {
-            let staged = dir.path().join("key.new");
-            std::fs::write(&staged, to).unwrap();
-            std::fs::rename(&staged, &path).unwrap();
-        };
-        rotate("sk_test_two");
+        mounted.rotate("sk_test_two");
         assert_eq!(key.current().expose(), "sk_test_two");
         // Only start-up checks the shape: Stripe judges a rotated key.
-        rotate("pk_test_rotated");
+        mounted.rotate("pk_test_rotated");
         assert_eq!(key.current().expose(), "pk_test_rotated");
     }
 
     #[test]
     fn a_malformed_key_is_a_clear_error_without_the_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("key");
-        std::fs::write(&path, "pk_test_secretish").unwrap();
-        let err = ApiKeyFile::open(&path).err().unwrap().to_string();
+        let mounted = MountedFile::new("pk_test_secretish");
+        let err = ApiKeyFile::open(&mounted.path).err().unwrap().to_string();
         assert!(err.contains("not a Stripe secret key"), "{err}");
         assert!(!err.contains("secretish"), "{err}");
     }

@@ -346,14 +346,11 @@ async fn dial(inner: &ConnectorInner, uri: &Uri) -> Result<Conn, TransportError>
     let mut route = Vec::new();
     let (stream, forwarded): (Box<dyn Io>, bool) = match &inner.proxy {
         None => {
-            let tcp =
-                TcpStream::connect(&target)
-                    .await
-                    .map_err(|e| TransportError::Unreachable {
-                        target: target.clone(),
-                        reason: e.to_string(),
-                    })?;
-            let _ = tcp.set_nodelay(true);
+            let tcp = tcp(&target, |reason| TransportError::Unreachable {
+                target: target.clone(),
+                reason,
+            })
+            .await?;
             route.push("direct".to_string());
             (Box::new(tcp), false)
         }
@@ -405,6 +402,19 @@ async fn dial(inner: &ConnectorInner, uri: &Uri) -> Result<Conn, TransportError>
     })
 }
 
+/// A TCP connection to `address` (no Nagle delay: requests are small and answered at once);
+/// `unreachable` names the peer in the error.
+async fn tcp(
+    address: &str,
+    unreachable: impl FnOnce(String) -> TransportError,
+) -> Result<TcpStream, TransportError> {
+    let tcp = TcpStream::connect(address)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
+}
+
 /// A connection to the proxy itself (TLS when the SSL type is ALWAYS).
 async fn open_proxy(
     inner: &ConnectorInner,
@@ -412,13 +422,11 @@ async fn open_proxy(
     route: &mut Vec<String>,
 ) -> Result<Box<dyn Io>, TransportError> {
     let address = proxy.address();
-    let tcp = TcpStream::connect(&address)
-        .await
-        .map_err(|e| TransportError::ProxyUnreachable {
-            proxy: address.clone(),
-            reason: e.to_string(),
-        })?;
-    let _ = tcp.set_nodelay(true);
+    let tcp = tcp(&address, |reason| TransportError::ProxyUnreachable {
+        proxy: address.clone(),
+        reason,
+    })
+    .await?;
     if !proxy.tls_to_proxy() {
         route.push(format!("proxy {address}"));
         return Ok(Box::new(tcp));
