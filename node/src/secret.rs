@@ -6,7 +6,7 @@
 //! - Reload: [`SecretFile::current`] looks at the file (one `stat`) on every call and reads it
 //!   again when its modification time, size or inode changed, so a rotated Secret is in effect
 //!   for the very next call. Kubernetes swaps a mounted Secret atomically (a symlink), which a
-//!   `stat` cannot miss; it costs about a microsecond, nothing next to a request. A file that is
+//!   `stat` cannot miss; it costs a few microseconds, little next to a request. A file that is
 //!   unreadable or empty after a change keeps the last good value (a rotation caught half-way),
 //!   with one warning per bad state.
 //! - Redaction: every value read becomes a [`Secret`], which registers itself with redact.rs.

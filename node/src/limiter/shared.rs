@@ -273,6 +273,27 @@ mod tests {
     }
 
     #[test]
+    fn settings_never_print_the_redis_password() {
+        let settings = SharedSettings {
+            redis_url: "redis://127.0.0.1:6379/".into(),
+            redis_password: Some(Secret::new("redis-pass-in-debug")),
+            keys: Keys::new("shop", None, "sk_test_secret"),
+            node_id: "n1".into(),
+            tps_per_node: 6,
+            account_tps: 25,
+            least_tolerance: Duration::from_millis(20),
+            command_timeout: Duration::from_millis(50),
+            heartbeat_ttl: Duration::from_secs(3),
+        };
+        let printed = format!("{settings:?}");
+        assert!(
+            printed.contains("redis_password: Some(Secret([REDACTED]))"),
+            "{printed}"
+        );
+        assert!(!printed.contains("redis-pass-in-debug"), "{printed}");
+    }
+
+    #[test]
     fn account_key_without_id_hashes_the_api_key_and_never_contains_it() {
         let a = Keys::new("a", None, "sk_test_secret");
         let b = Keys::new("b", None, "sk_test_secret");
