@@ -1,6 +1,7 @@
 //! The connector node: an HTTP API shaped after Integration Connectors' v2 runtime API,
 //! serving Stripe entity operations and actions, held to a rate by the limiter.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod catalog;
@@ -11,6 +12,7 @@ pub mod limiter;
 pub mod limits;
 pub mod metrics;
 pub mod redact;
+pub mod secret;
 pub mod server;
 pub mod state;
 pub mod stripe;

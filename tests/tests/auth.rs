@@ -70,7 +70,7 @@ async fn rotated_token_takes_effect_without_restart() {
     );
 
     std::fs::write(node.token_file(), "tok-new").unwrap();
-    // The node looks at the file at most once per second: poll, bounded.
+    // The node reads the file again on the next request after it changed: poll, bounded.
     let mut accepted = false;
     for _ in 0..50 {
         if http

@@ -1,4 +1,4 @@
-//! The actions beyond the seed's nine, against the Stripe fake: invoice life cycle,
+//! The actions beyond the Stripe connector's nine, against the Stripe fake: invoice life cycle,
 //! subscriptions and Checkout Sessions.
 
 use e2e::{Api, Node, StripeFake, api_node_options, assert_error};

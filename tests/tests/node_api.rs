@@ -201,15 +201,7 @@ fn a_missing_or_malformed_key_stops_start_up_with_a_clear_error() {
     std::fs::write(&bad, "pk_live_publishable_secretish").unwrap();
     let missing = dir.path().join("missing-key");
     for (file, want) in [(&bad, "not a Stripe secret key"), (&missing, "cannot read")] {
-        let out = std::process::Command::new(e2e::workspace_bin("stripe-node"))
-            .env_clear()
-            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
-            .arg("--stripe-api-key-file")
-            .arg(file)
-            .output()
-            .unwrap();
-        assert!(!out.status.success());
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = Node::start_up_error(file, std::iter::empty::<&str>());
         assert!(stderr.contains(want), "{stderr}");
         assert!(stderr.contains(&file.display().to_string()), "{stderr}");
         assert!(!stderr.contains("secretish"), "the key leaked: {stderr}");

@@ -14,7 +14,7 @@ use super::proxy::Proxy;
 use super::tls;
 use super::transport::Transport;
 use super::{ApiKeyFile, StripeApi, StripeRequest};
-use crate::config::Config;
+use crate::config::{StripeArgs, Verbosity};
 use crate::error::{ApiError, Code, StripeErrorDetail};
 
 /// Longest wait the client accepts from a `Retry-After` header before giving up on a retry.
@@ -37,26 +37,27 @@ pub struct ClientOptions {
     pub proxy: Option<Arc<Proxy>>,
     /// PEM bundle trusted in addition to the system roots.
     pub extra_ca_file: Option<PathBuf>,
-    /// How much of each exchange is logged, 1..5.
-    pub verbosity: u8,
+    /// How much of each exchange is logged.
+    pub verbosity: Verbosity,
 }
 
 impl ClientOptions {
-    /// The options from the flags; fails on unusable proxy settings, naming the flag.
-    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        Ok(Self {
-            base_url: config.stripe_base_url.trim_end_matches('/').to_string(),
-            api_version: config.stripe_api_version.clone(),
-            account_id: config.stripe_account_id.clone().filter(|a| !a.is_empty()),
-            max_retries: config.stripe_max_retries,
-            retry_base: Duration::from_millis(config.stripe_retry_base_ms),
+    /// The options from the Stripe flags, with the outbound proxy (if any) and the exchange log's
+    /// verbosity.
+    pub fn new(args: &StripeArgs, proxy: Option<Proxy>, verbosity: Verbosity) -> Self {
+        Self {
+            base_url: args.base_url.trim_end_matches('/').to_string(),
+            api_version: args.api_version.clone(),
+            account_id: args.account_id.clone().filter(|a| !a.is_empty()),
+            max_retries: args.max_retries,
+            retry_base: Duration::from_millis(args.retry_base_ms),
             max_retry_delay: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(config.stripe_timeout_secs),
-            proxy: Proxy::from_config(config)?.map(Arc::new),
-            extra_ca_file: config.extra_ca_file.clone(),
-            verbosity: config.verbosity,
-        })
+            request_timeout: Duration::from_secs(args.timeout_secs),
+            proxy: proxy.map(Arc::new),
+            extra_ca_file: args.extra_ca_file.clone(),
+            verbosity,
+        }
     }
 
     /// The pooled HTTP transport: rustls with the system roots (+ extra CA), through the proxy.
@@ -135,12 +136,7 @@ impl HttpStripeClient {
         idempotency_key: Option<&str>,
         attempt: usize,
     ) -> Result<Value, Failure> {
-        let key = self.key.get().map_err(|error| Failure {
-            error,
-            retryable: false,
-            retry_after: None,
-        })?;
-        crate::redact::register_secret(&key);
+        let key = self.key.current();
         let encoded = serde_urlencoded::to_string(&request.params).unwrap_or_default();
         let post = request.method == Method::POST;
         let mut url = format!("{}{}", self.options.base_url, request.path);
@@ -153,7 +149,7 @@ impl HttpStripeClient {
         } else {
             Bytes::new()
         };
-        let headers = self.headers(&key, idempotency_key, post);
+        let headers = self.headers(key.expose(), idempotency_key, post);
         let started = Instant::now();
         let outcome = self.http.send(&request.method, &url, &headers, body).await;
         Exchange {
@@ -217,7 +213,7 @@ impl StripeApi for HttpStripeClient {
             .when(|f: &Failure| f.retryable)
             .adjust(|f: &Failure, delay| delay.map(|d| f.retry_after.map_or(d, |r| r.max(d))))
             .notify(|f: &Failure, delay| {
-                if self.options.verbosity >= 4 {
+                if self.options.verbosity.logs_transport() {
                     tracing::info!(target: "stripe", path = %request.path, error = %f.error.message, ?delay, "retrying Stripe call");
                 }
             })
