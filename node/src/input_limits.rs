@@ -2,6 +2,7 @@
 //! body size and body type. A streamed body over the limit is refused by the body extractor
 //! (`api::extract`), with the same error.
 
+use axum::body::HttpBody;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
@@ -17,13 +18,14 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 pub async fn check_request(request: Request, next: Next) -> Response {
-    match refusal(request.headers()) {
+    let has_body = request.body().size_hint().exact() != Some(0);
+    match refusal(request.headers(), has_body) {
         Some(error) => error.into_response(),
         None => next.run(request).await,
     }
 }
 
-fn refusal(headers: &HeaderMap) -> Option<ApiError> {
+fn refusal(headers: &HeaderMap, has_body: bool) -> Option<ApiError> {
     let header_bytes: usize = headers
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len())
@@ -48,7 +50,7 @@ fn refusal(headers: &HeaderMap) -> Option<ApiError> {
     let json = kind
         .to_str()
         .is_ok_and(|v| v.starts_with("application/json"));
-    if declared.is_some_and(|n| n > 0) && !json {
+    if has_body && !json {
         let kind = String::from_utf8_lossy(kind.as_bytes())
             .chars()
             .take(100)

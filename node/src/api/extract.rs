@@ -78,11 +78,7 @@ impl FromRequestParts<AppState> for Target {
             },
             Some(segment) => {
                 let connection = segment.split(':').next().unwrap_or_default();
-                if connection != served {
-                    return Err(ApiError::not_found(format!(
-                        "connection {connection} is not served here: this node serves connection {served}"
-                    )));
-                }
+                check_connection(connection, served)?;
                 Scope {
                     project: params.get("project").cloned().unwrap_or_default(),
                     location: params.get("location").cloned().unwrap_or_default(),
@@ -100,6 +96,16 @@ impl FromRequestParts<AppState> for Target {
             connection_verb,
         })
     }
+}
+
+/// `{connection}` must be the node's own connection.
+pub fn check_connection(connection: &str, served: &str) -> ApiResult<()> {
+    if connection == served {
+        return Ok(());
+    }
+    Err(ApiError::not_found(format!(
+        "connection {connection} is not served here: this node serves connection {served}"
+    )))
 }
 
 fn path_error(e: PathRejection) -> ApiError {

@@ -23,7 +23,7 @@ use axum::Router;
 use axum::extract::{RawPathParams, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::{Next, from_fn_with_state};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use crate::error::{ApiError, ApiResult};
@@ -101,7 +101,27 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     for verb in POST_VERBS {
         router = router.route(&format!("/v2:{verb}"), counted(post(connection::post_verb)));
     }
-    router.route("/v2/openapi.json", get(openapi::serve))
+    router
+        .route("/v2/openapi.json", get(openapi::serve))
+        .route_layer(from_fn_with_state(state.clone(), served_connection))
+}
+
+/// A method under another connection's name is 404, whatever the method.
+async fn served_connection(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
+    if let Ok(params) = parts.extract::<RawPathParams>().await
+        && let Some((_, segment)) = params.iter().find(|(k, _)| *k == "connection")
+    {
+        let connection = segment.split(':').next().unwrap_or_default();
+        if let Err(e) = extract::check_connection(connection, &state.config.connection_name) {
+            return e.into_response();
+        }
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Counts calls by entity type, action, tool or connection method and HTTP status
