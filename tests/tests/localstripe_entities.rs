@@ -38,7 +38,7 @@ async fn customer_crud_with_address_and_metadata() {
             &json!({"Name": "Ada L.", "Metadata": {"tier": "platinum"}}),
         )
         .await;
-    assert_eq!((status, body), (200, json!({"Id": id})));
+    assert_eq!((status, &body["fields"]), (200, &json!({"Id": id})));
     let (_, got) = api.get(&path).await;
     assert_eq!(got["fields"]["Name"], "Ada L.");
     assert_eq!(got["fields"]["Metadata"]["tier"], "platinum");
