@@ -155,6 +155,16 @@ impl ApiError {
         }
     }
 
+    /// 405 for an HTTP method the path does not serve. Its code is UNIMPLEMENTED ("not supported
+    /// by this service"), answered with HTTP's own status for it rather than 501, which clients
+    /// and proxies read as a server failure.
+    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+        Self {
+            http: StatusCode::METHOD_NOT_ALLOWED,
+            ..Self::new(Code::Unimplemented, message)
+        }
+    }
+
     /// A request larger than a limit of the node: 413 for the body, 431 for the headers. Its
     /// code is RESOURCE_EXHAUSTED, as gRPC answers a message over its size limit: the request
     /// is well-formed but too big for this server, which no retry of the same request fixes.

@@ -81,7 +81,7 @@ async fn unknown_route(uri: axum::http::Uri) -> ApiError {
 }
 
 async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
-    ApiError::unimplemented(format!("{method} is not allowed on {}", uri.path()))
+    ApiError::method_not_allowed(format!("{method} is not allowed on {}", uri.path()))
 }
 
 /// The admin router: probes and metrics, no token needed.

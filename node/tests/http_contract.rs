@@ -388,7 +388,7 @@ async fn bad_requests_are_400s_naming_the_field_and_reach_no_stripe() {
         ),
     )
     .await;
-    let e = a.error(501, "UNIMPLEMENTED");
+    let e = a.error(405, "UNIMPLEMENTED");
     assert!(e["message"].as_str().unwrap().contains("CancelQuote"));
     assert_eq!(h.stripe.calls(), 0, "a refused request reached Stripe");
 }
@@ -611,7 +611,7 @@ async fn unknown_routes_wrong_methods_and_oauth_methods_get_status_errors() {
         request(Method::PUT, &format!("{LONG}/entityTypes"), None),
     )
     .await;
-    let e = a.error(501, "UNIMPLEMENTED");
+    let e = a.error(405, "UNIMPLEMENTED");
     assert!(e["message"].as_str().unwrap().contains("PUT"));
     for verb in ["exchangeAuthCode", "refreshAccessToken"] {
         let a = post(&h.app, &format!("{LONG}:{verb}"), json!({})).await;

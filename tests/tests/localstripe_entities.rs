@@ -176,7 +176,7 @@ async fn payment_intent_confirm_capture_cancel_and_refund() {
     let (status, body) = api
         .delete(&format!("/v2/entityTypes/PaymentIntent/entities/{other}"))
         .await;
-    let err = assert_error(status, &body, 501, "UNIMPLEMENTED");
+    let err = assert_error(status, &body, 405, "UNIMPLEMENTED");
     assert!(
         err["message"]
             .as_str()

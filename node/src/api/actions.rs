@@ -134,15 +134,7 @@ pub fn build_request(action: &Action, parameters: &Map<String, Value>) -> ApiRes
         check_type(param.name, "", param.data_type, value)?;
         let text = payload::scalar_text(value);
         match param.target {
-            ParamTarget::Path => {
-                if text.is_empty() || text.contains(['/', '?', '#']) {
-                    return Err(ApiError::invalid(
-                        param.name,
-                        "is not a valid Stripe object id",
-                    ));
-                }
-                id = Some(text);
-            }
+            ParamTarget::Path => id = Some(payload::id_segment(param.name, &text)?),
             ParamTarget::Form(key) => payload::encode(key, &Value::String(text), &mut form),
         }
     }

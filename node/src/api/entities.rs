@@ -25,8 +25,8 @@ pub const MAX_BULK: usize = 200;
 /// scans for matches, so a clause Stripe cannot narrow does not read a whole large account.
 pub const MAX_BULK_SCAN_ROUNDS: usize = 20;
 
-/// The entity named in the path, when it supports the operation; otherwise the error says what
-/// to use instead.
+/// The entity named in the path, when it supports the operation; otherwise 405 (the entity type
+/// does not allow it) with what to use instead.
 pub fn entity_supporting(
     name: &str,
     operation: &str,
@@ -39,7 +39,7 @@ pub fn entity_supporting(
             message.push_str(": ");
             message.push_str(instead);
         }
-        return Err(ApiError::unimplemented(message));
+        return Err(ApiError::method_not_allowed(message));
     }
     Ok(entity)
 }
@@ -56,10 +56,11 @@ fn in_api_terms(entity: &Entity, error: ApiError) -> ApiError {
 }
 
 fn object_path(entity: &Entity, id: &str) -> ApiResult<String> {
-    if id.is_empty() || id.contains(['/', '?', '#']) {
-        return Err(ApiError::invalid("id", "is not a valid Stripe object id"));
-    }
-    Ok(format!("{}/{id}", entity.path))
+    Ok(format!(
+        "{}/{}",
+        entity.path,
+        payload::id_segment("id", id)?
+    ))
 }
 
 /// The Entity of a Stripe object: its resource name and its fields.

@@ -125,6 +125,22 @@ fn as_integer(value: &Value) -> Option<i64> {
     })
 }
 
+/// Characters kept as they are in a Stripe path segment; the rest is percent-encoded.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// A Stripe object id as one path segment, percent-encoded; `field` names it in errors.
+pub fn id_segment(field: &str, id: &str) -> ApiResult<String> {
+    let id = id.trim();
+    if id.is_empty() || id == "." || id == ".." || id.chars().any(char::is_control) {
+        return Err(ApiError::invalid(field, "is not a valid Stripe object id"));
+    }
+    Ok(percent_encoding::utf8_percent_encode(id, SEGMENT).to_string())
+}
+
 /// A scalar as a form value: strings as written (trimmed), whole floats as integers.
 pub fn scalar_text(value: &Value) -> String {
     match value {
