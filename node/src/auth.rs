@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::{ApiError, Code};
+use crate::error::ApiError;
 use crate::secret::SecretFile;
 use crate::state::AppState;
 
@@ -49,25 +49,42 @@ pub async fn require_token(
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        });
+        // The scheme is case-insensitive (RFC 7235), as OAuth clients may send any case.
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token);
     match presented {
         Some(p) if token.verify(p.trim()) => next.run(request).await,
-        Some(_) => unauthenticated("the bearer token is not this connection's client token"),
-        None => unauthenticated("missing Authorization: Bearer <client token> header"),
+        Some(_) => unauthenticated(
+            "CLIENT_TOKEN_INVALID",
+            "the bearer token is not this connection's client token",
+            Some("invalid_token"),
+        ),
+        None => unauthenticated(
+            "CLIENT_TOKEN_MISSING",
+            "missing Authorization: Bearer <client token> header",
+            None,
+        ),
     }
 }
 
-fn unauthenticated(message: &str) -> Response {
-    let mut response = ApiError::new(Code::Unauthenticated, message).into_response();
-    response.headers_mut().insert(
-        axum::http::header::WWW_AUTHENTICATE,
-        axum::http::HeaderValue::from_static("Bearer"),
-    );
+/// 401 with a challenge in RFC 6750's form, which HTTP libraries (httplib2 among them) parse.
+fn unauthenticated(reason: &str, message: &str, error: Option<&str>) -> Response {
+    let mut response = ApiError::unauthenticated(reason, message).into_response();
+    let challenge = match error {
+        Some(e) => format!("Bearer realm=\"{REALM}\", error=\"{e}\""),
+        None => format!("Bearer realm=\"{REALM}\""),
+    };
+    if let Ok(value) = axum::http::HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::WWW_AUTHENTICATE, value);
+    }
     response
 }
+
+/// The protection space of every node's API.
+const REALM: &str = "stripe-connector";
 
 #[cfg(test)]
 mod tests {

@@ -2,77 +2,88 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::admin::{self, Admin};
 use crate::auth::ClientToken;
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult, Code};
+use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::stripe::proxy::Proxy;
-use crate::stripe::{ApiKeyFile, ClientOptions, HttpStripeClient, StripeApi, StripeRequest};
+use crate::stripe::{ApiKeyFile, ClientOptions, HttpStripeClient, StripeApi};
 
-pub use crate::limits::MAX_BODY_BYTES;
+pub use crate::input_limits::MAX_BODY_BYTES;
 
-/// The API router (entity operations and actions).
+/// The API router. Its layers, outermost first: tracing; `Connection: close` on answers sent
+/// before the body was read; input limits (before auth: such a request is refused unread);
+/// Google's system parameters; the client token; the request timeout; panics as 500s.
 pub fn app(state: AppState) -> Router {
-    // Routes that reach Stripe pass the limiter first; metadata routes do not.
-    let stripe_bound = Router::new()
-        .route("/v2:checkStatus", get(check_status))
-        .merge(crate::api::stripe_bound_routes(&state))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::limiter::admission,
-        ));
-    Router::new()
-        .merge(stripe_bound)
-        .merge(crate::api::metadata_routes())
-        .fallback(unknown_route)
-        .method_not_allowed_fallback(wrong_method)
-        // Outermost API check: no token, no limiter budget and no Stripe call.
-        .layer(axum::middleware::from_fn_with_state(
+    let timeout = state.config.request_timeout();
+    let layers = ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(crate::keep_alive::close_if_body_unread))
+        .layer(middleware::from_fn(crate::input_limits::check_request))
+        .layer(middleware::from_fn(crate::api::system_params::apply))
+        .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::require_token,
         ))
-        .layer(CatchPanicLayer::new())
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::GATEWAY_TIMEOUT,
-            state.config.request_timeout(),
-        ))
-        // Size checks before auth; bare 413/504/rejections below become JSON errors.
-        .layer(axum::middleware::from_fn(crate::limits::check_request))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::limits::json_errors,
-        ))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(move |request, next| {
+            within(timeout, request, next)
+        }))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal("the node failed while handling the request").into_response()
+        }))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    crate::api::routes(&state)
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(layers)
         .with_state(state)
+}
+
+/// 504 DEADLINE_EXCEEDED when a request outlives `--request-timeout-secs`.
+async fn within(timeout: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::deadline_exceeded(format!(
+            "the request took longer than the node's request timeout of {} (--request-timeout-secs)",
+            humantime(timeout)
+        ))
+        .into_response(),
+    }
+}
+
+fn humantime(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
 }
 
 async fn unknown_route(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!(
-        "no such route: {}; see GET /v2/entityTypes and GET /v2/actions",
+        "no such method: {}; see GET /v2/projects/-/locations/-/connections/{{connection}}/entityTypes, .../actions and .../tools",
         uri.path()
     ))
 }
 
 async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
-    ApiError::new(
-        Code::Unimplemented,
-        format!("{method} is not allowed on {}", uri.path()),
-    )
+    ApiError::method_not_allowed(format!("{method} is not allowed on {}", uri.path()))
 }
 
 /// The admin router: probes and metrics, no token needed.
@@ -93,22 +104,6 @@ impl Admin for AppState {
     fn metrics(&self) -> String {
         self.metrics.encode()
     }
-}
-
-/// `GET /v2:checkStatus`: ACTIVE, AUTH_ERROR or ERROR, from a cheap Stripe call.
-async fn check_status(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
-    let mut probe = StripeRequest::get("/v1/customers");
-    probe.params.push(("limit".into(), "1".into()));
-    let (status, description) = match state.stripe.call(probe).await {
-        Ok(_) => ("ACTIVE", String::new()),
-        Err(ApiError {
-            code: Code::Unauthenticated,
-            message,
-            ..
-        }) => ("AUTH_ERROR", message),
-        Err(e) => ("ERROR", e.message),
-    };
-    Ok(Json(json!({"state": status, "description": description})))
 }
 
 /// Builds the shared state from the configuration.

@@ -291,9 +291,17 @@ async fn entity_examples_list_get_create_update_delete() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let obj = body.as_object().expect("object");
+    // The Entity answered carries the connector's output payload {"Id": ...} as its fields.
+    let obj = body["fields"].as_object().expect("fields");
     assert_eq!(obj.keys().collect::<Vec<_>>(), ["Id"]);
-    let pi = body["Id"].as_str().unwrap();
+    let pi = body["fields"]["Id"].as_str().unwrap();
+    assert!(
+        body["name"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/entityTypes/PaymentIntent/entities/{pi}")),
+        "{body}"
+    );
     let (_, got) = api
         .get(&format!("/v2/entityTypes/PaymentIntent/entities/{pi}"))
         .await;
@@ -323,7 +331,7 @@ async fn entity_examples_list_get_create_update_delete() {
             &json!({"Name": "John"}),
         )
         .await;
-    assert_eq!((status, body), (200, json!({"Id": customer})));
+    assert_eq!((status, &body["fields"]), (200, &json!({"Id": customer})));
     let (_, got) = api
         .get(&format!("/v2/entityTypes/Customer/entities/{customer}"))
         .await;

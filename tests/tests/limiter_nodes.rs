@@ -1,5 +1,5 @@
 //! The distributed limiter over real node processes, a real redis-server and localstripe.
-//! Traffic goes to GET /v2:checkStatus, the Stripe-bound route behind the admission middleware.
+//! Traffic goes to GET /v2:checkStatus, a Stripe-bound method that passes the limiter's admission.
 //! Assertions are on counts of admitted requests over a measured window, with a tolerance band.
 
 use std::time::{Duration, Instant};

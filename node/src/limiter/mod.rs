@@ -2,7 +2,7 @@
 //!
 //! - [`shared`]: the shared budgets (connection and Stripe account) in Redis, one Lua script.
 //! - [`NodeLimiter`]: uses them while Redis answers, else this node's [`LocalLimiter`].
-//! - [`admission`]: the axum middleware in front of every Stripe-bound route.
+//! - [`admit`]: the admission every Stripe-bound handler passes before its Stripe call.
 
 mod local;
 pub mod metrics;
@@ -11,7 +11,7 @@ mod node_limiter;
 pub mod shared;
 
 pub use local::LocalLimiter;
-pub use middleware::admission;
+pub use middleware::admit;
 pub use node_limiter::{HEARTBEAT_INTERVAL, LimiterSettings, NodeLimiter};
 pub use shared::Reason;
 

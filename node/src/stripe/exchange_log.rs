@@ -36,7 +36,7 @@ impl Exchange<'_> {
         let latency_ms = self.latency.as_secs_f64() * 1000.0;
         let status = match outcome {
             Ok(r) => r.status.to_string(),
-            Err(e) => serde_json::to_value(e.to_api_error().code)
+            Err(e) => serde_json::to_value(e.to_api_error().code())
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
