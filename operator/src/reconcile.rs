@@ -22,7 +22,8 @@ use crate::metrics::Metrics;
 use crate::status::{self, Observation};
 use crate::validate::validate;
 
-/// How long a healthy connection waits before it is looked at again without any watch event.
+/// How long a healthy connection waits before it is looked at again without any watch event
+/// (the default of `--resync-seconds`).
 pub const RESYNC: Duration = Duration::from_secs(300);
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +57,8 @@ pub struct Context {
     pub recorder: Recorder,
     pub metrics: Metrics,
     pub backoff: Backoff,
+    /// Requeue delay after a successful reconcile ([`RESYNC`] unless set otherwise).
+    pub resync: Duration,
 }
 
 impl Context {
@@ -70,6 +73,7 @@ impl Context {
             settings,
             metrics,
             backoff: Backoff::default(),
+            resync: RESYNC,
         }
     }
 }
@@ -202,7 +206,7 @@ async fn reconcile_inner(conn: &StripeConnection, ctx: &Context) -> Result<Actio
     }
     update_status(conn, ctx, &Observation::Nodes(&deployment)).await?;
     ctx.backoff.reset(&key(conn));
-    Ok(Action::requeue(RESYNC))
+    Ok(Action::requeue(ctx.resync))
 }
 
 /// Brings every child to its desired state; returns the live Deployment and the kinds written.
