@@ -7,7 +7,8 @@ the pytest process, whatever ends it). Tests that don't ask for these fixtures n
                              .bin (kubectl, helm, kwok, ... of tests/cluster/go.mod), .audit_log,
                              .log(component), .env(kubeconfig) for subprocesses,
                              .stop_apiserver() / .start_apiserver() (fault tests),
-                             .issue_serving_cert(name, hosts) (e.g. an APIService's backend),
+                             .register_api_service(group, version, port) -> (cert, key) for a
+                             local process serving an aggregated API (custom metrics),
                              .token_kubeconfig(path, token).
     tools          session   the directory of the built programs, without starting a cluster
                              (helm lint).

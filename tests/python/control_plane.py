@@ -6,7 +6,8 @@ pods are scheduled and become Running and Ready (no container runs: there is no 
 
 Security is set up as in a real cluster: a throw-away CA signs every serving and client
 certificate (etcd too), the API server authorizes with Node,RBAC, signs service-account tokens,
-runs the default admission plugins plus NodeRestriction with PodSecurity enforcing `restricted`
+runs the default admission plugins plus NodeRestriction and OwnerReferencesPermissionEnforcement
+(as OpenShift does), with PodSecurity enforcing `restricted`
 by default, and writes an audit log that records every write with its user. Each component has
 its own identity; the controller manager runs each controller with its own service account.
 
@@ -20,6 +21,7 @@ KUBECONFIG to use; Ctrl-C stops it.
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import json
 import os
@@ -392,7 +394,7 @@ class ControlPlane:
                 f"--tls-cert-file={pki / 'apiserver.crt'}", f"--tls-private-key-file={pki / 'apiserver.key'}",
                 f"--client-ca-file={self.ca_cert}",
                 "--authorization-mode=Node,RBAC", "--anonymous-auth=false",
-                "--enable-admission-plugins=NodeRestriction",
+                "--enable-admission-plugins=NodeRestriction,OwnerReferencesPermissionEnforcement",
                 f"--admission-control-config-file={self.workdir / 'admission.yaml'}",
                 f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
                 f"--service-account-key-file={pki / 'sa.pub'}", f"--service-account-signing-key-file={pki / 'sa.key'}",
@@ -529,6 +531,39 @@ class ControlPlane:
         """A serving certificate from the cluster CA (e.g. for an aggregated API server behind an
         APIService whose caBundle is ca_cert)."""
         return self.pki.issue(name, hosts[0], hosts=hosts, client=False)
+
+    def register_api_service(self, group: str, version: str, port: int, namespace: str = "kube-system") -> tuple[Path, Path]:
+        """Registers an aggregated API (e.g. custom.metrics.k8s.io) served by a process on
+        127.0.0.1:`port`: an ExternalName Service for localhost (the aggregator dials an
+        ExternalName's host itself; Endpoints may not be loopback) and an APIService trusting
+        the cluster CA. Returns the serving certificate and key that process must use; it gets
+        the caller's identity in X-Remote-User/X-Remote-Group from the front proxy."""
+        service = group.replace(".", "-")[:63].rstrip("-")
+        cert, key = self.issue_serving_cert(service, (f"{service}.{namespace}.svc", "localhost", "127.0.0.1"))
+        ca = base64.b64encode(self.ca_cert.read_bytes()).decode()
+        objects = [
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": service, "namespace": namespace},
+                "spec": {"type": "ExternalName", "externalName": "localhost", "ports": [{"port": port}]},
+            },
+            {
+                "apiVersion": "apiregistration.k8s.io/v1",
+                "kind": "APIService",
+                "metadata": {"name": f"{version}.{group}"},
+                "spec": {
+                    "group": group,
+                    "version": version,
+                    "groupPriorityMinimum": 100,
+                    "versionPriority": 100,
+                    "caBundle": ca,
+                    "service": {"name": service, "namespace": namespace, "port": port},
+                },
+            },
+        ]
+        self.kubectl("apply", "-f", "-", input="".join("---\n" + json.dumps(o) + "\n" for o in objects))
+        return cert, key
 
     def token_kubeconfig(self, path: Path, token: str) -> Path:
         """A kubeconfig authenticating with a bearer token (e.g. from `kubectl create token`)."""
