@@ -222,7 +222,6 @@ async fn apply_children(
         redis_password,
         client_token,
         deployment,
-        initial_replicas,
         service,
         hpa,
         pdb,
@@ -253,12 +252,8 @@ async fn apply_children(
     )
     .await?;
     note("Secret", token);
-    let (deployment, outcome) = apply::ensure_deployment(
-        &Api::namespaced(client.clone(), namespace),
-        &deployment,
-        initial_replicas,
-    )
-    .await?;
+    let (deployment, outcome) =
+        apply::ensure(&Api::namespaced(client.clone(), namespace), &deployment).await?;
     note("Deployment", outcome);
     note("Service", ensure_in(client, namespace, &service).await?);
     note(

@@ -36,8 +36,8 @@ pub fn parse(manifest: &str) -> Result<ValidConnection, RenderError> {
     })
 }
 
-/// Every object the operator writes for `conn`, in apply order, as JSON values: the Deployment
-/// as first created (with the initial replica count) and the client token Secret with `token`.
+/// Every object the operator writes for `conn`, in apply order, as JSON values, the client token
+/// Secret with `token`.
 pub fn objects(conn: &ValidConnection, settings: &Settings, token: &str) -> Vec<serde_json::Value> {
     // Offline there are no referenced objects to read: the hash covers the settings alone.
     let Children {
@@ -45,15 +45,11 @@ pub fn objects(conn: &ValidConnection, settings: &Settings, token: &str) -> Vec<
         config_map,
         redis_password,
         client_token,
-        mut deployment,
-        initial_replicas,
+        deployment,
         service,
         hpa,
         pdb,
     } = children::build(conn, settings, &Dereferenced::default());
-    if let Some(spec) = deployment.spec.as_mut() {
-        spec.replicas = Some(initial_replicas);
-    }
     let mut out = vec![value(&service_account), value(&config_map)];
     if let Some(redis) = &redis_password {
         out.push(value(redis));

@@ -1,5 +1,6 @@
 //! The Deployment of connector nodes. Its replica count is left to the HPA: the builder never
-//! sets `spec.replicas` (the operator sets it once, when it creates the Deployment).
+//! sets `spec.replicas`. A new Deployment gets the API server's default of 1, and the HPA raises
+//! it to `nodes.min` at its next sync (it does so below its minimum without any metric).
 
 use std::collections::BTreeMap;
 

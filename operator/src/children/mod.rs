@@ -70,10 +70,8 @@ pub struct Children {
     pub redis_password: Option<Secret>,
     /// Created once, with a fresh token, and never rewritten.
     pub client_token: ClientTokenSecret,
-    /// Carries no replica count (the HPA owns it) ...
+    /// Carries no replica count: the HPA owns it.
     pub deployment: Deployment,
-    /// ... except this one, when the Deployment is first created.
-    pub initial_replicas: i32,
     pub service: Service,
     pub hpa: HorizontalPodAutoscaler,
     pub pdb: PodDisruptionBudget,
@@ -89,7 +87,6 @@ pub fn build(conn: &ValidConnection, settings: &Settings, found: &Dereferenced) 
         redis_password: redis_password_secret(&owner, settings),
         client_token: ClientTokenSecret::new(&owner),
         deployment: deployment(&owner, conn, settings, found),
-        initial_replicas: conn.min_nodes,
         service: service(&owner),
         hpa: horizontal_pod_autoscaler(&owner, conn),
         pdb: pod_disruption_budget(&owner),
