@@ -10,7 +10,6 @@ horizontal-pod-autoscaler controller's.
 
 from __future__ import annotations
 
-import itertools
 import time
 
 import pytest
@@ -45,7 +44,7 @@ RESYNC_SECONDS = 10
 SYSTEM = "operator-tests-system"
 LEASE = "operator-tests"
 # The scenarios' namespaces; the shared operator watches all but the leader-election one.
-SCENARIOS = ("seed", "hpa", "rotation", "proxy-off", "deletion", "generation", "faults")
+SCENARIOS = ("seed", "missing-secret", "hpa", "rotation", "proxy-off", "deletion", "generation", "faults")
 PROXY = {
     "enabled": True,
     "authScheme": "BASIC",
@@ -54,7 +53,6 @@ PROXY = {
     "host": "proxy.egress.svc",
     "port": 3128,
 }
-_runs = itertools.count()
 
 
 def proxy_password(value: str) -> dict:
@@ -71,16 +69,17 @@ def seed_example() -> str:
 def fleet(kube, audit, tmp_path_factory):
     """The chart's RBAC, one namespace per scenario with its connection applied, and one operator
     watching them. Yields (namespaces by scenario, the operator process, its user)."""
-    run = next(_runs)
-    system = f"{SYSTEM}-{run}" if run else SYSTEM
+    system = SYSTEM
     service_account = install_operator_rbac(kube, system)
     user = operator_user(system, service_account)
     namespaces = {s: f"op-{s}" for s in (*SCENARIOS, "leader")}
-    for ns in namespaces.values():
+    for scenario, ns in namespaces.items():
         kube.kubectl("create", "namespace", ns)
-        kube.apply(api_key_secret(), ns)
+        if scenario != "missing-secret":
+            kube.apply(api_key_secret(), ns)
 
     kube.kubectl("apply", "-n", namespaces["seed"], "-f", "-", input=seed_example())
+    kube.apply(connection("early"), namespaces["missing-secret"])
     kube.apply(connection("payments", nodes={"min": 2, "max": 5}), namespaces["hpa"])
     for scenario in ("rotation", "proxy-off"):
         kube.apply(proxy_password("first-proxy-password"), namespaces[scenario])
@@ -165,6 +164,21 @@ def test_seed_connection_is_ready_with_every_child_applied_and_owned(kube, fleet
     assert table[1].split()[:4] == [name, "True", "2", "12"]
     wide = kube.kubectl("get", "stripeconn", "-n", ns, "-o", "wide").stdout.splitlines()
     assert wide[0].split()[-1] == "ENDPOINT" and wide[1].split()[-1] == st["endpoint"]
+    events = kube.get("events.events.k8s.io", "-n", ns)["items"]
+    ours = {e["reason"] for e in events if e.get("reportingController") == FIELD_MANAGER and e["regarding"]["name"] == name}
+    assert {"ChildrenApplied", "NodesReady"} <= ours, ours
+
+
+def test_a_connection_applied_before_its_secret_waits_for_it_then_gets_ready(kube, fleet):
+    ns, name = fleet["ns"]["missing-secret"], "early"
+    wait_until(lambda: condition(status(kube, ns, name), "Degraded").get("reason") == "SecretNotFound", what="SecretNotFound")
+    message = condition(status(kube, ns, name), "Ready")["message"]
+    assert "stripe-api-key" in message and "spec.auth.apiKeySecretRef" in message, message
+    assert not kube.exists("deployment", name, "-n", ns), "nothing is built without the key"
+    # The operator notices the Secret (its Secret watch, or at the latest its backoff retry).
+    kube.apply(api_key_secret(), ns)
+    wait_ready(kube, ns, name)
+    assert condition(status(kube, ns, name), "Degraded")["reason"] == "AsExpected"
 
 
 def test_steady_state_sends_no_write_and_each_child_was_written_once(kube, audit, fleet):
