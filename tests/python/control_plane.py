@@ -448,6 +448,10 @@ class ControlPlane:
             f"--config={self.bin / 'kwok-stages.yaml'}",
             f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake",
             f"--cidr={POD_CIDR}", f"--server-address=127.0.0.1:{self.ports['kwok']}",
+            # Node Leases are the heartbeat of its stages (node-heartbeat-with-lease updates node
+            # status only every 10 min): without them the node lifecycle controller marks the
+            # nodes unreachable after 50 s and every pod on them not Ready.
+            "--node-lease-duration-seconds=40",
         ])  # fmt: skip
 
     def _bootstrap(self) -> None:
