@@ -125,20 +125,29 @@ fn as_integer(value: &Value) -> Option<i64> {
     })
 }
 
-/// Characters kept as they are in a Stripe path segment; the rest is percent-encoded.
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+/// Longest object id the node sends to Stripe.
+pub const MAX_ID_LEN: usize = 255;
 
-/// A Stripe object id as one path segment, percent-encoded; `field` names it in errors.
+/// A Stripe object id as one path segment. Stripe's ids (`cus_NffrFeUfNV2Hib`) and the ids a
+/// caller may choose (coupons, products) are letters, digits, `_` and `-`: only those pass, so
+/// no id can change the path (`..`, `/`, `%2F`) or carry a control character. `field` names it
+/// in errors, which never quote the id.
 pub fn id_segment(field: &str, id: &str) -> ApiResult<String> {
     let id = id.trim();
-    if id.is_empty() || id == "." || id == ".." || id.chars().any(char::is_control) {
-        return Err(ApiError::invalid(field, "is not a valid Stripe object id"));
+    let ok = !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !ok {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "is not a Stripe object id: ids are 1 to {MAX_ID_LEN} letters, digits, '_' or '-'"
+            ),
+        ));
     }
-    Ok(percent_encoding::utf8_percent_encode(id, SEGMENT).to_string())
+    Ok(id.to_string())
 }
 
 /// A scalar as a form value: strings as written (trimmed), whole floats as integers.
