@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod auto_answers;
 pub mod catalog;
 pub mod config;
 pub mod error;

@@ -1,7 +1,8 @@
 //! The API's connections: plain TCP, or TLS with tls-listener running the handshakes side by
 //! side (each with a timeout, so a slow client holds up no other). Each connection is served by
 //! hyper with limits set above the node's own (input_limits.rs), so an oversized request reaches
-//! the node and is answered in the API's JSON error shape rather than by hyper's bare 431.
+//! the node and is answered in the API's JSON error shape; what hyper still answers by itself is
+//! rewritten into that shape (auto_answers.rs).
 //! The admin port keeps axum::serve (admin.rs): plain HTTP for probes and Prometheus.
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use crate::auto_answers::{JsonAutoAnswers, Requests};
 use crate::input_limits::{HYPER_MAX_BUF_BYTES, HYPER_MAX_HEADERS};
 
 /// Longest a TLS handshake may take.
@@ -76,9 +78,14 @@ fn spawn<I>(io: I, router: &Router, graceful: &GracefulShutdown)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let requests = Requests::default();
+    let io = JsonAutoAnswers::new(io, requests.clone());
     let service = router
         .clone()
-        .map_request(|request: hyper::Request<Incoming>| request.map(Body::new));
+        .map_request(move |request: hyper::Request<Incoming>| {
+            requests.count();
+            request.map(Body::new)
+        });
     let watcher = graceful.watcher();
     tokio::spawn(async move {
         let mut builder = Builder::new(TokioExecutor::new());
