@@ -166,13 +166,13 @@ async fn reconcile_inner(conn: &StripeConnection, ctx: &Context) -> Result<Actio
 
     let found = match dereference(&ctx.client, &valid).await {
         Ok(found) => found,
-        Err(dereference::Error::Kube(err)) => return Err(err.into()),
-        Err(missing) => {
-            let observation = match missing {
+        Err(error) => {
+            let observation = match error {
+                dereference::Error::SecretNotFound(message) => Observation::SecretNotFound(message),
                 dereference::Error::CaBundleNotFound(message) => {
                     Observation::CaBundleNotFound(message)
                 }
-                other => Observation::SecretNotFound(other.to_string()),
+                dereference::Error::Kube(err) => return Err(err.into()),
             };
             update_status(conn, ctx, &observation).await?;
             // The Secret and ConfigMap watches reconcile as soon as it appears; this is only a

@@ -100,7 +100,10 @@ def fleet(kube, audit, tmp_path_factory):
     )
     yield {"ns": namespaces, "operator": operator, "user": user, "system": system, "service_account": service_account, "workdir": workdir}
     operator.stop()
+    # The connections go first (at once: no finalizers), so no later test's operator finds them
+    # in namespaces that are still terminating.
     for ns in namespaces.values():
+        kube.kubectl("delete", "stripeconn", "--all", "-n", ns, check=False)
         kube.kubectl("delete", "namespace", ns, "--wait=false", check=False)
     kube.helm("uninstall", "operator-tests", "-n", system, check=False)
     kube.kubectl("delete", "namespace", system, "--wait=false", check=False)
