@@ -193,12 +193,17 @@ fn cel_rules_compile_and_fit_the_cost_budget() {
         if let Some(props) = schema["properties"].as_object() {
             props.values().for_each(|p| walk(p, found));
         }
+        for nested in ["items", "additionalProperties"] {
+            if schema[nested].is_object() {
+                walk(&schema[nested], found);
+            }
+        }
     }
     let mut rules = Vec::new();
     walk(&schema(), &mut rules);
     assert_eq!(
         rules.len(),
-        10,
+        15,
         "{:?}",
         rules.iter().map(|r| &r.0).collect::<Vec<_>>()
     );
