@@ -22,6 +22,11 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use crate::error::ApiError;
 use crate::input_limits::{HYPER_MAX_BUF_BYTES, HYPER_MAX_HEADERS, MAX_URI_BYTES};
 
+/// How every HTTP/1.1 response head starts.
+const HTTP1: &[u8] = b"HTTP/1.1 ";
+/// Longest response head followed; hyper's own are a few hundred bytes.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// How many requests hyper handed to the service on one connection.
 #[derive(Clone, Default)]
 pub struct Requests(Arc<AtomicU64>);
@@ -86,6 +91,12 @@ impl<I> JsonAutoAnswers<I> {
                 }
                 Framing::Head { bytes, .. } => {
                     bytes.extend_from_slice(written);
+                    let prefix = bytes.len().min(HTTP1.len());
+                    if bytes[..prefix] != HTTP1[..prefix] || bytes.len() > MAX_HEAD_BYTES {
+                        // HTTP/2 frames, or not a head this module can follow.
+                        self.framing = Framing::Pass;
+                        return;
+                    }
                     let Some(end) = head_end(bytes) else {
                         return;
                     };
@@ -213,11 +224,10 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for JsonAutoAnswers<I> {
             }
             if *automatic {
                 bytes.extend_from_slice(buf);
-                let prefix = b"HTTP/1.1 ";
-                let n = bytes.len().min(prefix.len());
+                let n = bytes.len().min(HTTP1.len());
                 let status = bytes.get(9..12).and_then(|s| std::str::from_utf8(s).ok());
                 let hyper_s = matches!(status, Some("400" | "414" | "431"));
-                if bytes[..n] != prefix[..n] || (status.is_some() && !hyper_s) {
+                if bytes[..n] != HTTP1[..n] || (status.is_some() && !hyper_s) {
                     // Not an answer of hyper's to replace: write it as it is, and follow it.
                     let held = std::mem::take(bytes);
                     this.framing = this.next_head();
@@ -274,6 +284,13 @@ mod tests {
             body_length(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"),
             None
         );
+    }
+
+    #[test]
+    fn http2_frames_are_not_followed() {
+        let mut io = JsonAutoAnswers::new(Vec::<u8>::new(), Requests::default());
+        io.track(&[0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100]);
+        assert!(matches!(io.framing, Framing::Pass));
     }
 
     #[test]
