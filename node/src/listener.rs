@@ -43,7 +43,11 @@ pub async fn serve(
                     Ok((tcp, _)) => spawn(tcp, &router, &graceful),
                     Err(e) => accept_failed(&e).await,
                 },
-                _ = stop.cancelled() => break,
+                _ = stop.cancelled() => {
+                    // Refuse new connections at once, while the open ones drain.
+                    drop(listener);
+                    break;
+                }
             }
         },
         Some(config) => {
@@ -62,6 +66,7 @@ pub async fn serve(
                     _ = stop.cancelled() => break,
                 }
             }
+            drop(tls);
         }
     }
     graceful.shutdown().await;
