@@ -272,6 +272,39 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_checked_against_stripe_s_alphabet() {
+        for good in [
+            "cus_NffrFeUfNV2Hib",
+            "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+            "SUMMER-25",
+            " cus_1 ",
+        ] {
+            assert_eq!(id_segment("id", good).unwrap(), good.trim(), "{good}");
+        }
+        let long = "c".repeat(MAX_ID_LEN + 1);
+        for bad in [
+            "",
+            " ",
+            ".",
+            "..",
+            "cus/1",
+            "cus%2F1",
+            "cus\nevil",
+            "cus;x",
+            "cus_é",
+            "a b",
+            &long,
+        ] {
+            let e = id_segment("CustomerId", bad).unwrap_err();
+            assert_eq!(e.field(), Some("CustomerId"), "{bad:?}");
+            assert!(
+                !e.message().contains(bad) || bad.trim().is_empty(),
+                "{bad:?} echoed"
+            );
+        }
+    }
+
+    #[test]
     fn the_documented_payment_intent_create_becomes_form_params() {
         let pi = entity("PaymentIntent").unwrap();
         let body = json!({"PaymentMethod": "pm_1", "Currency": "usd", "Amount": 1500.0});
