@@ -6,8 +6,7 @@ use serde::Serialize;
 use super::model::DataType::{self, Boolean, Integer, String};
 
 /// Where a parameter goes in the Stripe call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "param", rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamTarget {
     /// The id of the object in the path.
     Path,
@@ -15,18 +14,16 @@ pub enum ParamTarget {
     Form(&'static str),
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy)]
 pub struct Param {
     pub name: &'static str,
     pub data_type: DataType,
     pub required: bool,
     pub description: &'static str,
-    #[serde(skip)]
     pub target: ParamTarget,
 }
 
-/// What the action returns (the seed's shapes).
+/// What the action returns (the seed's shapes). Serialize: the metadata routes still name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Output {
@@ -38,16 +35,13 @@ pub enum Output {
     InvoiceId,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy)]
 pub struct Action {
     pub name: &'static str,
     pub description: &'static str,
     /// `POST` or `DELETE`.
-    #[serde(skip)]
     pub method: &'static str,
     /// Stripe path with `{}` where the `Path` parameter goes.
-    #[serde(skip)]
     pub path: &'static str,
     pub params: &'static [Param],
     pub output: Output,
@@ -100,6 +94,7 @@ const INVOICE: Param = id("InvoiceId", "The invoice id.");
 const QUOTE: Param = id("QuoteId", "The quote id.");
 const SUBSCRIPTION: Param = id("SubscriptionId", "The subscription id.");
 
+#[rustfmt::skip]
 pub static ACTIONS: &[Action] = &[
     Action {
         name: "ConfirmPaymentIntent",
@@ -108,24 +103,9 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/payment_intents/{}/confirm",
         params: &[
             PI,
-            opt(
-                "ReturnUrl",
-                "return_url",
-                String,
-                "Where the customer returns after a redirect (3-D Secure).",
-            ),
-            opt(
-                "PaymentMethod",
-                "payment_method",
-                String,
-                "Payment method to confirm with.",
-            ),
-            opt(
-                "ReceiptEmail",
-                "receipt_email",
-                String,
-                "Email the receipt is sent to.",
-            ),
+            opt("ReturnUrl", "return_url", String, "Where the customer returns after a redirect (3-D Secure)."),
+            opt("PaymentMethod", "payment_method", String, "Payment method to confirm with."),
+            opt("ReceiptEmail", "receipt_email", String, "Email the receipt is sent to."),
         ],
         output: Output::Object,
     },
@@ -136,12 +116,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/payment_intents/{}/capture",
         params: &[
             PI,
-            opt(
-                "AmountToCapture",
-                "amount_to_capture",
-                Integer,
-                "Amount to capture; all of it when left out.",
-            ),
+            opt("AmountToCapture", "amount_to_capture", Integer, "Amount to capture; all of it when left out."),
         ],
         output: Output::Object,
     },
@@ -152,12 +127,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/payment_intents/{}/cancel",
         params: &[
             PI,
-            opt(
-                "CancellationReason",
-                "cancellation_reason",
-                String,
-                "duplicate, fraudulent, requested_by_customer or abandoned.",
-            ),
+            opt("CancellationReason", "cancellation_reason", String, "duplicate, fraudulent, requested_by_customer or abandoned."),
         ],
         output: Output::Object,
     },
@@ -168,12 +138,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/payment_methods/{}/attach",
         params: &[
             PM,
-            req(
-                "CustomerId",
-                "customer",
-                String,
-                "The customer to attach the payment method to.",
-            ),
+            req("CustomerId", "customer", String, "The customer to attach the payment method to."),
         ],
         output: Output::SuccessOnly,
     },
@@ -192,12 +157,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/invoices/{}/finalize",
         params: &[
             INVOICE,
-            opt(
-                "AutoAdvance",
-                "auto_advance",
-                Boolean,
-                "Whether Stripe then collects it automatically.",
-            ),
+            opt("AutoAdvance", "auto_advance", Boolean, "Whether Stripe then collects it automatically."),
         ],
         output: Output::Object,
     },
@@ -208,12 +168,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/quotes/{}/finalize",
         params: &[
             QUOTE,
-            opt(
-                "ExpiresAt",
-                "expires_at",
-                Integer,
-                "When the quote expires (Unix seconds).",
-            ),
+            opt("ExpiresAt", "expires_at", Integer, "When the quote expires (Unix seconds)."),
         ],
         output: Output::SuccessOnly,
     },
@@ -248,18 +203,8 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/invoices/{}/pay",
         params: &[
             INVOICE,
-            opt(
-                "PaymentMethod",
-                "payment_method",
-                String,
-                "Payment method to pay with.",
-            ),
-            opt(
-                "PaidOutOfBand",
-                "paid_out_of_band",
-                Boolean,
-                "Mark it paid outside Stripe.",
-            ),
+            opt("PaymentMethod", "payment_method", String, "Payment method to pay with."),
+            opt("PaidOutOfBand", "paid_out_of_band", Boolean, "Mark it paid outside Stripe."),
         ],
         output: Output::Object,
     },
@@ -286,12 +231,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/subscriptions/{}",
         params: &[
             SUBSCRIPTION,
-            opt(
-                "InvoiceNow",
-                "invoice_now",
-                Boolean,
-                "Invoice pending usage and prorations now.",
-            ),
+            opt("InvoiceNow", "invoice_now", Boolean, "Invoice pending usage and prorations now."),
             opt("Prorate", "prorate", Boolean, "Credit the unused time."),
         ],
         output: Output::Object,
@@ -303,12 +243,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/subscriptions/{}/resume",
         params: &[
             SUBSCRIPTION,
-            opt(
-                "BillingCycleAnchor",
-                "billing_cycle_anchor",
-                String,
-                "now or unchanged.",
-            ),
+            opt("BillingCycleAnchor", "billing_cycle_anchor", String, "now or unchanged."),
         ],
         output: Output::Object,
     },

@@ -6,13 +6,11 @@
 //! object field; writes send `metadata[key]=value`. A path ending in `.id` (an expandable reference
 //! such as `coupon.id`) is written as its parent (`coupon=...`).
 
-use serde::Serialize;
-
 use super::model::DataType::{self, Array, Boolean, Decimal, Integer, Object, String, Timestamp};
 use super::model::{Field, Pushdown};
 
 /// Which entity operations Stripe allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Operations {
     pub list: bool,
     pub get: bool,
@@ -41,8 +39,7 @@ const READ_ONLY: Operations = Operations {
 };
 
 /// One Stripe resource exposed as an entity type.
-#[derive(Debug, Clone, Copy, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy)]
 pub struct Entity {
     pub name: &'static str,
     pub description: &'static str,
@@ -50,14 +47,11 @@ pub struct Entity {
     pub path: &'static str,
     pub operations: Operations,
     /// Shown when an operation Stripe lacks is asked for, naming what to use instead.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub instead: Option<&'static str>,
     /// Stripe list parameters Stripe requires (a List must push them down).
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub list_requires: &'static [&'static str],
     /// List parameters sent unless the conditions push down their own value (Subscription:
     /// `status=all`, since Stripe otherwise leaves canceled ones out).
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub list_defaults: &'static [(&'static str, &'static str)],
     pub fields: &'static [Field],
 }
@@ -94,38 +88,27 @@ pub(crate) const fn f(
     }
 }
 
-// Const shorthands, so the tables below stay `static` data.
-const fn ro(mut x: Field) -> Field {
-    x.read_only = true;
-    x
-}
-const fn eq(mut x: Field, param: &'static str) -> Field {
-    x.pushdown = Pushdown::Equals(param);
-    x
-}
-const fn range(mut x: Field, param: &'static str) -> Field {
-    x.pushdown = Pushdown::Range(param);
-    x
-}
 const fn id(description: &'static str) -> Field {
-    let mut x = ro(f("Id", "id", String, description));
+    let mut x = f("Id", "id", String, description).ro();
     x.key = true;
     x.nullable = false;
     x
 }
-const CREATED: Field = ro(f(
+const CREATED: Field = f(
     "Created",
     "created",
     Timestamp,
     "Time of creation (Unix seconds).",
-));
-const CREATED_FILTERED: Field = range(CREATED, "created");
-const LIVEMODE: Field = ro(f(
+)
+.ro();
+const CREATED_FILTERED: Field = CREATED.range("created");
+const LIVEMODE: Field = f(
     "Livemode",
     "livemode",
     Boolean,
     "Whether the object exists in live mode.",
-));
+)
+.ro();
 const METADATA: Field = f(
     "Metadata",
     "metadata",
@@ -140,6 +123,8 @@ const CURRENCY: Field = f(
 );
 const DESCRIPTION: Field = f("Description", "description", String, "Arbitrary text.");
 
+// One line per field: the table reads as a table.
+#[rustfmt::skip]
 pub static ENTITIES: &[Entity] = &[
     Entity {
         name: "Customer",
@@ -152,85 +137,27 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[
             id("The customer's id (cus_...)."),
             f("Name", "name", String, "Full name or business name."),
-            eq(f("Email", "email", String, "Email address."), "email"),
+            f("Email", "email", String, "Email address.").eq("email"),
             f("Phone", "phone", String, "Phone number."),
             DESCRIPTION,
-            f(
-                "Balance",
-                "balance",
-                Integer,
-                "Balance in the smallest currency unit, applied to the next invoice.",
-            ),
-            ro(CURRENCY),
+            f("Balance", "balance", Integer, "Balance in the smallest currency unit, applied to the next invoice."),
+            CURRENCY.ro(),
             CREATED_FILTERED,
-            ro(f(
-                "Delinquent",
-                "delinquent",
-                Boolean,
-                "Whether the latest invoice is past due.",
-            )),
+            f("Delinquent", "delinquent", Boolean, "Whether the latest invoice is past due.").ro(),
             LIVEMODE,
             METADATA,
             f("AddressLine1", "address.line1", String, "Address line 1."),
             f("AddressLine2", "address.line2", String, "Address line 2."),
             f("AddressCity", "address.city", String, "City."),
-            f(
-                "AddressState",
-                "address.state",
-                String,
-                "State, county, province or region.",
-            ),
-            f(
-                "AddressPostalCode",
-                "address.postal_code",
-                String,
-                "ZIP or postal code.",
-            ),
-            f(
-                "AddressCountry",
-                "address.country",
-                String,
-                "Two-letter country code.",
-            ),
-            f(
-                "InvoicePrefix",
-                "invoice_prefix",
-                String,
-                "Prefix of the customer's invoice numbers.",
-            ),
-            f(
-                "PreferredLocales",
-                "preferred_locales",
-                Array,
-                "Preferred languages, by preference.",
-            ),
-            f(
-                "TaxExempt",
-                "tax_exempt",
-                String,
-                "none, exempt or reverse.",
-            ),
-            f(
-                "DefaultSource",
-                "default_source",
-                String,
-                "Id of the default payment source.",
-            ),
-            f(
-                "InvoiceSettingsDefaultPaymentMethod",
-                "invoice_settings.default_payment_method",
-                String,
-                "Default payment method of invoices and subscriptions.",
-            ),
-            eq(
-                ro(f(
-                    "TestClock",
-                    "test_clock",
-                    String,
-                    "Test clock the customer belongs to.",
-                )),
-                "test_clock",
-            ),
+            f("AddressState", "address.state", String, "State, county, province or region."),
+            f("AddressPostalCode", "address.postal_code", String, "ZIP or postal code."),
+            f("AddressCountry", "address.country", String, "Two-letter country code."),
+            f("InvoicePrefix", "invoice_prefix", String, "Prefix of the customer's invoice numbers."),
+            f("PreferredLocales", "preferred_locales", Array, "Preferred languages, by preference."),
+            f("TaxExempt", "tax_exempt", String, "none, exempt or reverse."),
+            f("DefaultSource", "default_source", String, "Id of the default payment source."),
+            f("InvoiceSettingsDefaultPaymentMethod", "invoice_settings.default_payment_method", String, "Default payment method of invoices and subscriptions."),
+            f("TestClock", "test_clock", String, "Test clock the customer belongs to.").ro().eq("test_clock"),
         ],
     },
     Entity {
@@ -238,128 +165,33 @@ pub static ENTITIES: &[Entity] = &[
         description: "Payments from a customer, guided through their life cycle.",
         path: "/v1/payment_intents",
         operations: NO_DELETE,
-        instead: Some(
-            "PaymentIntents cannot be deleted in Stripe; use the action CancelPaymentIntent",
-        ),
+        instead: Some("PaymentIntents cannot be deleted in Stripe; use the action CancelPaymentIntent"),
         list_requires: &[],
         list_defaults: &[],
         fields: &[
             id("The PaymentIntent's id (pi_...)."),
-            f(
-                "Amount",
-                "amount",
-                Integer,
-                "Amount to collect in the smallest currency unit.",
-            ),
-            ro(f(
-                "AmountCapturable",
-                "amount_capturable",
-                Integer,
-                "Amount that can be captured.",
-            )),
-            ro(f(
-                "AmountReceived",
-                "amount_received",
-                Integer,
-                "Amount received.",
-            )),
+            f("Amount", "amount", Integer, "Amount to collect in the smallest currency unit."),
+            f("AmountCapturable", "amount_capturable", Integer, "Amount that can be captured.").ro(),
+            f("AmountReceived", "amount_received", Integer, "Amount received.").ro(),
             CURRENCY,
-            eq(
-                f("Customer", "customer", String, "Id of the customer."),
-                "customer",
-            ),
+            f("Customer", "customer", String, "Id of the customer.").eq("customer"),
             DESCRIPTION,
-            f(
-                "PaymentMethod",
-                "payment_method",
-                String,
-                "Id of the payment method.",
-            ),
-            f(
-                "PaymentMethodTypes",
-                "payment_method_types",
-                Array,
-                "Payment method types it may use.",
-            ),
-            f(
-                "CaptureMethod",
-                "capture_method",
-                String,
-                "automatic, automatic_async or manual.",
-            ),
-            f(
-                "ConfirmationMethod",
-                "confirmation_method",
-                String,
-                "automatic or manual.",
-            ),
-            ro(f(
-                "Status",
-                "status",
-                String,
-                "requires_payment_method, requires_confirmation, requires_action, processing, requires_capture, canceled or succeeded.",
-            )),
-            ro(f(
-                "ClientSecret",
-                "client_secret",
-                String,
-                "Client secret for client-side confirmation.",
-            )),
-            ro(f(
-                "CanceledAt",
-                "canceled_at",
-                Timestamp,
-                "Time of cancellation.",
-            )),
-            ro(f(
-                "CancellationReason",
-                "cancellation_reason",
-                String,
-                "Reason for cancellation.",
-            )),
-            ro(f(
-                "LatestCharge",
-                "latest_charge",
-                String,
-                "Id of the latest charge.",
-            )),
-            ro(f(
-                "Invoice",
-                "invoice",
-                String,
-                "Id of the invoice that created it.",
-            )),
-            f(
-                "ReceiptEmail",
-                "receipt_email",
-                String,
-                "Email the receipt is sent to.",
-            ),
-            f(
-                "SetupFutureUsage",
-                "setup_future_usage",
-                String,
-                "on_session or off_session.",
-            ),
-            f(
-                "StatementDescriptor",
-                "statement_descriptor",
-                String,
-                "Text on the customer's statement.",
-            ),
-            f(
-                "StatementDescriptorSuffix",
-                "statement_descriptor_suffix",
-                String,
-                "Suffix of the statement text.",
-            ),
+            f("PaymentMethod", "payment_method", String, "Id of the payment method."),
+            f("PaymentMethodTypes", "payment_method_types", Array, "Payment method types it may use."),
+            f("CaptureMethod", "capture_method", String, "automatic, automatic_async or manual."),
+            f("ConfirmationMethod", "confirmation_method", String, "automatic or manual."),
+            f("Status", "status", String, "requires_payment_method, requires_confirmation, requires_action, processing, requires_capture, canceled or succeeded.").ro(),
+            f("ClientSecret", "client_secret", String, "Client secret for client-side confirmation.").ro(),
+            f("CanceledAt", "canceled_at", Timestamp, "Time of cancellation.").ro(),
+            f("CancellationReason", "cancellation_reason", String, "Reason for cancellation.").ro(),
+            f("LatestCharge", "latest_charge", String, "Id of the latest charge.").ro(),
+            f("Invoice", "invoice", String, "Id of the invoice that created it.").ro(),
+            f("ReceiptEmail", "receipt_email", String, "Email the receipt is sent to."),
+            f("SetupFutureUsage", "setup_future_usage", String, "on_session or off_session."),
+            f("StatementDescriptor", "statement_descriptor", String, "Text on the customer's statement."),
+            f("StatementDescriptorSuffix", "statement_descriptor_suffix", String, "Suffix of the statement text."),
             f("TransferGroup", "transfer_group", String, "Transfer group."),
-            f(
-                "OnBehalfOf",
-                "on_behalf_of",
-                String,
-                "Connected account the payment is made for.",
-            ),
+            f("OnBehalfOf", "on_behalf_of", String, "Connected account the payment is made for."),
             CREATED_FILTERED,
             LIVEMODE,
             METADATA,
@@ -370,69 +202,21 @@ pub static ENTITIES: &[Entity] = &[
         description: "Payment instruments (cards, bank accounts, ...).",
         path: "/v1/payment_methods",
         operations: NO_DELETE,
-        instead: Some(
-            "PaymentMethods cannot be deleted in Stripe; use the action DetachPaymentMethodFromCustomer",
-        ),
+        instead: Some("PaymentMethods cannot be deleted in Stripe; use the action DetachPaymentMethodFromCustomer"),
         list_requires: &[],
         list_defaults: &[],
         fields: &[
             id("The PaymentMethod's id (pm_...)."),
-            eq(
-                f(
-                    "Type",
-                    "type",
-                    String,
-                    "card, sepa_debit, us_bank_account, ...",
-                ),
-                "type",
-            ),
-            eq(
-                ro(f(
-                    "Customer",
-                    "customer",
-                    String,
-                    "Customer it is attached to; use AttachPaymentMethodToCustomer.",
-                )),
-                "customer",
-            ),
-            f(
-                "Card",
-                "card",
-                Object,
-                "Card details; on create: number, exp_month, exp_year, cvc.",
-            ),
-            ro(f("CardBrand", "card.brand", String, "Card brand.")),
-            ro(f(
-                "CardLast4",
-                "card.last4",
-                String,
-                "Last four digits of the card.",
-            )),
-            ro(f(
-                "CardExpMonth",
-                "card.exp_month",
-                Integer,
-                "Expiry month.",
-            )),
-            ro(f("CardExpYear", "card.exp_year", Integer, "Expiry year.")),
-            f(
-                "BillingDetailsName",
-                "billing_details.name",
-                String,
-                "Billing name.",
-            ),
-            f(
-                "BillingDetailsEmail",
-                "billing_details.email",
-                String,
-                "Billing email.",
-            ),
-            f(
-                "BillingDetailsPhone",
-                "billing_details.phone",
-                String,
-                "Billing phone.",
-            ),
+            f("Type", "type", String, "card, sepa_debit, us_bank_account, ...").eq("type"),
+            f("Customer", "customer", String, "Customer it is attached to; use AttachPaymentMethodToCustomer.").ro().eq("customer"),
+            f("Card", "card", Object, "Card details; on create: number, exp_month, exp_year, cvc."),
+            f("CardBrand", "card.brand", String, "Card brand.").ro(),
+            f("CardLast4", "card.last4", String, "Last four digits of the card.").ro(),
+            f("CardExpMonth", "card.exp_month", Integer, "Expiry month.").ro(),
+            f("CardExpYear", "card.exp_year", Integer, "Expiry year.").ro(),
+            f("BillingDetailsName", "billing_details.name", String, "Billing name."),
+            f("BillingDetailsEmail", "billing_details.email", String, "Billing email."),
+            f("BillingDetailsPhone", "billing_details.phone", String, "Billing phone."),
             CREATED,
             LIVEMODE,
             METADATA,
@@ -448,34 +232,13 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The SetupIntent's id (seti_...)."),
-            eq(
-                f("Customer", "customer", String, "Id of the customer."),
-                "customer",
-            ),
-            eq(
-                f(
-                    "PaymentMethod",
-                    "payment_method",
-                    String,
-                    "Id of the payment method.",
-                ),
-                "payment_method",
-            ),
-            f(
-                "PaymentMethodTypes",
-                "payment_method_types",
-                Array,
-                "Payment method types it may use.",
-            ),
+            f("Customer", "customer", String, "Id of the customer.").eq("customer"),
+            f("PaymentMethod", "payment_method", String, "Id of the payment method.").eq("payment_method"),
+            f("PaymentMethodTypes", "payment_method_types", Array, "Payment method types it may use."),
             f("Usage", "usage", String, "on_session or off_session."),
             DESCRIPTION,
-            ro(f("Status", "status", String, "Status of the SetupIntent.")),
-            ro(f(
-                "ClientSecret",
-                "client_secret",
-                String,
-                "Client secret for client-side confirmation.",
-            )),
+            f("Status", "status", String, "Status of the SetupIntent.").ro(),
+            f("ClientSecret", "client_secret", String, "Client secret for client-side confirmation.").ro(),
             CREATED_FILTERED,
             LIVEMODE,
             METADATA,
@@ -486,95 +249,28 @@ pub static ENTITIES: &[Entity] = &[
         description: "Statements of amounts owed by a customer.",
         path: "/v1/invoices",
         operations: ALL,
-        instead: Some(
-            "only draft invoices can be deleted; use the action VoidInvoice for finalized ones",
-        ),
+        instead: Some("only draft invoices can be deleted; use the action VoidInvoice for finalized ones"),
         list_requires: &[],
         list_defaults: &[],
         fields: &[
             id("The invoice's id (in_...)."),
-            eq(
-                f("Customer", "customer", String, "Id of the customer."),
-                "customer",
-            ),
-            eq(
-                f(
-                    "Subscription",
-                    "subscription",
-                    String,
-                    "Id of the subscription.",
-                ),
-                "subscription",
-            ),
-            eq(
-                ro(f(
-                    "Status",
-                    "status",
-                    String,
-                    "draft, open, paid, uncollectible or void.",
-                )),
-                "status",
-            ),
-            eq(
-                f(
-                    "CollectionMethod",
-                    "collection_method",
-                    String,
-                    "charge_automatically or send_invoice.",
-                ),
-                "collection_method",
-            ),
+            f("Customer", "customer", String, "Id of the customer.").eq("customer"),
+            f("Subscription", "subscription", String, "Id of the subscription.").eq("subscription"),
+            f("Status", "status", String, "draft, open, paid, uncollectible or void.").ro().eq("status"),
+            f("CollectionMethod", "collection_method", String, "charge_automatically or send_invoice.").eq("collection_method"),
             DESCRIPTION,
-            f(
-                "AutoAdvance",
-                "auto_advance",
-                Boolean,
-                "Whether Stripe finalizes and collects it automatically.",
-            ),
-            f(
-                "DaysUntilDue",
-                "days_until_due",
-                Integer,
-                "Days until due (send_invoice).",
-            ),
-            range(
-                f("DueDate", "due_date", Timestamp, "Due date (send_invoice)."),
-                "due_date",
-            ),
+            f("AutoAdvance", "auto_advance", Boolean, "Whether Stripe finalizes and collects it automatically."),
+            f("DaysUntilDue", "days_until_due", Integer, "Days until due (send_invoice)."),
+            f("DueDate", "due_date", Timestamp, "Due date (send_invoice).").range("due_date"),
             CURRENCY,
-            ro(f("AmountDue", "amount_due", Integer, "Amount due.")),
-            ro(f("AmountPaid", "amount_paid", Integer, "Amount paid.")),
-            ro(f(
-                "AmountRemaining",
-                "amount_remaining",
-                Integer,
-                "Amount remaining.",
-            )),
-            ro(f(
-                "Subtotal",
-                "subtotal",
-                Integer,
-                "Total before discounts and taxes.",
-            )),
-            ro(f(
-                "Total",
-                "total",
-                Integer,
-                "Total after discounts and taxes.",
-            )),
-            ro(f(
-                "Number",
-                "number",
-                String,
-                "Invoice number, set on finalization.",
-            )),
-            ro(f("Paid", "paid", Boolean, "Whether it is paid.")),
-            ro(f(
-                "HostedInvoiceUrl",
-                "hosted_invoice_url",
-                String,
-                "URL of the hosted invoice page.",
-            )),
+            f("AmountDue", "amount_due", Integer, "Amount due.").ro(),
+            f("AmountPaid", "amount_paid", Integer, "Amount paid.").ro(),
+            f("AmountRemaining", "amount_remaining", Integer, "Amount remaining.").ro(),
+            f("Subtotal", "subtotal", Integer, "Total before discounts and taxes.").ro(),
+            f("Total", "total", Integer, "Total after discounts and taxes.").ro(),
+            f("Number", "number", String, "Invoice number, set on finalization.").ro(),
+            f("Paid", "paid", Boolean, "Whether it is paid.").ro(),
+            f("HostedInvoiceUrl", "hosted_invoice_url", String, "URL of the hosted invoice page.").ro(),
             f("Footer", "footer", String, "Footer text."),
             CREATED_FILTERED,
             LIVEMODE,
@@ -591,33 +287,14 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The invoice item's id (ii_...)."),
-            eq(
-                f("Customer", "customer", String, "Id of the customer."),
-                "customer",
-            ),
-            eq(
-                f("Invoice", "invoice", String, "Id of the invoice it is on."),
-                "invoice",
-            ),
-            f(
-                "Amount",
-                "amount",
-                Integer,
-                "Amount in the smallest currency unit.",
-            ),
+            f("Customer", "customer", String, "Id of the customer.").eq("customer"),
+            f("Invoice", "invoice", String, "Id of the invoice it is on.").eq("invoice"),
+            f("Amount", "amount", Integer, "Amount in the smallest currency unit."),
             CURRENCY,
             DESCRIPTION,
             f("Price", "price.id", String, "Id of the price."),
             f("Quantity", "quantity", Integer, "Quantity."),
-            range(
-                ro(f(
-                    "Date",
-                    "date",
-                    Timestamp,
-                    "Time of creation (Unix seconds).",
-                )),
-                "created",
-            ),
+            f("Date", "date", Timestamp, "Time of creation (Unix seconds).").ro().range("created"),
             LIVEMODE,
             METADATA,
         ],
@@ -632,60 +309,19 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The quote's id (qt_...)."),
-            eq(
-                f("Customer", "customer", String, "Id of the customer."),
-                "customer",
-            ),
-            eq(
-                ro(f(
-                    "Status",
-                    "status",
-                    String,
-                    "draft, open, accepted or canceled.",
-                )),
-                "status",
-            ),
+            f("Customer", "customer", String, "Id of the customer.").eq("customer"),
+            f("Status", "status", String, "draft, open, accepted or canceled.").ro().eq("status"),
             DESCRIPTION,
             f("Header", "header", String, "Header text."),
             f("Footer", "footer", String, "Footer text."),
-            f(
-                "LineItems",
-                "line_items",
-                Array,
-                "Line items, e.g. [{\"price\": \"price_...\", \"quantity\": 1}].",
-            ),
-            f(
-                "CollectionMethod",
-                "collection_method",
-                String,
-                "charge_automatically or send_invoice.",
-            ),
+            f("LineItems", "line_items", Array, "Line items, e.g. [{\"price\": \"price_...\", \"quantity\": 1}]."),
+            f("CollectionMethod", "collection_method", String, "charge_automatically or send_invoice."),
             f("ExpiresAt", "expires_at", Timestamp, "When it expires."),
-            ro(f(
-                "AmountSubtotal",
-                "amount_subtotal",
-                Integer,
-                "Total before discounts and taxes.",
-            )),
-            ro(f(
-                "AmountTotal",
-                "amount_total",
-                Integer,
-                "Total after discounts and taxes.",
-            )),
-            ro(CURRENCY),
-            ro(f(
-                "Invoice",
-                "invoice",
-                String,
-                "Invoice created when it was accepted.",
-            )),
-            ro(f(
-                "Number",
-                "number",
-                String,
-                "Quote number, set on finalization.",
-            )),
+            f("AmountSubtotal", "amount_subtotal", Integer, "Total before discounts and taxes.").ro(),
+            f("AmountTotal", "amount_total", Integer, "Total after discounts and taxes.").ro(),
+            CURRENCY.ro(),
+            f("Invoice", "invoice", String, "Invoice created when it was accepted.").ro(),
+            f("Number", "number", String, "Quote number, set on finalization.").ro(),
             CREATED,
             LIVEMODE,
             METADATA,
@@ -701,86 +337,22 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The charge's id (ch_...)."),
-            f(
-                "Amount",
-                "amount",
-                Integer,
-                "Amount in the smallest currency unit.",
-            ),
+            f("Amount", "amount", Integer, "Amount in the smallest currency unit."),
             CURRENCY,
-            eq(
-                f("Customer", "customer", String, "Id of the customer."),
-                "customer",
-            ),
+            f("Customer", "customer", String, "Id of the customer.").eq("customer"),
             DESCRIPTION,
-            f(
-                "Source",
-                "source.id",
-                String,
-                "On create: id of the payment source or method to charge.",
-            ),
-            eq(
-                ro(f(
-                    "PaymentIntent",
-                    "payment_intent",
-                    String,
-                    "PaymentIntent that made it.",
-                )),
-                "payment_intent",
-            ),
-            ro(f(
-                "PaymentMethod",
-                "payment_method",
-                String,
-                "Payment method used.",
-            )),
-            ro(f("Paid", "paid", Boolean, "Whether it succeeded.")),
-            ro(f(
-                "Captured",
-                "captured",
-                Boolean,
-                "Whether it was captured.",
-            )),
-            ro(f(
-                "Refunded",
-                "refunded",
-                Boolean,
-                "Whether it was fully refunded.",
-            )),
-            ro(f(
-                "AmountRefunded",
-                "amount_refunded",
-                Integer,
-                "Amount refunded.",
-            )),
-            ro(f(
-                "Status",
-                "status",
-                String,
-                "succeeded, pending or failed.",
-            )),
-            ro(f(
-                "FailureCode",
-                "failure_code",
-                String,
-                "Error code of a failure.",
-            )),
-            ro(f(
-                "FailureMessage",
-                "failure_message",
-                String,
-                "Message of a failure.",
-            )),
-            f(
-                "ReceiptEmail",
-                "receipt_email",
-                String,
-                "Email the receipt is sent to.",
-            ),
-            eq(
-                f("TransferGroup", "transfer_group", String, "Transfer group."),
-                "transfer_group",
-            ),
+            f("Source", "source.id", String, "On create: id of the payment source or method to charge."),
+            f("PaymentIntent", "payment_intent", String, "PaymentIntent that made it.").ro().eq("payment_intent"),
+            f("PaymentMethod", "payment_method", String, "Payment method used.").ro(),
+            f("Paid", "paid", Boolean, "Whether it succeeded.").ro(),
+            f("Captured", "captured", Boolean, "Whether it was captured.").ro(),
+            f("Refunded", "refunded", Boolean, "Whether it was fully refunded.").ro(),
+            f("AmountRefunded", "amount_refunded", Integer, "Amount refunded.").ro(),
+            f("Status", "status", String, "succeeded, pending or failed.").ro(),
+            f("FailureCode", "failure_code", String, "Error code of a failure.").ro(),
+            f("FailureMessage", "failure_message", String, "Message of a failure.").ro(),
+            f("ReceiptEmail", "receipt_email", String, "Email the receipt is sent to."),
+            f("TransferGroup", "transfer_group", String, "Transfer group.").eq("transfer_group"),
             CREATED_FILTERED,
             LIVEMODE,
             METADATA,
@@ -796,38 +368,12 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The refund's id (re_...)."),
-            f(
-                "Amount",
-                "amount",
-                Integer,
-                "Amount refunded; all of it when left out.",
-            ),
-            eq(
-                f("Charge", "charge", String, "Id of the charge refunded."),
-                "charge",
-            ),
-            eq(
-                f(
-                    "PaymentIntent",
-                    "payment_intent",
-                    String,
-                    "Id of the PaymentIntent refunded.",
-                ),
-                "payment_intent",
-            ),
-            ro(CURRENCY),
-            f(
-                "Reason",
-                "reason",
-                String,
-                "duplicate, fraudulent or requested_by_customer.",
-            ),
-            ro(f(
-                "Status",
-                "status",
-                String,
-                "pending, requires_action, succeeded, failed or canceled.",
-            )),
+            f("Amount", "amount", Integer, "Amount refunded; all of it when left out."),
+            f("Charge", "charge", String, "Id of the charge refunded.").eq("charge"),
+            f("PaymentIntent", "payment_intent", String, "Id of the PaymentIntent refunded.").eq("payment_intent"),
+            CURRENCY.ro(),
+            f("Reason", "reason", String, "duplicate, fraudulent or requested_by_customer."),
+            f("Status", "status", String, "pending, requires_action, succeeded, failed or canceled.").ro(),
             CREATED_FILTERED,
             METADATA,
         ],
@@ -844,37 +390,16 @@ pub static ENTITIES: &[Entity] = &[
             id("The product's id (prod_...)."),
             f("Name", "name", String, "Name shown to customers."),
             DESCRIPTION,
-            eq(
-                f("Active", "active", Boolean, "Whether it can be bought."),
-                "active",
-            ),
-            eq(
-                f("Shippable", "shippable", Boolean, "Whether it is shipped."),
-                "shippable",
-            ),
-            eq(f("Url", "url", String, "Public web page."), "url"),
-            f(
-                "DefaultPrice",
-                "default_price",
-                String,
-                "Id of the default price.",
-            ),
+            f("Active", "active", Boolean, "Whether it can be bought.").eq("active"),
+            f("Shippable", "shippable", Boolean, "Whether it is shipped.").eq("shippable"),
+            f("Url", "url", String, "Public web page.").eq("url"),
+            f("DefaultPrice", "default_price", String, "Id of the default price."),
             f("Images", "images", Array, "Up to eight image URLs."),
             f("UnitLabel", "unit_label", String, "Label of one unit."),
-            f(
-                "StatementDescriptor",
-                "statement_descriptor",
-                String,
-                "Text on the customer's statement.",
-            ),
+            f("StatementDescriptor", "statement_descriptor", String, "Text on the customer's statement."),
             f("TaxCode", "tax_code", String, "Tax code id."),
             CREATED_FILTERED,
-            ro(f(
-                "Updated",
-                "updated",
-                Timestamp,
-                "Time of the last update.",
-            )),
+            f("Updated", "updated", Timestamp, "Time of the last update.").ro(),
             LIVEMODE,
             METADATA,
         ],
@@ -889,55 +414,16 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The price's id (price_...)."),
-            eq(
-                f("Product", "product", String, "Id of the product."),
-                "product",
-            ),
-            eq(CURRENCY, "currency"),
-            f(
-                "UnitAmount",
-                "unit_amount",
-                Integer,
-                "Amount per unit in the smallest currency unit.",
-            ),
-            eq(
-                f(
-                    "Active",
-                    "active",
-                    Boolean,
-                    "Whether it can be used for new purchases.",
-                ),
-                "active",
-            ),
-            eq(
-                ro(f("Type", "type", String, "one_time or recurring.")),
-                "type",
-            ),
+            f("Product", "product", String, "Id of the product.").eq("product"),
+            CURRENCY.eq("currency"),
+            f("UnitAmount", "unit_amount", Integer, "Amount per unit in the smallest currency unit."),
+            f("Active", "active", Boolean, "Whether it can be used for new purchases.").eq("active"),
+            f("Type", "type", String, "one_time or recurring.").ro().eq("type"),
             f("LookupKey", "lookup_key", String, "Lookup key."),
-            f(
-                "Nickname",
-                "nickname",
-                String,
-                "Name hidden from customers.",
-            ),
-            f(
-                "Recurring",
-                "recurring",
-                Object,
-                "Recurring components, e.g. {\"interval\": \"month\"}.",
-            ),
-            f(
-                "BillingScheme",
-                "billing_scheme",
-                String,
-                "per_unit or tiered.",
-            ),
-            f(
-                "TaxBehavior",
-                "tax_behavior",
-                String,
-                "inclusive, exclusive or unspecified.",
-            ),
+            f("Nickname", "nickname", String, "Name hidden from customers."),
+            f("Recurring", "recurring", Object, "Recurring components, e.g. {\"interval\": \"month\"}."),
+            f("BillingScheme", "billing_scheme", String, "per_unit or tiered."),
+            f("TaxBehavior", "tax_behavior", String, "inclusive, exclusive or unspecified."),
             CREATED_FILTERED,
             LIVEMODE,
             METADATA,
@@ -953,78 +439,18 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[("status", "all")],
         fields: &[
             id("The subscription's id (sub_...)."),
-            eq(
-                f("Customer", "customer", String, "Id of the customer."),
-                "customer",
-            ),
-            eq(
-                ro(f(
-                    "Status",
-                    "status",
-                    String,
-                    "incomplete, trialing, active, past_due, canceled, unpaid, paused, ...",
-                )),
-                "status",
-            ),
-            f(
-                "Items",
-                "items",
-                Array,
-                "On create: [{\"price\": \"price_...\", \"quantity\": 1}]; read: Stripe's item list.",
-            ),
-            eq(
-                f(
-                    "CollectionMethod",
-                    "collection_method",
-                    String,
-                    "charge_automatically or send_invoice.",
-                ),
-                "collection_method",
-            ),
-            f(
-                "CancelAtPeriodEnd",
-                "cancel_at_period_end",
-                Boolean,
-                "Whether it ends at the end of the period.",
-            ),
-            range(
-                ro(f(
-                    "CurrentPeriodStart",
-                    "current_period_start",
-                    Timestamp,
-                    "Start of the current period.",
-                )),
-                "current_period_start",
-            ),
-            range(
-                ro(f(
-                    "CurrentPeriodEnd",
-                    "current_period_end",
-                    Timestamp,
-                    "End of the current period.",
-                )),
-                "current_period_end",
-            ),
-            f(
-                "DefaultPaymentMethod",
-                "default_payment_method",
-                String,
-                "Id of the default payment method.",
-            ),
+            f("Customer", "customer", String, "Id of the customer.").eq("customer"),
+            f("Status", "status", String, "incomplete, trialing, active, past_due, canceled, unpaid, paused, ...").ro().eq("status"),
+            f("Items", "items", Array, "On create: [{\"price\": \"price_...\", \"quantity\": 1}]; read: Stripe's item list."),
+            f("CollectionMethod", "collection_method", String, "charge_automatically or send_invoice.").eq("collection_method"),
+            f("CancelAtPeriodEnd", "cancel_at_period_end", Boolean, "Whether it ends at the end of the period."),
+            f("CurrentPeriodStart", "current_period_start", Timestamp, "Start of the current period.").ro().range("current_period_start"),
+            f("CurrentPeriodEnd", "current_period_end", Timestamp, "End of the current period.").ro().range("current_period_end"),
+            f("DefaultPaymentMethod", "default_payment_method", String, "Id of the default payment method."),
             DESCRIPTION,
-            f(
-                "DaysUntilDue",
-                "days_until_due",
-                Integer,
-                "Days until invoices are due (send_invoice).",
-            ),
+            f("DaysUntilDue", "days_until_due", Integer, "Days until invoices are due (send_invoice)."),
             f("TrialEnd", "trial_end", Timestamp, "End of the trial."),
-            ro(f(
-                "CanceledAt",
-                "canceled_at",
-                Timestamp,
-                "Time of cancellation.",
-            )),
+            f("CanceledAt", "canceled_at", Timestamp, "Time of cancellation.").ro(),
             CREATED_FILTERED,
             LIVEMODE,
             METADATA,
@@ -1040,15 +466,7 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The subscription item's id (si_...)."),
-            eq(
-                f(
-                    "Subscription",
-                    "subscription",
-                    String,
-                    "Id of the subscription (required in List conditions).",
-                ),
-                "subscription",
-            ),
+            f("Subscription", "subscription", String, "Id of the subscription (required in List conditions).").eq("subscription"),
             f("Price", "price.id", String, "Id of the price."),
             f("Quantity", "quantity", Integer, "Quantity."),
             CREATED,
@@ -1066,55 +484,15 @@ pub static ENTITIES: &[Entity] = &[
         fields: &[
             id("The coupon's id."),
             f("Name", "name", String, "Name shown to customers."),
-            f(
-                "PercentOff",
-                "percent_off",
-                Decimal,
-                "Percentage taken off.",
-            ),
-            f(
-                "AmountOff",
-                "amount_off",
-                Integer,
-                "Amount taken off, in the smallest currency unit.",
-            ),
+            f("PercentOff", "percent_off", Decimal, "Percentage taken off."),
+            f("AmountOff", "amount_off", Integer, "Amount taken off, in the smallest currency unit."),
             CURRENCY,
-            f(
-                "Duration",
-                "duration",
-                String,
-                "forever, once or repeating.",
-            ),
-            f(
-                "DurationInMonths",
-                "duration_in_months",
-                Integer,
-                "Months it applies for (repeating).",
-            ),
-            f(
-                "MaxRedemptions",
-                "max_redemptions",
-                Integer,
-                "How often it can be redeemed.",
-            ),
-            f(
-                "RedeemBy",
-                "redeem_by",
-                Timestamp,
-                "Last time it can be redeemed.",
-            ),
-            ro(f(
-                "TimesRedeemed",
-                "times_redeemed",
-                Integer,
-                "How often it was redeemed.",
-            )),
-            ro(f(
-                "Valid",
-                "valid",
-                Boolean,
-                "Whether it can still be applied.",
-            )),
+            f("Duration", "duration", String, "forever, once or repeating."),
+            f("DurationInMonths", "duration_in_months", Integer, "Months it applies for (repeating)."),
+            f("MaxRedemptions", "max_redemptions", Integer, "How often it can be redeemed."),
+            f("RedeemBy", "redeem_by", Timestamp, "Last time it can be redeemed."),
+            f("TimesRedeemed", "times_redeemed", Integer, "How often it was redeemed.").ro(),
+            f("Valid", "valid", Boolean, "Whether it can still be applied.").ro(),
             CREATED_FILTERED,
             LIVEMODE,
             METADATA,
@@ -1130,39 +508,12 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The promotion code's id (promo_...)."),
-            eq(
-                f("Code", "code", String, "The code customers enter."),
-                "code",
-            ),
-            eq(
-                f("Coupon", "coupon.id", String, "Id of the coupon."),
-                "coupon",
-            ),
-            eq(
-                f("Active", "active", Boolean, "Whether it can be redeemed."),
-                "active",
-            ),
-            eq(
-                f(
-                    "Customer",
-                    "customer",
-                    String,
-                    "Only this customer may redeem it.",
-                ),
-                "customer",
-            ),
-            f(
-                "MaxRedemptions",
-                "max_redemptions",
-                Integer,
-                "How often it can be redeemed.",
-            ),
-            ro(f(
-                "TimesRedeemed",
-                "times_redeemed",
-                Integer,
-                "How often it was redeemed.",
-            )),
+            f("Code", "code", String, "The code customers enter.").eq("code"),
+            f("Coupon", "coupon.id", String, "Id of the coupon.").eq("coupon"),
+            f("Active", "active", Boolean, "Whether it can be redeemed.").eq("active"),
+            f("Customer", "customer", String, "Only this customer may redeem it.").eq("customer"),
+            f("MaxRedemptions", "max_redemptions", Integer, "How often it can be redeemed."),
+            f("TimesRedeemed", "times_redeemed", Integer, "How often it was redeemed.").ro(),
             f("ExpiresAt", "expires_at", Timestamp, "When it expires."),
             CREATED_FILTERED,
             LIVEMODE,
@@ -1179,34 +530,13 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The tax rate's id (txr_...)."),
-            f(
-                "DisplayName",
-                "display_name",
-                String,
-                "Name shown on invoices.",
-            ),
+            f("DisplayName", "display_name", String, "Name shown on invoices."),
             f("Percentage", "percentage", Decimal, "Tax percentage."),
-            eq(
-                f(
-                    "Inclusive",
-                    "inclusive",
-                    Boolean,
-                    "Whether prices include it.",
-                ),
-                "inclusive",
-            ),
-            eq(
-                f("Active", "active", Boolean, "Whether it can be applied."),
-                "active",
-            ),
+            f("Inclusive", "inclusive", Boolean, "Whether prices include it.").eq("inclusive"),
+            f("Active", "active", Boolean, "Whether it can be applied.").eq("active"),
             f("Country", "country", String, "Two-letter country code."),
             f("State", "state", String, "State or region."),
-            f(
-                "Jurisdiction",
-                "jurisdiction",
-                String,
-                "Jurisdiction shown on invoices.",
-            ),
+            f("Jurisdiction", "jurisdiction", String, "Jurisdiction shown on invoices."),
             DESCRIPTION,
             f("TaxType", "tax_type", String, "vat, sales_tax, gst, ..."),
             CREATED_FILTERED,
@@ -1224,30 +554,14 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The credit note's id (cn_...)."),
-            eq(
-                f(
-                    "Invoice",
-                    "invoice",
-                    String,
-                    "Id of the invoice it reduces.",
-                ),
-                "invoice",
-            ),
-            eq(
-                ro(f("Customer", "customer", String, "Id of the customer.")),
-                "customer",
-            ),
+            f("Invoice", "invoice", String, "Id of the invoice it reduces.").eq("invoice"),
+            f("Customer", "customer", String, "Id of the customer.").ro().eq("customer"),
             f("Amount", "amount", Integer, "Amount credited."),
-            f(
-                "Reason",
-                "reason",
-                String,
-                "duplicate, fraudulent, order_change or product_unsatisfactory.",
-            ),
+            f("Reason", "reason", String, "duplicate, fraudulent, order_change or product_unsatisfactory."),
             f("Memo", "memo", String, "Memo shown on the credit note."),
-            ro(f("Status", "status", String, "issued or void.")),
-            ro(f("Number", "number", String, "Credit note number.")),
-            ro(f("Total", "total", Integer, "Total.")),
+            f("Status", "status", String, "issued or void.").ro(),
+            f("Number", "number", String, "Credit note number.").ro(),
+            f("Total", "total", Integer, "Total.").ro(),
             CREATED,
             LIVEMODE,
             METADATA,
@@ -1257,40 +571,18 @@ pub static ENTITIES: &[Entity] = &[
         name: "Dispute",
         description: "Customers' challenges of charges with their card issuer.",
         path: "/v1/disputes",
-        operations: Operations {
-            create: false,
-            delete: false,
-            ..ALL
-        },
-        instead: Some(
-            "Disputes are opened by card issuers and cannot be created or deleted; use the action CloseDispute to accept one",
-        ),
+        operations: Operations { create: false, delete: false, ..ALL },
+        instead: Some("Disputes are opened by card issuers and cannot be created or deleted; use the action CloseDispute to accept one"),
         list_requires: &[],
         list_defaults: &[],
         fields: &[
             id("The dispute's id (dp_...)."),
-            eq(
-                ro(f("Charge", "charge", String, "Id of the disputed charge.")),
-                "charge",
-            ),
-            eq(
-                ro(f(
-                    "PaymentIntent",
-                    "payment_intent",
-                    String,
-                    "Id of the disputed PaymentIntent.",
-                )),
-                "payment_intent",
-            ),
-            ro(f("Amount", "amount", Integer, "Disputed amount.")),
-            ro(CURRENCY),
-            ro(f("Reason", "reason", String, "Reason given by the issuer.")),
-            ro(f(
-                "Status",
-                "status",
-                String,
-                "warning_needs_response, needs_response, under_review, won, lost, ...",
-            )),
+            f("Charge", "charge", String, "Id of the disputed charge.").ro().eq("charge"),
+            f("PaymentIntent", "payment_intent", String, "Id of the disputed PaymentIntent.").ro().eq("payment_intent"),
+            f("Amount", "amount", Integer, "Disputed amount.").ro(),
+            CURRENCY.ro(),
+            f("Reason", "reason", String, "Reason given by the issuer.").ro(),
+            f("Status", "status", String, "warning_needs_response, needs_response, under_review, won, lost, ...").ro(),
             f("Evidence", "evidence", Object, "Evidence for the dispute."),
             CREATED_FILTERED,
             LIVEMODE,
@@ -1307,48 +599,14 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The payout's id (po_...)."),
-            f(
-                "Amount",
-                "amount",
-                Integer,
-                "Amount in the smallest currency unit.",
-            ),
+            f("Amount", "amount", Integer, "Amount in the smallest currency unit."),
             CURRENCY,
-            eq(
-                ro(f(
-                    "Status",
-                    "status",
-                    String,
-                    "paid, pending, in_transit, canceled or failed.",
-                )),
-                "status",
-            ),
-            range(
-                ro(f(
-                    "ArrivalDate",
-                    "arrival_date",
-                    Timestamp,
-                    "Expected arrival.",
-                )),
-                "arrival_date",
-            ),
-            eq(
-                f(
-                    "Destination",
-                    "destination",
-                    String,
-                    "Bank account or card id.",
-                ),
-                "destination",
-            ),
+            f("Status", "status", String, "paid, pending, in_transit, canceled or failed.").ro().eq("status"),
+            f("ArrivalDate", "arrival_date", Timestamp, "Expected arrival.").ro().range("arrival_date"),
+            f("Destination", "destination", String, "Bank account or card id.").eq("destination"),
             DESCRIPTION,
             f("Method", "method", String, "standard or instant."),
-            f(
-                "StatementDescriptor",
-                "statement_descriptor",
-                String,
-                "Text on the bank statement.",
-            ),
+            f("StatementDescriptor", "statement_descriptor", String, "Text on the bank statement."),
             CREATED_FILTERED,
             LIVEMODE,
             METADATA,
@@ -1364,37 +622,16 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The balance transaction's id (txn_...)."),
-            ro(f("Amount", "amount", Integer, "Gross amount.")),
-            eq(ro(CURRENCY), "currency"),
-            ro(f("Fee", "fee", Integer, "Fees paid.")),
-            ro(f("Net", "net", Integer, "Net amount.")),
-            ro(f("Status", "status", String, "available or pending.")),
-            eq(
-                ro(f("Type", "type", String, "charge, refund, payout, ...")),
-                "type",
-            ),
-            eq(
-                ro(f(
-                    "Source",
-                    "source",
-                    String,
-                    "Id of the object that caused it.",
-                )),
-                "source",
-            ),
-            ro(DESCRIPTION),
-            ro(f(
-                "AvailableOn",
-                "available_on",
-                Timestamp,
-                "When the funds become available.",
-            )),
-            ro(f(
-                "ReportingCategory",
-                "reporting_category",
-                String,
-                "Reporting category.",
-            )),
+            f("Amount", "amount", Integer, "Gross amount.").ro(),
+            CURRENCY.ro().eq("currency"),
+            f("Fee", "fee", Integer, "Fees paid.").ro(),
+            f("Net", "net", Integer, "Net amount.").ro(),
+            f("Status", "status", String, "available or pending.").ro(),
+            f("Type", "type", String, "charge, refund, payout, ...").ro().eq("type"),
+            f("Source", "source", String, "Id of the object that caused it.").ro().eq("source"),
+            DESCRIPTION.ro(),
+            f("AvailableOn", "available_on", Timestamp, "When the funds become available.").ro(),
+            f("ReportingCategory", "reporting_category", String, "Reporting category.").ro(),
             CREATED_FILTERED,
         ],
     },
@@ -1408,39 +645,11 @@ pub static ENTITIES: &[Entity] = &[
         list_defaults: &[],
         fields: &[
             id("The event's id (evt_...)."),
-            eq(
-                ro(f(
-                    "Type",
-                    "type",
-                    String,
-                    "Event type, e.g. customer.created.",
-                )),
-                "type",
-            ),
-            ro(f(
-                "ApiVersion",
-                "api_version",
-                String,
-                "API version the data is rendered in.",
-            )),
-            ro(f(
-                "Data",
-                "data",
-                Object,
-                "The object concerned (data.object).",
-            )),
-            ro(f(
-                "PendingWebhooks",
-                "pending_webhooks",
-                Integer,
-                "Webhooks not yet delivered.",
-            )),
-            ro(f(
-                "Request",
-                "request",
-                Object,
-                "The API request that caused it.",
-            )),
+            f("Type", "type", String, "Event type, e.g. customer.created.").ro().eq("type"),
+            f("ApiVersion", "api_version", String, "API version the data is rendered in.").ro(),
+            f("Data", "data", Object, "The object concerned (data.object).").ro(),
+            f("PendingWebhooks", "pending_webhooks", Integer, "Webhooks not yet delivered.").ro(),
+            f("Request", "request", Object, "The API request that caused it.").ro(),
             CREATED_FILTERED,
             LIVEMODE,
         ],
@@ -1449,63 +658,23 @@ pub static ENTITIES: &[Entity] = &[
         name: "CheckoutSession",
         description: "Stripe-hosted payment pages.",
         path: "/v1/checkout/sessions",
-        operations: Operations {
-            update: false,
-            delete: false,
-            ..ALL
-        },
-        instead: Some(
-            "Checkout Sessions cannot be changed or deleted; use the action ExpireCheckoutSession",
-        ),
+        operations: Operations { update: false, delete: false, ..ALL },
+        instead: Some("Checkout Sessions cannot be changed or deleted; use the action ExpireCheckoutSession"),
         list_requires: &[],
         list_defaults: &[],
         fields: &[
             id("The session's id (cs_...)."),
-            eq(
-                f("Customer", "customer", String, "Id of the customer."),
-                "customer",
-            ),
+            f("Customer", "customer", String, "Id of the customer.").eq("customer"),
             f("Mode", "mode", String, "payment, setup or subscription."),
-            f(
-                "SuccessUrl",
-                "success_url",
-                String,
-                "Where customers go after paying.",
-            ),
-            f(
-                "CancelUrl",
-                "cancel_url",
-                String,
-                "Where customers go when they cancel.",
-            ),
-            f(
-                "LineItems",
-                "line_items",
-                Array,
-                "On create: [{\"price\": \"price_...\", \"quantity\": 1}].",
-            ),
-            eq(
-                ro(f(
-                    "PaymentIntent",
-                    "payment_intent",
-                    String,
-                    "PaymentIntent of the session.",
-                )),
-                "payment_intent",
-            ),
-            eq(
-                ro(f(
-                    "Subscription",
-                    "subscription",
-                    String,
-                    "Subscription of the session.",
-                )),
-                "subscription",
-            ),
-            ro(f("Status", "status", String, "open, complete or expired.")),
-            ro(f("Url", "url", String, "URL of the hosted page.")),
-            ro(f("AmountTotal", "amount_total", Integer, "Total amount.")),
-            ro(CURRENCY),
+            f("SuccessUrl", "success_url", String, "Where customers go after paying."),
+            f("CancelUrl", "cancel_url", String, "Where customers go when they cancel."),
+            f("LineItems", "line_items", Array, "On create: [{\"price\": \"price_...\", \"quantity\": 1}]."),
+            f("PaymentIntent", "payment_intent", String, "PaymentIntent of the session.").ro().eq("payment_intent"),
+            f("Subscription", "subscription", String, "Subscription of the session.").ro().eq("subscription"),
+            f("Status", "status", String, "open, complete or expired.").ro(),
+            f("Url", "url", String, "URL of the hosted page.").ro(),
+            f("AmountTotal", "amount_total", Integer, "Total amount.").ro(),
+            CURRENCY.ro(),
             CREATED,
             LIVEMODE,
             METADATA,

@@ -19,8 +19,7 @@ pub enum DataType {
 }
 
 /// What Stripe's list endpoint can filter server-side for a field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "param", rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pushdown {
     /// Evaluated on the node only.
     None,
@@ -31,7 +30,7 @@ pub enum Pushdown {
 }
 
 /// One field of an entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
     /// PascalCase name the API uses, e.g. `Email`, `PaymentMethod`.
     pub name: &'static str,
@@ -44,4 +43,25 @@ pub struct Field {
     pub read_only: bool,
     pub description: &'static str,
     pub pushdown: Pushdown,
+}
+
+// Const modifiers, so the catalog's tables stay `static` data written one field per line.
+impl Field {
+    /// Stripe sets it; writes refuse it.
+    pub const fn ro(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// Stripe's list endpoint filters it by equality with `param`.
+    pub const fn eq(mut self, param: &'static str) -> Self {
+        self.pushdown = Pushdown::Equals(param);
+        self
+    }
+
+    /// Stripe's list endpoint filters it by range with `param[gt]` and the like.
+    pub const fn range(mut self, param: &'static str) -> Self {
+        self.pushdown = Pushdown::Range(param);
+        self
+    }
 }
