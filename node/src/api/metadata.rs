@@ -11,8 +11,8 @@ use crate::error::{ApiError, ApiResult};
 fn pushed_down_operators(field: &Field) -> Vec<&'static str> {
     match field.pushdown {
         Pushdown::None => vec![],
-        // IN with a single value; see docs/filter-clause.md for what stays on the node.
-        Pushdown::Equals(_) => vec!["=", "IN"],
+        // See docs/filter-clause.md for what stays on the node.
+        Pushdown::Equals(_) | Pushdown::AnyOf(..) => vec!["=", "IN"],
         Pushdown::Range(_) => vec!["=", "<", "<=", ">", ">=", "BETWEEN"],
     }
 }

@@ -23,10 +23,27 @@ pub enum DataType {
 pub enum Pushdown {
     /// Evaluated on the node only.
     None,
-    /// `field = 'v'` becomes the list parameter `param=v`.
+    /// `field = 'v'` becomes the list parameter `param=v`; `field IN ('a', 'b')` lists once per
+    /// value, since the parameter takes one. A `{param}` in the entity's path is filled this way.
     Equals(&'static str),
+    /// `field = 'v'` and `field IN ('a', 'b')` become one array parameter `param[0]=a&param[1]=b`
+    /// of at most this many values (Product `ids`, Event `types`, Price `lookup_keys`).
+    AnyOf(&'static str, usize),
     /// Comparisons become `param[gt|gte|lt|lte]=v`; `=` becomes `gte` and `lte`.
     Range(&'static str),
+}
+
+/// How Stripe's Search API matches a field (the query fields of
+/// <https://docs.stripe.com/search#query-fields>); the search key is the field's Stripe path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchKind {
+    /// Exact match only, `key:"v"` (Stripe's token fields; booleans as "true"/"false"; keys
+    /// under metadata as `metadata["key"]:"v"`).
+    Exact,
+    /// Exact match and substring, `key~"v"` (Stripe's string fields).
+    Text,
+    /// Exact match and `>`, `<`, `>=`, `<=` (amounts and timestamps).
+    Numeric,
 }
 
 /// One field of an entity.
@@ -43,6 +60,15 @@ pub struct Field {
     pub read_only: bool,
     pub description: &'static str,
     pub pushdown: Pushdown,
+    /// Stripe's Search API can match it (the entity has a search endpoint).
+    pub search: Option<SearchKind>,
+    /// Stripe does not return it: it is a list filter whose value the node copies from the
+    /// request into each object Stripe returned for it (a child's parent, Payout of a balance
+    /// transaction). A clause must push it down.
+    pub request_only: bool,
+    /// A parameter of Stripe's writes that the object does not carry back (Invoice
+    /// `days_until_due`): reads show null.
+    pub write_only: bool,
 }
 
 // Const modifiers, so the catalog's tables stay `static` data written one field per line.
@@ -59,9 +85,39 @@ impl Field {
         self
     }
 
+    /// Stripe's list endpoint filters it with the array parameter `param` of up to `max` values.
+    pub const fn any_of(mut self, param: &'static str, max: usize) -> Self {
+        self.pushdown = Pushdown::AnyOf(param, max);
+        self
+    }
+
     /// Stripe's list endpoint filters it by range with `param[gt]` and the like.
     pub const fn range(mut self, param: &'static str) -> Self {
         self.pushdown = Pushdown::Range(param);
         self
+    }
+
+    /// Stripe's Search API matches it.
+    pub const fn search(mut self, kind: SearchKind) -> Self {
+        self.search = Some(kind);
+        self
+    }
+
+    /// A list filter Stripe does not return on the object (see `request_only`).
+    pub const fn from_request(mut self) -> Self {
+        self.request_only = true;
+        self.read_only = true;
+        self
+    }
+
+    /// A write parameter Stripe does not return (see `write_only`).
+    pub const fn write_only(mut self) -> Self {
+        self.write_only = true;
+        self
+    }
+
+    /// Whether a filter on it can become part of a Stripe search query.
+    pub fn searchable(&self) -> bool {
+        self.search.is_some()
     }
 }
