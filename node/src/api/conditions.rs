@@ -10,6 +10,7 @@ use crate::filter::{self, Filter};
 pub struct Conditions {
     text: String,
     filter: Option<Filter>,
+    consistent_read: bool,
 }
 
 impl Conditions {
@@ -24,7 +25,18 @@ impl Conditions {
         Ok(Self {
             text: text.to_string(),
             filter,
+            consistent_read: false,
         })
+    }
+
+    /// Only Stripe's list endpoints, never its Search API (whose index lags writes).
+    pub fn with_consistent_read(mut self, consistent: bool) -> Self {
+        self.consistent_read = consistent;
+        self
+    }
+
+    pub fn consistent_read(&self) -> bool {
+        self.consistent_read
     }
 
     pub fn is_empty(&self) -> bool {
@@ -36,17 +48,9 @@ impl Conditions {
         &self.text
     }
 
-    /// Stripe list parameters that apply the pushed-down part of the clause.
-    pub fn pushdown(&self) -> Vec<(String, String)> {
-        self.filter
-            .as_ref()
-            .map(Filter::pushdown)
-            .unwrap_or_default()
-    }
-
-    /// Whether Stripe applies the whole clause (the node need not check objects).
-    pub fn fully_pushed_down(&self) -> bool {
-        self.filter.as_ref().is_none_or(Filter::fully_pushed_down)
+    /// The parsed clause (`None` when blank).
+    pub fn filter(&self) -> Option<&Filter> {
+        self.filter.as_ref()
     }
 
     pub fn matches(&self, object: &Value) -> bool {

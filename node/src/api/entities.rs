@@ -89,7 +89,14 @@ pub async fn list(
     let entity = entity_supporting(&entity, "List", |o| o.list)?;
     reject_unknown(
         &params,
-        &["conditions", "pageSize", "pageToken", "sortBy", "sortOrder"],
+        &[
+            "conditions",
+            "pageSize",
+            "pageToken",
+            "sortBy",
+            "sortOrder",
+            "consistentRead",
+        ],
     )?;
     let page_size = match params.get("pageSize") {
         None => DEFAULT_PAGE_SIZE,
@@ -108,7 +115,19 @@ pub async fn list(
         params.get("sortBy").map(String::as_str),
         params.get("sortOrder").map(String::as_str),
     )?;
-    let conditions = Conditions::parse(entity, params.get("conditions").map(String::as_str))?;
+    // `consistentRead=true`: Stripe's list endpoints only, never its lagging Search API.
+    let consistent = match params.get("consistentRead").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "consistentRead",
+                format!("must be true or false, got {other:?}"),
+            ));
+        }
+    };
+    let conditions = Conditions::parse(entity, params.get("conditions").map(String::as_str))?
+        .with_consistent_read(consistent);
     let hash = list::query_hash(entity, &conditions);
     let start = match params.get("pageToken").filter(|t| !t.is_empty()) {
         Some(text) => PageToken::decode(text, &hash)?,
@@ -317,7 +336,8 @@ async fn matching_ids(
             "is required: an empty clause would match every object",
         ));
     }
-    let conditions = Conditions::parse(entity, Some(text))?;
+    // Changes must reach every match, so never through the Search API's lagging index.
+    let conditions = Conditions::parse(entity, Some(text))?.with_consistent_read(true);
     if conditions.is_empty() {
         return Err(ApiError::invalid("conditions", "is required"));
     }
