@@ -183,11 +183,7 @@ fn sources(entity: &Entity, conditions: &Conditions) -> ApiResult<(Vec<Source>, 
         .chain(entity.path_params())
     {
         if !plan.sends(required) {
-            let field = entity
-                .fields
-                .iter()
-                .find(|f| f.pushdown == Pushdown::Equals(required))
-                .map_or(required, |f| f.name);
+            let field = field_of(entity, required);
             return Err(ApiError::invalid(
                 "conditions",
                 format!(
@@ -215,6 +211,15 @@ fn sources(entity: &Entity, conditions: &Conditions) -> ApiResult<(Vec<Source>, 
     Ok((sources, plan.complete()))
 }
 
+/// The field whose value a list parameter carries (`Invoice` for `invoice`).
+fn field_of<'e>(entity: &'e Entity, param: &'e str) -> &'e str {
+    entity
+        .fields
+        .iter()
+        .find(|f| matches!(f.pushdown, Pushdown::Equals(p) if p == param))
+        .map_or(param, |f| f.name)
+}
+
 /// A list call: the path's parameters moved into the path, the values of fields Stripe does
 /// not return kept to copy into the objects.
 fn list_source(entity: &Entity, mut params: Vec<(String, String)>) -> ApiResult<Source> {
@@ -229,11 +234,7 @@ fn list_source(entity: &Entity, mut params: Vec<(String, String)>) -> ApiResult<
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
         {
-            let field = entity
-                .fields
-                .iter()
-                .find(|f| f.pushdown == Pushdown::Equals(placeholder))
-                .map_or(placeholder, |f| f.name);
+            let field = field_of(entity, placeholder);
             return Err(ApiError::invalid(
                 format!("conditions.{field}"),
                 format!("{value:?} is not a Stripe object id"),
