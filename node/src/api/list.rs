@@ -5,12 +5,13 @@
 //! the path), or its Search API with a query, when that leaves fewer conjuncts to the node and
 //! the caller did not ask for a consistent read. The node re-checks every object.
 //!
-//! A page token is base64url JSON `{"b": branch, "c": cursor, "o": offset, "h": hash}`: which of
-//! the split's lists it is in, the Stripe cursor of the Stripe page it is on (`starting_after`,
-//! the last object of the previous list page, or the search `page` token), how many objects of
-//! that page were already consumed, and a hash of the entity and conditions so a token cannot
-//! be replayed against another query. Resuming refetches that Stripe page and skips `o` objects,
-//! so no object is skipped or returned twice.
+//! A page token is base64url JSON `{"s": search, "b": branch, "c": cursor, "o": offset, "h":
+//! hash}`: whether its pages come from the Search API, which of the split's lists it is in, the
+//! Stripe cursor of the Stripe page it is on (`starting_after`, the last object of the previous
+//! list page, or the search `page` token), how many objects of that page were already consumed,
+//! and a hash of the entity and conditions so a token cannot be replayed against another query.
+//! Resuming refetches that Stripe page and skips `o` objects, so no object is skipped or
+//! returned twice.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -35,6 +36,9 @@ const UNPAGED_PARAM: &str = "ids[";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PageToken {
+    /// The pages come from the Search API.
+    #[serde(rename = "s", default, skip_serializing_if = "std::ops::Not::not")]
+    pub search: bool,
     #[serde(rename = "b", default, skip_serializing_if = "is_zero")]
     pub branch: usize,
     #[serde(rename = "c", skip_serializing_if = "Option::is_none")]
@@ -155,21 +159,49 @@ impl Source {
     }
 }
 
-/// The Stripe listings a List reads, in order, and whether Stripe applies the whole clause.
-fn sources(entity: &Entity, conditions: &Conditions) -> ApiResult<(Vec<Source>, bool)> {
-    let empty = ListPlan::default();
-    let filter = conditions.filter();
-    let plan = filter.map_or(&empty, |f| f.list_plan());
+static EMPTY_PLAN: ListPlan = ListPlan {
+    params: Vec::new(),
+    split: None,
+    pushed: Vec::new(),
+};
+
+/// The Search API query, when it leaves fewer conjuncts to the node than the list parameters
+/// and the caller did not ask for a consistent read; and whether Stripe applies the whole
+/// clause with it.
+fn search_source(entity: &Entity, conditions: &Conditions) -> Option<(Source, bool)> {
+    let filter = conditions.filter()?;
     let search = filter
-        .and_then(|f| f.search_plan().filter(|_| !f.uses_request_only()))
-        .zip(entity.search_path())
-        .filter(|(search, _)| {
-            !conditions.consistent_read() && search.used_count() > plan.pushed_count()
-        });
-    if let Some((search, path)) = search {
+        .search_plan()
+        .filter(|_| !filter.uses_request_only())?;
+    let path = entity.search_path()?;
+    let better = search.used_count() > filter.list_plan().pushed_count();
+    (better && !conditions.consistent_read()).then(|| {
         let query = search.query();
-        return Ok((vec![Source::Search { path, query }], search.complete()));
-    }
+        (Source::Search { path, query }, search.complete())
+    })
+}
+
+/// A Stripe peer or account without the Search API (localstripe; Stripe in India answers "The
+/// search feature is temporarily unavailable in your region"): the List reads the list
+/// endpoints instead.
+fn search_unavailable(e: &ApiError) -> bool {
+    let Some(stripe) = &e.stripe else {
+        return false;
+    };
+    let message = stripe
+        .message
+        .as_deref()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    stripe.http_status == 404
+        || (stripe.http_status == 400
+            && message.contains("search")
+            && (message.contains("unavailable") || message.contains("not available")))
+}
+
+/// The Stripe list calls a List reads, in order, and whether Stripe applies the whole clause.
+fn list_sources(entity: &Entity, conditions: &Conditions) -> ApiResult<(Vec<Source>, bool)> {
+    let plan = conditions.filter().map_or(&EMPTY_PLAN, |f| f.list_plan());
     let mut params = plan.params.clone();
     for (param, value) in entity.list_defaults {
         if !plan.sends(param) {
@@ -279,19 +311,28 @@ pub async fn fetch_page(
             next: None,
         });
     }
-    let (sources, complete) = sources(entity, conditions)?;
-    let on_node = !complete;
+    // A first page chooses between the Search API and the list endpoints; the rest follow it.
+    let first = start.cursor.is_none() && start.offset == 0 && start.branch == 0;
+    let search = (first || start.search)
+        .then(|| search_source(entity, conditions))
+        .flatten();
+    let mut searching = search.is_some();
+    let (mut sources, mut complete) = match search {
+        Some((source, complete)) => (vec![source], complete),
+        None => list_sources(entity, conditions)?,
+    };
     let hash = start.hash;
-    let mut branch = start.branch;
-    let mut cursor = start.cursor;
-    let mut skip = start.offset;
-    let mut objects = Vec::new();
-    let token = |branch, cursor, offset| PageToken {
+    let token = |searching, branch, cursor, offset| PageToken {
+        search: searching,
         branch,
         cursor,
         offset,
         hash: hash.clone(),
     };
+    let mut branch = start.branch;
+    let mut cursor = start.cursor;
+    let mut skip = start.offset;
+    let mut objects = Vec::new();
     for _ in 0..MAX_STRIPE_PAGES {
         let Some(source) = sources.get(branch) else {
             return Ok(Page {
@@ -301,12 +342,23 @@ pub async fn fetch_page(
         };
         let wanted = page_size - objects.len();
         // Without node-side filtering ask for just enough; otherwise scan full pages.
-        let limit = if on_node {
-            STRIPE_PAGE
-        } else {
+        let limit = if complete {
             (skip + wanted).min(STRIPE_PAGE)
+        } else {
+            STRIPE_PAGE
         };
-        let page = source.fetch(stripe, cursor.as_deref(), limit).await?;
+        let page = match source.fetch(stripe, cursor.as_deref(), limit).await {
+            Err(e) if searching && first && objects.is_empty() && search_unavailable(&e) => {
+                tracing::warn!(
+                    entity = entity.name,
+                    "Stripe's Search API is unavailable; listing instead"
+                );
+                (sources, complete) = list_sources(entity, conditions)?;
+                searching = false;
+                continue;
+            }
+            page => page?,
+        };
         // Where the page after this one starts: the same listing's next page, else the next one.
         let after = match &page.next {
             Some(next) => Some((branch, Some(next.clone()))),
@@ -319,9 +371,9 @@ pub async fn fetch_page(
             objects.push(object.clone());
             if objects.len() == page_size {
                 let next = if i + 1 < page.data.len() {
-                    Some(token(branch, cursor.clone(), i + 1))
+                    Some(token(searching, branch, cursor.clone(), i + 1))
                 } else {
-                    after.map(|(b, c)| token(b, c, 0))
+                    after.map(|(b, c)| token(searching, b, c, 0))
                 };
                 return Ok(Page { objects, next });
             }
@@ -340,7 +392,7 @@ pub async fn fetch_page(
     // Scanned as much as one call may: hand back what matched and where to go on.
     Ok(Page {
         objects,
-        next: Some(token(branch, cursor, 0)),
+        next: Some(token(searching, branch, cursor, 0)),
     })
 }
 
@@ -357,6 +409,8 @@ mod tests {
     struct MemoryStripe {
         objects: Vec<Value>,
         calls: Mutex<Vec<StripeRequest>>,
+        /// Answer searches with Stripe's error for an account without the Search API.
+        no_search: bool,
     }
 
     impl MemoryStripe {
@@ -369,6 +423,7 @@ mod tests {
                     })
                     .collect(),
                 calls: Mutex::default(),
+                no_search: false,
             }
         }
 
@@ -381,6 +436,11 @@ mod tests {
     impl StripeApi for MemoryStripe {
         async fn call(&self, request: StripeRequest) -> Result<Value, ApiError> {
             self.calls.lock().unwrap().push(request.clone());
+            if self.no_search && request.path.ends_with("/search") {
+                let body = json!({"error": {"type": "invalid_request_error",
+                    "message": "The search feature is temporarily unavailable in your region."}});
+                return Err(crate::stripe::map_stripe_error(400, &body));
+            }
             let param = |k: &str| {
                 request
                     .params
@@ -472,6 +532,7 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_are_tied_to_their_query() {
         let token = PageToken {
+            search: true,
             branch: 1,
             cursor: Some("cus_9".into()),
             offset: 3,
@@ -559,6 +620,19 @@ mod tests {
             ids_where(250, |i| i % 2 == 1)
         );
         assert!(stripe.calls().iter().all(|c| c.path == "/v1/customers"));
+
+        // Without the Search API (Stripe in India, localstripe) the List reads the list endpoint.
+        let stripe = MemoryStripe {
+            no_search: true,
+            ..MemoryStripe::new(250)
+        };
+        assert_eq!(
+            walk(&stripe, &by_metadata, 25).await,
+            ids_where(250, |i| i % 2 == 1)
+        );
+        let paths: Vec<String> = stripe.calls().iter().map(|c| c.path.clone()).collect();
+        assert_eq!(paths[0], "/v1/customers/search");
+        assert!(paths[1..].iter().all(|p| p == "/v1/customers"), "{paths:?}");
     }
 
     #[tokio::test]
