@@ -53,6 +53,29 @@ impl Api {
             .await
     }
 
+    /// `GET /v2/entityTypes/{entity}/entities?conditions=...` plus `extra` query pairs.
+    pub async fn list(
+        &self,
+        entity: &str,
+        conditions: &str,
+        extra: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let url = format!("{}/v2/entityTypes/{entity}/entities", self.base);
+        let mut query = vec![("conditions", conditions)];
+        query.extend_from_slice(extra);
+        self.send(self.http.get(url).query(&query)).await
+    }
+
+    /// The `Id`s of a list answer's entities.
+    pub fn ids(page: &Value) -> Vec<String> {
+        page["entities"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no entities: {page}"))
+            .iter()
+            .map(|e| e["fields"]["Id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// `POST /v2/actions/{action}:execute` with `{"parameters": ...}`.
     pub async fn execute(&self, action: &str, parameters: Value) -> (u16, Value) {
         self.post(
