@@ -66,6 +66,18 @@ impl Api {
         self.send(self.http.get(url).query(&query)).await
     }
 
+    /// The entities' fields of a List that must succeed.
+    pub async fn rows(&self, entity: &str, conditions: &str, extra: &[(&str, &str)]) -> Vec<Value> {
+        let (status, page) = self.list(entity, conditions, extra).await;
+        assert_eq!(status, 200, "{entity} {conditions}: {page}");
+        page["entities"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no entities: {page}"))
+            .iter()
+            .map(|e| e["fields"].clone())
+            .collect()
+    }
+
     /// The `Id`s of a list answer's entities.
     pub fn ids(page: &Value) -> Vec<String> {
         page["entities"]

@@ -12,18 +12,6 @@ fn start() -> (StripeFake, Node, Api) {
     (fake, node, api)
 }
 
-/// The rows of a List that must succeed.
-async fn rows(api: &Api, entity: &str, conditions: &str) -> Vec<Value> {
-    let (status, page) = api.list(entity, conditions, &[]).await;
-    assert_eq!(status, 200, "{entity} {conditions}: {page}");
-    page["entities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["fields"].clone())
-        .collect()
-}
-
 fn id(object: &Value) -> String {
     object["id"].as_str().expect("id").to_string()
 }
@@ -60,7 +48,9 @@ async fn billing_documents_list_their_lines() {
         )
         .await;
     }
-    let lines = rows(&api, "InvoiceLineItem", &format!("Invoice = '{invoice}'")).await;
+    let lines = api
+        .rows("InvoiceLineItem", &format!("Invoice = '{invoice}'"), &[])
+        .await;
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(
         lines
@@ -79,12 +69,13 @@ async fn billing_documents_list_their_lines() {
     );
     // One of them by id, and two invoices' lines in one List (one Stripe list each).
     let first = lines[0]["Id"].as_str().unwrap();
-    let one = rows(
-        &api,
-        "InvoiceLineItem",
-        &format!("Invoice = '{invoice}' AND Id = '{first}'"),
-    )
-    .await;
+    let one = api
+        .rows(
+            "InvoiceLineItem",
+            &format!("Invoice = '{invoice}' AND Id = '{first}'"),
+            &[],
+        )
+        .await;
     assert_eq!(one.len(), 1);
     let other = api.create("Invoice", json!({"Customer": customer})).await;
     fake.stripe(
@@ -98,12 +89,13 @@ async fn billing_documents_list_their_lines() {
     )
     .await;
     let before = fake.requests("GET", "/v1/invoices/").await;
-    let both = rows(
-        &api,
-        "InvoiceLineItem",
-        &format!("Invoice IN ('{invoice}', '{other}')"),
-    )
-    .await;
+    let both = api
+        .rows(
+            "InvoiceLineItem",
+            &format!("Invoice IN ('{invoice}', '{other}')"),
+            &[],
+        )
+        .await;
     assert_eq!(both.len(), 3);
     assert_eq!(fake.requests("GET", "/v1/invoices/").await - before, 2);
 
@@ -114,7 +106,9 @@ async fn billing_documents_list_their_lines() {
             json!({"Customer": customer, "LineItems": [{"price": price, "quantity": 3}]}),
         )
         .await;
-    let lines = rows(&api, "QuoteLineItem", &format!("Quote = '{quote}'")).await;
+    let lines = api
+        .rows("QuoteLineItem", &format!("Quote = '{quote}'"), &[])
+        .await;
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(
         (
@@ -133,12 +127,13 @@ async fn billing_documents_list_their_lines() {
             "LineItems": [{"price": price, "quantity": 1}]}),
         )
         .await;
-    let lines = rows(
-        &api,
-        "CheckoutSessionLineItem",
-        &format!("CheckoutSession = '{session}'"),
-    )
-    .await;
+    let lines = api
+        .rows(
+            "CheckoutSessionLineItem",
+            &format!("CheckoutSession = '{session}'"),
+            &[],
+        )
+        .await;
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["CheckoutSession"], session.as_str());
 
@@ -149,12 +144,13 @@ async fn billing_documents_list_their_lines() {
             json!({"LineItems": [{"price": price, "quantity": 2}]}),
         )
         .await;
-    let lines = rows(
-        &api,
-        "PaymentLinkLineItem",
-        &format!("PaymentLink = '{link}'"),
-    )
-    .await;
+    let lines = api
+        .rows(
+            "PaymentLinkLineItem",
+            &format!("PaymentLink = '{link}'"),
+            &[],
+        )
+        .await;
     assert_eq!(
         (lines.len(), &lines[0]["AmountSubtotal"]),
         (1, &json!(1400))
@@ -171,12 +167,9 @@ async fn billing_documents_list_their_lines() {
             json!({"Invoice": invoice, "Memo": "goodwill"}),
         )
         .await;
-    let lines = rows(
-        &api,
-        "CreditNoteLineItem",
-        &format!("CreditNote = '{note}'"),
-    )
-    .await;
+    let lines = api
+        .rows("CreditNoteLineItem", &format!("CreditNote = '{note}'"), &[])
+        .await;
     assert_eq!(
         (lines.len(), &lines[0]["Amount"]),
         (1, &json!(1500)),
@@ -190,7 +183,9 @@ async fn billing_documents_list_their_lines() {
             json!({"Customer": customer, "Items": [{"price": price}]}),
         )
         .await;
-    let items = rows(&api, "SubscriptionItem", &format!("Subscription = '{sub}'")).await;
+    let items = api
+        .rows("SubscriptionItem", &format!("Subscription = '{sub}'"), &[])
+        .await;
     let item = items[0]["Id"].as_str().unwrap().to_string();
     for quantity in ["4", "6"] {
         fake.stripe(
@@ -200,12 +195,13 @@ async fn billing_documents_list_their_lines() {
         )
         .await;
     }
-    let usage = rows(
-        &api,
-        "UsageRecordSummary",
-        &format!("SubscriptionItem = '{item}'"),
-    )
-    .await;
+    let usage = api
+        .rows(
+            "UsageRecordSummary",
+            &format!("SubscriptionItem = '{item}'"),
+            &[],
+        )
+        .await;
     assert_eq!(usage[0]["TotalUsage"], 10, "{usage:?}");
 }
 
@@ -274,12 +270,13 @@ async fn customers_list_their_balance_and_cash_balance_transactions_and_tax_ids(
         ],
     )
     .await;
-    let txns = rows(
-        &api,
-        "CustomerBalanceTransaction",
-        &format!("Customer = '{customer}'"),
-    )
-    .await;
+    let txns = api
+        .rows(
+            "CustomerBalanceTransaction",
+            &format!("Customer = '{customer}'"),
+            &[],
+        )
+        .await;
     let amounts: Vec<&Value> = txns.iter().map(|t| &t["Amount"]).collect();
     assert_eq!(
         amounts,
@@ -294,12 +291,13 @@ async fn customers_list_their_balance_and_cash_balance_transactions_and_tax_ids(
         &[("amount", "5000"), ("currency", "usd")],
     )
     .await;
-    let cash = rows(
-        &api,
-        "CustomerCashBalanceTransaction",
-        &format!("Customer = '{customer}'"),
-    )
-    .await;
+    let cash = api
+        .rows(
+            "CustomerCashBalanceTransaction",
+            &format!("Customer = '{customer}'"),
+            &[],
+        )
+        .await;
     assert_eq!(
         (&cash[0]["Type"], &cash[0]["NetAmount"]),
         (&json!("funded"), &json!(5000))
@@ -311,12 +309,13 @@ async fn customers_list_their_balance_and_cash_balance_transactions_and_tax_ids(
         &[("type", "eu_vat"), ("value", "DE123456789")],
     )
     .await;
-    let tax_ids = rows(
-        &api,
-        "TaxId",
-        &format!("Customer = '{customer}' AND Type = 'eu_vat'"),
-    )
-    .await;
+    let tax_ids = api
+        .rows(
+            "TaxId",
+            &format!("Customer = '{customer}' AND Type = 'eu_vat'"),
+            &[],
+        )
+        .await;
     assert_eq!(
         (tax_ids.len(), &tax_ids[0]["Value"]),
         (1, &json!("DE123456789"))
@@ -330,7 +329,9 @@ async fn connect_objects_list_their_children() {
         .create("Account", json!({"Type": "custom", "Email": "shop@example.com",
             "Capabilities": {"card_payments": {"requested": true}, "transfers": {"requested": true}}}))
         .await;
-    let caps = rows(&api, "Capability", &format!("Account = '{account}'")).await;
+    let caps = api
+        .rows("Capability", &format!("Account = '{account}'"), &[])
+        .await;
     let mut names: Vec<&str> = caps.iter().map(|c| c["Id"].as_str().unwrap()).collect();
     names.sort();
     assert_eq!(names, ["card_payments", "transfers"]);
@@ -343,12 +344,13 @@ async fn connect_objects_list_their_children() {
         )
         .await;
     }
-    let owners = rows(
-        &api,
-        "Person",
-        &format!("Account = '{account}' AND RelationshipOwner = TRUE"),
-    )
-    .await;
+    let owners = api
+        .rows(
+            "Person",
+            &format!("Account = '{account}' AND RelationshipOwner = TRUE"),
+            &[],
+        )
+        .await;
     assert_eq!(owners.len(), 1);
     assert_eq!(owners[0]["FirstName"], "Ada");
     let last = fake.last_request().await;
@@ -366,7 +368,9 @@ async fn connect_objects_list_their_children() {
         &[("external_account", "btok_us_verified")],
     )
     .await;
-    let banks = rows(&api, "ExternalAccount", &format!("Account = '{account}'")).await;
+    let banks = api
+        .rows("ExternalAccount", &format!("Account = '{account}'"), &[])
+        .await;
     assert_eq!(
         (&banks[0]["Object"], &banks[0]["Last4"]),
         (&json!("bank_account"), &json!("6789"))
@@ -384,12 +388,9 @@ async fn connect_objects_list_their_children() {
         &[("amount", "400")],
     )
     .await;
-    let reversals = rows(
-        &api,
-        "TransferReversal",
-        &format!("Transfer = '{transfer}'"),
-    )
-    .await;
+    let reversals = api
+        .rows("TransferReversal", &format!("Transfer = '{transfer}'"), &[])
+        .await;
     assert_eq!(
         (&reversals[0]["Amount"], &reversals[0]["Transfer"]),
         (&json!(400), &json!(transfer))
@@ -415,7 +416,9 @@ async fn connect_objects_list_their_children() {
         &[("amount", "100")],
     )
     .await;
-    let refunds = rows(&api, "ApplicationFeeRefund", &format!("Fee = '{fee}'")).await;
+    let refunds = api
+        .rows("ApplicationFeeRefund", &format!("Fee = '{fee}'"), &[])
+        .await;
     assert_eq!(
         (&refunds[0]["Amount"], &refunds[0]["Fee"]),
         (&json!(100), &json!(fee))

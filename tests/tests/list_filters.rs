@@ -14,17 +14,6 @@ fn start() -> (StripeFake, Node, Api) {
     (fake, node, api)
 }
 
-async fn rows(api: &Api, entity: &str, conditions: &str, extra: &[(&str, &str)]) -> Vec<Value> {
-    let (status, page) = api.list(entity, conditions, extra).await;
-    assert_eq!(status, 200, "{entity} {conditions}: {page}");
-    page["entities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["fields"].clone())
-        .collect()
-}
-
 /// The query pairs of the fake's last request.
 async fn last_query(fake: &StripeFake) -> Vec<Value> {
     fake.last_request().await["query"]
@@ -78,7 +67,7 @@ async fn arrays_booleans_and_splits_are_pushed_down() {
     );
 
     // A boolean != is the other value.
-    let archived = rows(&api, "Product", "Active != TRUE", &[]).await;
+    let archived = api.rows("Product", "Active != TRUE", &[]).await;
     assert_eq!(set(&archived), HashSet::from([c.clone()]));
     assert!(
         last_query(&fake)
@@ -95,7 +84,9 @@ async fn arrays_booleans_and_splits_are_pushed_down() {
         .await;
     assert_eq!(status, 200, "{body}");
     let before = fake.requests("GET", "/v1/invoices").await;
-    let both = rows(&api, "Invoice", "Status IN ('draft', 'paid', 'void')", &[]).await;
+    let both = api
+        .rows("Invoice", "Status IN ('draft', 'paid', 'void')", &[])
+        .await;
     assert_eq!(set(&both), HashSet::from([draft, paid]));
     assert_eq!(fake.requests("GET", "/v1/invoices").await - before, 3);
     assert_eq!(b.len(), a.len());
@@ -137,13 +128,13 @@ async fn price_subscription_quote_and_invoice_item_filters() {
         .unwrap()
         .to_string();
 
-    let by_key = rows(
-        &api,
-        "Price",
-        "LookupKey IN ('pro_monthly', 'pro_yearly', 'none')",
-        &[],
-    )
-    .await;
+    let by_key = api
+        .rows(
+            "Price",
+            "LookupKey IN ('pro_monthly', 'pro_yearly', 'none')",
+            &[],
+        )
+        .await;
     assert_eq!(
         set(&by_key),
         HashSet::from([monthly.clone(), yearly.clone()])
@@ -153,7 +144,7 @@ async fn price_subscription_quote_and_invoice_item_filters() {
         query.contains(&json!(["lookup_keys[2]", "none"])),
         "{query:?}"
     );
-    let months = rows(&api, "Price", "RecurringInterval = 'month'", &[]).await;
+    let months = api.rows("Price", "RecurringInterval = 'month'", &[]).await;
     assert_eq!(set(&months), HashSet::from([monthly.clone()]));
     assert!(
         last_query(&fake)
@@ -187,10 +178,14 @@ async fn price_subscription_quote_and_invoice_item_filters() {
             json!({"Customer": plain, "Items": [{"price": yearly}]}),
         )
         .await;
-    let subs = rows(&api, "Subscription", &format!("Price = '{yearly}'"), &[]).await;
+    let subs = api
+        .rows("Subscription", &format!("Price = '{yearly}'"), &[])
+        .await;
     assert_eq!(set(&subs), HashSet::from([on_yearly.clone()]));
     assert_eq!(subs[0]["Price"], yearly.as_str());
-    let subs = rows(&api, "Subscription", &format!("TestClock = '{clock}'"), &[]).await;
+    let subs = api
+        .rows("Subscription", &format!("TestClock = '{clock}'"), &[])
+        .await;
     assert_eq!(set(&subs), HashSet::from([on_monthly]));
     assert!(
         last_query(&fake)
@@ -217,7 +212,9 @@ async fn price_subscription_quote_and_invoice_item_filters() {
         )
         .await;
     api.create("Quote", json!({"Customer": plain})).await;
-    let quotes = rows(&api, "Quote", &format!("TestClock = '{clock}'"), &[]).await;
+    let quotes = api
+        .rows("Quote", &format!("TestClock = '{clock}'"), &[])
+        .await;
     assert_eq!(set(&quotes), HashSet::from([quote]));
 
     // Pending invoice items: not yet on an invoice.
@@ -238,7 +235,7 @@ async fn price_subscription_quote_and_invoice_item_filters() {
         ],
     )
     .await;
-    let items = rows(&api, "InvoiceItem", "Pending = TRUE", &[]).await;
+    let items = api.rows("InvoiceItem", "Pending = TRUE", &[]).await;
     assert_eq!(set(&items), HashSet::from([pending]));
     assert_eq!(items[0]["Pending"], true);
     assert!(
@@ -276,13 +273,13 @@ async fn balance_transactions_of_a_payout() {
         ],
     )
     .await;
-    let paid_out = rows(
-        &api,
-        "BalanceTransaction",
-        &format!("Payout = '{payout}' AND Type = 'charge'"),
-        &[],
-    )
-    .await;
+    let paid_out = api
+        .rows(
+            "BalanceTransaction",
+            &format!("Payout = '{payout}' AND Type = 'charge'"),
+            &[],
+        )
+        .await;
     let amounts: HashSet<i64> = paid_out
         .iter()
         .map(|t| t["Amount"].as_i64().unwrap())
@@ -294,7 +291,7 @@ async fn balance_transactions_of_a_payout() {
         query.contains(&json!(["payout", payout])) && query.contains(&json!(["type", "charge"])),
         "{query:?}"
     );
-    let all = rows(&api, "BalanceTransaction", "Type = 'charge'", &[]).await;
+    let all = api.rows("BalanceTransaction", "Type = 'charge'", &[]).await;
     assert_eq!(all.len(), 3);
 }
 
@@ -315,9 +312,7 @@ async fn events_are_a_change_feed_with_the_changed_object() {
     assert_eq!(status, 200, "{body}");
     api.create("Product", json!({"Name": "Noise"})).await;
 
-    let feed = rows(
-        &api,
-        "Event",
+    let feed = api.rows("Event",
         &format!("Type IN ('customer.created', 'customer.updated', 'customer.deleted') AND Created >= {since}"),
         &[],
     )
@@ -343,13 +338,13 @@ async fn events_are_a_change_feed_with_the_changed_object() {
         assert!(query.contains(&pair), "{pair} not in {query:?}");
     }
     // What changed since then, for any entity: the feed, deletions included.
-    let since_feed = rows(
-        &api,
-        "Event",
-        &format!("Created >= {since} AND ObjectType = 'product'"),
-        &[],
-    )
-    .await;
+    let since_feed = api
+        .rows(
+            "Event",
+            &format!("Created >= {since} AND ObjectType = 'product'"),
+            &[],
+        )
+        .await;
     assert_eq!(since_feed.len(), 1);
 }
 
