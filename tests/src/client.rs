@@ -115,6 +115,14 @@ pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str
     body["error"].clone()
 }
 
+/// A Stripe fake and a node in front of it, with a client of the node's API.
+pub fn fake_and_node() -> (crate::StripeFake, crate::Node, Api) {
+    let fake = crate::StripeFake::start();
+    let node = crate::Node::start(&api_node_options(fake.url()));
+    let api = Api::new(node.url());
+    (fake, node, api)
+}
+
 /// Node options for API tests: the limiter out of the way (its own tests cover it) and short
 /// retry delays so fault-injection tests stay fast.
 pub fn api_node_options(stripe_base_url: impl Into<String>) -> crate::NodeOptions {

@@ -1,16 +1,9 @@
 //! Child collections on the wire: listed with their parent's id as a condition, which the node
 //! moves into Stripe's path (`/v1/invoices/{invoice}/lines`); against the Stripe fake, since
-//! localstripe has few of them (its tax ids are tested in catalog_entities.rs).
+//! localstripe has few of them (and its tax id list refuses Stripe's `limit`).
 
-use e2e::{Api, Node, StripeFake, api_node_options, assert_error};
+use e2e::{assert_error, fake_and_node};
 use serde_json::{Value, json};
-
-fn start() -> (StripeFake, Node, Api) {
-    let fake = StripeFake::start();
-    let node = Node::start(&api_node_options(fake.url()));
-    let api = Api::new(node.url());
-    (fake, node, api)
-}
 
 fn id(object: &Value) -> String {
     object["id"].as_str().expect("id").to_string()
@@ -18,7 +11,7 @@ fn id(object: &Value) -> String {
 
 #[tokio::test]
 async fn billing_documents_list_their_lines() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     let customer = api.create("Customer", json!({"Name": "Lines"})).await;
     let price = fake
         .stripe(
@@ -207,7 +200,7 @@ async fn billing_documents_list_their_lines() {
 
 #[tokio::test]
 async fn a_child_list_needs_its_parent_and_a_real_id() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     let (status, body) = api.list("InvoiceLineItem", "Amount > 5", &[]).await;
     let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
     assert!(
@@ -250,7 +243,7 @@ async fn a_child_list_needs_its_parent_and_a_real_id() {
 
 #[tokio::test]
 async fn customers_list_their_balance_and_cash_balance_transactions_and_tax_ids() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     let customer = api.create("Customer", json!({"Name": "Credit"})).await;
     // A balance change is a customer balance transaction at Stripe.
     let (status, body) = api
@@ -324,7 +317,7 @@ async fn customers_list_their_balance_and_cash_balance_transactions_and_tax_ids(
 
 #[tokio::test]
 async fn connect_objects_list_their_children() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     let account = api
         .create("Account", json!({"Type": "custom", "Email": "shop@example.com",
             "Capabilities": {"card_payments": {"requested": true}, "transfers": {"requested": true}}}))

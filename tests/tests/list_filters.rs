@@ -4,15 +4,8 @@
 
 use std::collections::HashSet;
 
-use e2e::{Api, Node, StripeFake, api_node_options, assert_error};
+use e2e::{Api, StripeFake, assert_error, fake_and_node};
 use serde_json::{Value, json};
-
-fn start() -> (StripeFake, Node, Api) {
-    let fake = StripeFake::start();
-    let node = Node::start(&api_node_options(fake.url()));
-    let api = Api::new(node.url());
-    (fake, node, api)
-}
 
 /// The query pairs of the fake's last request.
 async fn last_query(fake: &StripeFake) -> Vec<Value> {
@@ -30,7 +23,7 @@ fn set<'a>(rows: impl IntoIterator<Item = &'a Value>) -> HashSet<String> {
 
 #[tokio::test]
 async fn arrays_booleans_and_splits_are_pushed_down() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     let a = api.create("Product", json!({"Name": "A"})).await;
     let b = api.create("Product", json!({"Name": "B"})).await;
     let c = api
@@ -94,7 +87,7 @@ async fn arrays_booleans_and_splits_are_pushed_down() {
 
 #[tokio::test]
 async fn price_subscription_quote_and_invoice_item_filters() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     let monthly = fake
         .stripe(
             "POST",
@@ -247,7 +240,7 @@ async fn price_subscription_quote_and_invoice_item_filters() {
 
 #[tokio::test]
 async fn balance_transactions_of_a_payout() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     for amount in ["1000", "2500"] {
         fake.stripe(
             "POST",
@@ -297,7 +290,7 @@ async fn balance_transactions_of_a_payout() {
 
 #[tokio::test]
 async fn events_are_a_change_feed_with_the_changed_object() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     let since = e2e_now() - 1;
     let customer = api
         .create(

@@ -5,15 +5,8 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use e2e::{Api, Node, StripeFake, api_node_options, assert_error};
+use e2e::{Api, assert_error, fake_and_node};
 use serde_json::{Value, json};
-
-fn start() -> (StripeFake, Node, Api) {
-    let fake = StripeFake::start();
-    let node = Node::start(&api_node_options(fake.url()));
-    let api = Api::new(node.url());
-    (fake, node, api)
-}
 
 /// Every page of a List, following `nextPageToken`.
 async fn all_pages(
@@ -47,7 +40,7 @@ fn ids_of(pages: &[Value]) -> Vec<String> {
 
 #[tokio::test]
 async fn a_metadata_lookup_is_one_search_call_per_page() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     let mut gold = HashSet::new();
     for i in 0..60 {
         let tier = if i % 3 == 0 { "gold" } else { "basic" };
@@ -118,7 +111,7 @@ async fn a_metadata_lookup_is_one_search_call_per_page() {
 
 #[tokio::test]
 async fn the_index_lags_writes_and_a_consistent_read_lists_instead() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     fake.set_search_delay(Duration::from_secs(600)).await;
     let id = api
         .create(
@@ -167,7 +160,7 @@ async fn the_index_lags_writes_and_a_consistent_read_lists_instead() {
 
 #[tokio::test]
 async fn every_searchable_entity_answers_through_stripe_search() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     let customer = api.create("Customer", json!({"Name": "Searched"})).await;
     let product = fake
         .stripe(

@@ -576,6 +576,7 @@ fn route(
         ("GET", Some("search"), None) => search(s, kind, &params),
         ("GET", None, None) => lifecycle::list_collection(s, kind, &params),
         ("POST", None, None) => create(s, kind, params, key),
+        ("GET", Some(id), None) if kind.object == "tax_code" => lifecycle::tax_code(id),
         ("GET", Some(id), None) => match live(s, kind.object, id) {
             Some(o) => Reply::ok(o),
             // Stripe keeps answering GET for a deleted customer with its tombstone.

@@ -534,6 +534,12 @@ pub fn list_collection(s: &Store, kind: &Kind, params: &Value) -> Reply {
                 });
             }
         }
+        // A shipping rate's currency is its fixed amount's.
+        "shipping_rate" => {
+            if let Some(currency) = take("currency") {
+                all.retain(|o| o["fixed_amount"]["currency"] == currency);
+            }
+        }
         "invoiceitem" => {
             if let Some(pending) = take("pending") {
                 all.retain(|o| o["invoice"].is_null() == (pending == true || pending == "true"));
@@ -544,6 +550,13 @@ pub fn list_collection(s: &Store, kind: &Kind, params: &Value) -> Reply {
         _ => {}
     }
     page(filtered(s, all, &params), &params, &url)
+}
+
+pub fn tax_code(id: &str) -> Reply {
+    match tax_codes().into_iter().find(|c| c["id"] == id) {
+        Some(code) => Reply::ok(code),
+        None => no_such("tax_code", id),
+    }
 }
 
 /// Stripe's own tax codes (a few of them).
@@ -1331,14 +1344,34 @@ fn apply_customer_balance(s: &mut Store, id: &str, p: &Value) -> Reply {
         return invalid("The customer's cash balance has no funds to apply.");
     }
     cash_balance_transaction(s, &customer, -amount, "applied_to_payment");
+    let received = intent["amount_received"].as_i64().unwrap_or(0) + amount;
+    let paid = received >= intent["amount"].as_i64().unwrap_or(0);
+    // Once paid in full, the payment is a charge of the cash balance.
+    let charge = paid.then(|| {
+        let charge_id = new_id(s, "py");
+        let mut charge = template("charge", &charge_id);
+        for key in ["amount", "currency", "customer"] {
+            charge[key] = intent[key].clone();
+        }
+        charge["payment_intent"] = json!(id);
+        let txn = balance_transaction(
+            s,
+            "charge",
+            &charge_id,
+            intent["amount"].as_i64().unwrap_or(0),
+        );
+        charge["balance_transaction"] = json!(txn);
+        charge["payment_method_details"] =
+            json!({"customer_balance": {}, "type": "customer_balance"});
+        insert(s, "charges", charge, None);
+        charge_id
+    });
     transition(s, "payment_intent", id, |o| {
-        let received = o["amount_received"].as_i64().unwrap_or(0) + amount;
         o["amount_received"] = json!(received);
-        o["status"] = json!(if received >= o["amount"].as_i64().unwrap_or(0) {
-            "succeeded"
-        } else {
-            "requires_action"
-        });
+        o["status"] = json!(if paid { "succeeded" } else { "requires_action" });
+        if let Some(charge) = charge {
+            o["latest_charge"] = json!(charge);
+        }
         Ok(())
     })
 }
