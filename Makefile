@@ -1,4 +1,4 @@
-.PHONY: run test lint crds e2e bench-node bench-limiter
+.PHONY: run test lint crds e2e bench-node bench-limiter bench-filter
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -26,3 +26,8 @@ bench-node:
 # Extra flags: make bench-limiter ARGS="--tps-per-node 100 --nodes 1,50".
 bench-limiter:
 	cargo run --release -p stripe-connector-tests --bin bench-limiter -- $(ARGS)
+
+# Filter-clause benchmark: Stripe calls and latency per List page, this tree against BASE
+# (default main) side by side (figures in docs/filter-clause.md).
+bench-filter:
+	scripts/bench-filter.sh $(ARGS)

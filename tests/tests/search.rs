@@ -309,4 +309,19 @@ async fn every_searchable_entity_answers_through_stripe_search() {
     }
     assert_eq!(invoice["object"], "invoice");
     assert_eq!(sub["object"], "subscription");
+
+    // The entity metadata says which fields the Search API can match.
+    let (status, customer_type) = api.get("/v2/entityTypes/Customer").await;
+    assert_eq!(status, 200, "{customer_type}");
+    let searchable = |name: &str| {
+        customer_type["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == name)
+            .map(|f| f["searchable"].clone())
+    };
+    assert_eq!(searchable("Email"), Some(json!(true)));
+    assert_eq!(searchable("Metadata"), Some(json!(true)));
+    assert_eq!(searchable("Description"), Some(json!(false)));
 }

@@ -27,6 +27,8 @@ fn field_json(field: &Field) -> Value {
         "description": field.description,
         "stripePath": field.path,
         "pushedDownOperators": pushed_down_operators(field),
+        // Stripe's Search API can match it (docs/filter-clause.md, "Stripe's Search API").
+        "searchable": field.searchable(),
     })
 }
 
