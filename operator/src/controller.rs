@@ -16,7 +16,9 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::{self, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 use prometheus_client::registry::Registry;
-use tokio::sync::watch;
+use stripe_node::admin::termination_signal;
+use stripe_node::secret::SecretFile;
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::admin::{self, AdminState};
@@ -64,13 +66,14 @@ pub struct RunArgs {
 impl RunArgs {
     /// The settings every connection's children are built with.
     pub fn settings(&self) -> anyhow::Result<Settings> {
+        // Read by the node's rules (trimmed, refused when empty), as the nodes read the copy.
         let redis_password = match &self.redis_password_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    anyhow::anyhow!("--redis-password-file {}: {e}", path.display())
-                })?;
-                Some(text.trim_end_matches(['\r', '\n']).to_string())
-            }
+            Some(path) => Some(
+                SecretFile::open("--redis-password-file", path)?
+                    .current()
+                    .expose()
+                    .to_string(),
+            ),
             None => None,
         };
         if let Some(url) = &self.redis_url
@@ -115,23 +118,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let metrics = Metrics::register(&mut registry);
     let admin = AdminState::new(registry);
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = {
-        let rx = stop_rx.clone();
-        move || {
-            let mut rx = rx.clone();
-            async move {
-                let _ = rx.wait_for(|s| *s).await;
-            }
-        }
-    };
-    let admin_task = tokio::spawn(admin::serve(args.admin_listen, admin.clone(), stopped()));
+    // Cancelled by SIGTERM, by losing the leader Lease, or when the controllers end.
+    let stop = CancellationToken::new();
+    let stopped = || stop.clone().cancelled_owned();
+    let admin_task = tokio::spawn(admin::serve(args.admin_listen, admin.clone(), stop.clone()));
     tokio::spawn({
-        let stop_tx = stop_tx.clone();
+        let stop = stop.clone();
         async move {
-            wait_for_signal().await;
-            info!("shutdown signal received");
-            let _ = stop_tx.send(true);
+            termination_signal().await;
+            stop.cancel();
         }
     });
 
@@ -156,10 +151,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         };
         // Losing the lease stops the controllers like a signal does.
         let lost = leadership.lost();
-        let lost_tx = stop_tx.clone();
+        let lost_stop = stop.clone();
         tokio::spawn(async move {
             lost.await;
-            let _ = lost_tx.send(true);
+            lost_stop.cancel();
         });
         Some(leadership)
     } else {
@@ -192,7 +187,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         None => false,
     };
     metrics.leader.set(0);
-    let _ = stop_tx.send(true);
+    stop.cancel();
     let _ = admin_task.await;
     if lost {
         anyhow::bail!("lost the leader lease; exiting so a fresh process campaigns again");
@@ -323,28 +318,6 @@ fn connections_referencing<K: Resource>(
         })
         .map(|conn| ObjectRef::from_obj(conn.as_ref()))
         .collect()
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 #[cfg(test)]

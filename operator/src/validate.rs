@@ -170,7 +170,7 @@ pub fn validate(name: &str, spec: &StripeConnectionSpec) -> Vec<SpecProblem> {
     problems
 }
 
-/// The seed's connection-name rule (the CRD's root CEL rules say the same).
+/// Integration Connectors' connection-name rule (the CRD's root CEL rules say the same).
 pub fn check_connection_name(name: &str) -> Result<(), String> {
     let bytes = name.as_bytes();
     if bytes.len() > MAX_NAME_LEN {
@@ -283,7 +283,7 @@ mod tests {
     }
 
     #[test]
-    fn connection_names_follow_the_seed() {
+    fn connection_names_follow_integration_connectors_rule() {
         for good in ["a", "payments", "eu-billing-2", &"a".repeat(49)] {
             assert!(check_connection_name(good).is_ok(), "{good}");
         }

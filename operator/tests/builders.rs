@@ -2,12 +2,16 @@
 //! `UPDATE_GOLDEN=1 cargo nextest run -p stripe-operator --test builders`) plus targeted
 //! asserts on what the design requires.
 
-use std::path::{Path, PathBuf};
+mod golden_file;
+
+use std::path::Path;
 
 use serde_json::{Value, json};
 use stripe_operator::children::{self, Settings};
 use stripe_operator::crd::StripeConnection;
 use stripe_operator::render;
+
+use golden_file::assert_matches_file;
 
 const TOKEN: &str = "golden-client-token";
 
@@ -43,17 +47,8 @@ fn golden_children() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     for name in ["minimal.yaml", "full.yaml", "proxy-without-auth.yaml"] {
         let actual = serde_json::to_string_pretty(&objects(name)).expect("json") + "\n";
-        let golden: PathBuf = dir.join(name.replace(".yaml", ".json"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(&golden, &actual).expect("golden written");
-        }
-        let expected = std::fs::read_to_string(&golden)
-            .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", golden.display()));
-        assert!(
-            actual == expected,
-            "{name}: children differ from {} (review, then UPDATE_GOLDEN=1)",
-            golden.display()
-        );
+        let golden = dir.join(name.replace(".yaml", ".json"));
+        assert_matches_file(&golden, &actual, "UPDATE_GOLDEN");
     }
 }
 

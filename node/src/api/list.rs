@@ -185,7 +185,7 @@ fn search_source(entity: &Entity, conditions: &Conditions) -> Option<(Source, bo
 /// search feature is temporarily unavailable in your region"): the List reads the list
 /// endpoints instead.
 fn search_unavailable(e: &ApiError) -> bool {
-    let Some(stripe) = &e.stripe else {
+    let Some(stripe) = e.stripe() else {
         return false;
     };
     let message = stripe
@@ -439,7 +439,7 @@ mod tests {
             if self.no_search && request.path.ends_with("/search") {
                 let body = json!({"error": {"type": "invalid_request_error",
                     "message": "The search feature is temporarily unavailable in your region."}});
-                return Err(crate::stripe::map_stripe_error(400, &body));
+                return Err(ApiError::from_stripe(400, &body, None));
             }
             let param = |k: &str| {
                 request
@@ -542,7 +542,7 @@ mod tests {
         assert!(!text.contains('='), "url-safe without padding: {text}");
         assert_eq!(PageToken::decode(&text, "abc").unwrap(), token);
         let other = PageToken::decode(&text, "def").unwrap_err();
-        assert_eq!(other.field.as_deref(), Some("pageToken"));
+        assert_eq!(other.field(), Some("pageToken"));
         assert!(PageToken::decode("not-a-token", "abc").is_err());
         // A consistent read is another query.
         let entity = crate::catalog::entity("Customer").unwrap();
@@ -684,7 +684,7 @@ mod tests {
                 .await
                 .err()
                 .unwrap();
-            assert_eq!(e.field.as_deref(), Some(field), "{clause}: {e:?}");
+            assert_eq!(e.field(), Some(field), "{clause}: {e:?}");
         }
         assert_eq!(
             stripe.calls().len(),

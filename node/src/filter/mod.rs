@@ -24,7 +24,6 @@ pub use pushdown::ListPlan;
 pub use search::{Clause, Op, SearchPlan, Value as SearchValue};
 
 use crate::catalog::Field;
-use crate::error::{ApiError, Code};
 
 /// Longest clause accepted, in bytes (checked before parsing).
 pub const MAX_CLAUSE_BYTES: usize = 4096;
@@ -128,22 +127,5 @@ impl Filter {
     /// Evaluates the whole clause (pushed-down conjuncts included) on one Stripe object.
     pub fn matches(&self, object: &serde_json::Value) -> bool {
         eval::matches(&self.root, object)
-    }
-}
-
-impl From<FilterError> for ApiError {
-    fn from(e: FilterError) -> Self {
-        let field = match &e.field {
-            Some(name) => format!("conditions.{name}"),
-            None => "conditions".to_string(),
-        };
-        let message = if e.message.starts_with("conditions") {
-            e.message
-        } else {
-            format!("invalid conditions: {}", e.message)
-        };
-        let mut api = ApiError::new(Code::InvalidArgument, message);
-        api.field = Some(field);
-        api
     }
 }

@@ -428,8 +428,11 @@ fn control_endpoint(
                 None => invalid("expected {\"ms\": n}"),
             }
         }
-        ("POST", path) if path.starts_with("payouts/") && path.ends_with("/paid") => {
-            let id = &path["payouts/".len()..path.len() - "/paid".len()];
+        ("POST", path)
+            if let Some(id) = path
+                .strip_prefix("payouts/")
+                .and_then(|p| p.strip_suffix("/paid")) =>
+        {
             lifecycle::settle_payout(&mut s, id)
         }
         ("GET", "requests") => {

@@ -27,12 +27,12 @@ fn price_object(s: &Store, price: &str) -> Value {
 
 /// Stripe's `item` lines (quotes, Checkout Sessions, payment links) from `[{price, quantity}]`.
 fn items(s: &mut Store, list: &str, lines: &Value) -> i64 {
-    let mut total = 0;
+    let mut total: i64 = 0;
     for line in lines.as_array().into_iter().flatten() {
         let price = scalar_text(&line["price"]);
         let quantity = line["quantity"].as_i64().unwrap_or(1);
-        let amount = unit_amount(s, &price) * quantity;
-        total += amount;
+        let amount = unit_amount(s, &price).saturating_mul(quantity);
+        total = total.saturating_add(amount);
         let id = new_id(s, "li");
         let item = json!({
             "id": id, "object": "item", "amount_discount": 0, "amount_subtotal": amount,
@@ -127,7 +127,7 @@ pub fn after_create(s: &mut Store, o: &mut Value, params: &Value) -> Result<(), 
         "payment_method" => {
             if let Some(number) = params["card"]["number"].as_str() {
                 o["card"] = json!({"brand": "visa", "exp_month": params["card"]["exp_month"],
-                    "exp_year": params["card"]["exp_year"], "last4": &number[number.len().saturating_sub(4)..]});
+                    "exp_year": params["card"]["exp_year"], "last4": number.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect::<String>()});
             }
         }
         "invoice" => o["lines"]["url"] = json!(format!("/v1/invoices/{id}/lines")),
@@ -168,7 +168,12 @@ pub fn after_create(s: &mut Store, o: &mut Value, params: &Value) -> Result<(), 
                 o["unit_amount"] = json!(unit_amount(s, price));
             }
             if o["amount"].is_null() {
-                o["amount"] = json!(o["unit_amount"].as_i64().unwrap_or(0) * quantity);
+                o["amount"] = json!(
+                    o["unit_amount"]
+                        .as_i64()
+                        .unwrap_or(0)
+                        .saturating_mul(quantity)
+                );
             }
             if let Some(invoice) = params["invoice"].as_str() {
                 let amount = o["amount"].as_i64().unwrap_or(0);
@@ -176,7 +181,7 @@ pub fn after_create(s: &mut Store, o: &mut Value, params: &Value) -> Result<(), 
                     live(s, "invoice", invoice).ok_or_else(|| no_such("invoice", invoice))?;
                 require_status(&inv, &["draft"])?;
                 for key in ["amount_due", "amount_remaining", "subtotal", "total"] {
-                    inv[key] = json!(inv[key].as_i64().unwrap_or(0) + amount);
+                    inv[key] = json!(inv[key].as_i64().unwrap_or(0).saturating_add(amount));
                 }
                 save(s, inv);
             }
@@ -255,7 +260,12 @@ pub fn after_create(s: &mut Store, o: &mut Value, params: &Value) -> Result<(), 
         }
         "file_link" => o["url"] = json!(format!("https://files.stripe.com/links/{id}")),
         "test_helpers.test_clock" => {
-            o["deletes_after"] = json!(o["frozen_time"].as_i64().unwrap_or_else(now) + 30 * 86400);
+            o["deletes_after"] = json!(
+                o["frozen_time"]
+                    .as_i64()
+                    .unwrap_or_else(now)
+                    .saturating_add(30 * 86400)
+            );
         }
         "webhook_endpoint" => o["secret"] = json!(format!("whsec_{id}")),
         "price" if o["recurring"].is_object() => {
@@ -281,10 +291,10 @@ pub fn after_create(s: &mut Store, o: &mut Value, params: &Value) -> Result<(), 
                     json!({"amount": invoice["amount_due"], "description": "Credit", "type": "custom_line_item"}),
                 ],
             };
-            let mut total = 0;
+            let mut total: i64 = 0;
             for line in lines {
                 let amount = line["amount"].as_i64().unwrap_or(0);
-                total += amount;
+                total = total.saturating_add(amount);
                 let line_id = new_id(s, "cnli");
                 let item = json!({
                     "id": line_id, "object": "credit_note_line_item", "amount": amount,
@@ -316,9 +326,14 @@ fn start_schedule(s: &mut Store, o: &mut Value, params: &Value) {
     let mut at = start;
     let mut normalized = Vec::new();
     for phase in &phases {
-        let end = phase["end_date"]
-            .as_i64()
-            .unwrap_or(at + phase["iterations"].as_i64().unwrap_or(1) * 30 * 86400);
+        let end = phase["end_date"].as_i64().unwrap_or(
+            at.saturating_add(
+                phase["iterations"]
+                    .as_i64()
+                    .unwrap_or(1)
+                    .saturating_mul(30 * 86400),
+            ),
+        );
         let mut p = phase.clone();
         p["start_date"] = json!(at);
         p["end_date"] = json!(end);
@@ -441,7 +456,10 @@ fn refunded(s: &mut Store, o: &mut Value, params: &Value) -> Result<(), Reply> {
     let id = o["id"].as_str().unwrap_or_default().to_string();
     o["balance_transaction"] = json!(balance_transaction(s, "refund", &id, -amount));
     let mut charge = charge;
-    let refunded = charge["amount_refunded"].as_i64().unwrap_or(0) + amount;
+    let refunded = charge["amount_refunded"]
+        .as_i64()
+        .unwrap_or(0)
+        .saturating_add(amount);
     charge["amount_refunded"] = json!(refunded);
     charge["refunded"] = json!(refunded >= charge["amount"].as_i64().unwrap_or(0));
     save(s, charge);
@@ -453,7 +471,7 @@ pub fn before_update(s: &mut Store, o: &mut Value, params: &Value) -> Result<(),
     if o["object"] == "customer"
         && let Some(balance) = params["balance"].as_i64()
     {
-        let delta = balance - o["balance"].as_i64().unwrap_or(0);
+        let delta = balance.saturating_sub(o["balance"].as_i64().unwrap_or(0));
         if delta != 0 {
             let id = scalar_text(&o["id"]);
             let txn = customer_balance_transaction(s, &id, delta, balance, Value::Null);
@@ -490,7 +508,7 @@ fn cash_balance_transaction(s: &mut Store, customer: &str, net: i64, kind: &str)
         .get("cash_balance")
         .and_then(Value::as_i64)
         .unwrap_or(0)
-        + net;
+        .saturating_add(net);
     balance.insert("cash_balance".into(), json!(ending));
     let id = new_id(s, "ccsbtxn");
     let txn = json!({
@@ -697,15 +715,20 @@ fn create_child(
                 .as_i64()
                 .ok_or_else(|| invalid("amount must be an integer"))?;
             need("currency")?;
-            let ending = parent["balance"].as_i64().unwrap_or(0) + amount;
+            let ending = parent["balance"]
+                .as_i64()
+                .unwrap_or(0)
+                .saturating_add(amount);
             let mut customer = parent.clone();
             customer["balance"] = json!(ending);
             save(s, customer);
             customer_balance_transaction(s, &pid, amount, ending, params["description"].clone())
         }
         ("transfer", "reversals") => {
-            let remaining = parent["amount"].as_i64().unwrap_or(0)
-                - parent["amount_reversed"].as_i64().unwrap_or(0);
+            let remaining = parent["amount"]
+                .as_i64()
+                .unwrap_or(0)
+                .saturating_sub(parent["amount_reversed"].as_i64().unwrap_or(0));
             let amount = params["amount"].as_i64().unwrap_or(remaining);
             if amount > remaining {
                 return Err(invalid(
@@ -713,8 +736,12 @@ fn create_child(
                 ));
             }
             let mut transfer = parent.clone();
-            transfer["amount_reversed"] =
-                json!(parent["amount_reversed"].as_i64().unwrap_or(0) + amount);
+            transfer["amount_reversed"] = json!(
+                parent["amount_reversed"]
+                    .as_i64()
+                    .unwrap_or(0)
+                    .saturating_add(amount)
+            );
             transfer["reversed"] = json!(amount == remaining);
             save(s, transfer);
             json!({"id": new_id(s, "trr"), "object": "transfer_reversal", "amount": amount,
@@ -723,12 +750,18 @@ fn create_child(
                 "source_refund": null, "transfer": pid})
         }
         ("application_fee", "refunds") => {
-            let remaining = parent["amount"].as_i64().unwrap_or(0)
-                - parent["amount_refunded"].as_i64().unwrap_or(0);
+            let remaining = parent["amount"]
+                .as_i64()
+                .unwrap_or(0)
+                .saturating_sub(parent["amount_refunded"].as_i64().unwrap_or(0));
             let amount = params["amount"].as_i64().unwrap_or(remaining);
             let mut fee = parent.clone();
-            fee["amount_refunded"] =
-                json!(parent["amount_refunded"].as_i64().unwrap_or(0) + amount);
+            fee["amount_refunded"] = json!(
+                parent["amount_refunded"]
+                    .as_i64()
+                    .unwrap_or(0)
+                    .saturating_add(amount)
+            );
             fee["refunded"] = json!(amount == remaining);
             save(s, fee);
             json!({"id": new_id(s, "fr"), "object": "fee_refund", "amount": amount, "balance_transaction": null,
@@ -775,13 +808,11 @@ fn create_child(
             let usage = s.hidden.entry(pid.clone()).or_default();
             let total = match params["action"].as_str() {
                 Some("set") => quantity,
-                _ => {
-                    usage
-                        .get("total_usage")
-                        .and_then(Value::as_i64)
-                        .unwrap_or(0)
-                        + quantity
-                }
+                _ => usage
+                    .get("total_usage")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)
+                    .saturating_add(quantity),
             };
             usage.insert("total_usage".into(), json!(total));
             json!({"id": new_id(s, "mbur"), "object": "usage_record", "livemode": false, "quantity": quantity,
@@ -836,7 +867,7 @@ fn subscription_lines(s: &Store, sub: &Value) -> Vec<Value> {
         .map(|item| {
             let price = scalar_text(&item["price"]["id"]);
             let quantity = item["quantity"].as_i64().unwrap_or(1);
-            let amount = unit_amount(s, &price) * quantity;
+            let amount = unit_amount(s, &price).saturating_mul(quantity);
             json!({
                 "id": format!("il_{}", scalar_text(&item["id"])), "object": "line_item", "amount": amount,
                 "amount_excluding_tax": amount, "currency": "usd", "description": format!("{quantity} × {price}"),
@@ -883,7 +914,7 @@ pub fn balance(s: &Store) -> Reply {
     let available: i64 = listed(s, "balance_transactions", "balance_transaction")
         .iter()
         .filter_map(|t| t["net"].as_i64())
-        .sum();
+        .fold(0i64, i64::saturating_add);
     Reply::ok(json!({
         "object": "balance",
         "available": [{"amount": available, "currency": "usd", "source_types": {"card": available}}],
@@ -932,7 +963,10 @@ pub fn upcoming_invoice(s: &Store, params: &Value) -> Reply {
             &format!("No upcoming invoices for customer: {customer}"),
         );
     }
-    let total: i64 = lines.iter().filter_map(|l| l["amount"].as_i64()).sum();
+    let total = lines
+        .iter()
+        .filter_map(|l| l["amount"].as_i64())
+        .fold(0i64, i64::saturating_add);
     let mut invoice = template("invoice", "");
     if let Some(m) = invoice.as_object_mut() {
         m.remove("id");
@@ -1327,8 +1361,10 @@ fn apply_customer_balance(s: &mut Store, id: &str, p: &Value) -> Reply {
             "apply_customer_balance needs a PaymentIntent of a customer with payment_method_types customer_balance.",
         );
     };
-    let owed =
-        intent["amount"].as_i64().unwrap_or(0) - intent["amount_received"].as_i64().unwrap_or(0);
+    let owed = intent["amount"]
+        .as_i64()
+        .unwrap_or(0)
+        .saturating_sub(intent["amount_received"].as_i64().unwrap_or(0));
     let available = s
         .hidden
         .get(&customer)
@@ -1344,7 +1380,10 @@ fn apply_customer_balance(s: &mut Store, id: &str, p: &Value) -> Reply {
         return invalid("The customer's cash balance has no funds to apply.");
     }
     cash_balance_transaction(s, &customer, -amount, "applied_to_payment");
-    let received = intent["amount_received"].as_i64().unwrap_or(0) + amount;
+    let received = intent["amount_received"]
+        .as_i64()
+        .unwrap_or(0)
+        .saturating_add(amount);
     let paid = received >= intent["amount"].as_i64().unwrap_or(0);
     // Once paid in full, the payment is a charge of the cash balance.
     let charge = paid.then(|| {
