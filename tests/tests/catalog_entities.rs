@@ -94,7 +94,7 @@ async fn billing_entities_round_trip() {
         (1, &json!("cancel"))
     );
     let (status, body) = delete(&api, "SubscriptionSchedule", &schedule).await;
-    let err = assert_error(status, &body, 501, "UNIMPLEMENTED");
+    let err = assert_error(status, &body, 405, "UNIMPLEMENTED");
     assert!(
         err["message"]
             .as_str()
@@ -469,7 +469,7 @@ async fn objects_stripe_writes_are_read() {
         (&json!("active"), &json!("online"))
     );
     let (status, body) = api.list("Mandate", "", &[]).await;
-    assert_error(status, &body, 501, "UNIMPLEMENTED");
+    assert_error(status, &body, 405, "UNIMPLEMENTED");
 }
 
 #[tokio::test]

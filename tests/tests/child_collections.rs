@@ -231,7 +231,7 @@ async fn a_child_list_needs_its_parent_and_a_real_id() {
     assert_error(status, &body, 404, "NOT_FOUND");
     // Stripe's Get of a child needs the parent's id too: List is what the node serves.
     let (status, body) = api.get("/v2/entityTypes/TaxId/entities/txi_1").await;
-    let err = assert_error(status, &body, 501, "UNIMPLEMENTED");
+    let err = assert_error(status, &body, 405, "UNIMPLEMENTED");
     assert!(
         err["message"]
             .as_str()

@@ -155,7 +155,11 @@ async fn the_index_lags_writes_and_a_consistent_read_lists_instead() {
             &json!({"Description": "found"}),
         )
         .await;
-    assert_eq!((status, &body["updatedCount"]), (200, &json!(1)), "{body}");
+    assert_eq!(
+        (status, &body["response"]["updatedCount"]),
+        (200, &json!(1)),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -318,8 +322,8 @@ async fn every_searchable_entity_answers_through_stripe_search() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["field"] == name)
-            .map(|f| f["searchable"].clone())
+            .find(|f| f["name"] == name)
+            .map(|f| f["additionalDetails"]["searchable"].clone())
     };
     assert_eq!(searchable("Email"), Some(json!(true)));
     assert_eq!(searchable("Metadata"), Some(json!(true)));
