@@ -1,6 +1,8 @@
 //! The declarative catalog of Stripe entities and actions: adding one is data, not code.
 
 pub mod actions;
+#[cfg(test)]
+mod doc;
 pub mod entities;
 pub mod model;
 #[cfg(test)]
