@@ -1,4 +1,4 @@
-.PHONY: run test lint crds e2e bench-node bench-limiter bench-filter
+.PHONY: run test lint crds cluster e2e bench-node bench-limiter bench-operator bench-filter
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -7,6 +7,12 @@ run:
 # Install everything the tests need and run every test.
 test:
 	scripts/test.sh
+
+# The tests' local control plane (etcd, kube-apiserver, controllers, scheduler, kwok nodes), by
+# hand: prints the KUBECONFIG to use; Ctrl-C stops it. See docs/install.md ("Test control plane").
+cluster:
+	scripts/install-test-deps.sh
+	.venv/bin/python tests/python/control_plane.py
 
 lint:
 	cargo fmt --all -- --check
@@ -26,6 +32,13 @@ bench-node:
 # Extra flags: make bench-limiter ARGS="--tps-per-node 100 --nodes 1,50".
 bench-limiter:
 	cargo run --release -p stripe-connector-tests --bin bench-limiter -- $(ARGS)
+
+# Operator benchmark on the test control plane: 200 StripeConnections applied at once (figures in
+# docs/operator.md). Extra flags: make bench-operator ARGS="--connections 50".
+bench-operator:
+	scripts/install-test-deps.sh
+	cargo build --release -p stripe-operator
+	.venv/bin/python tests/python/bench_operator.py $(ARGS)
 
 # Filter-clause benchmark: Stripe calls and latency per List page, this tree against BASE
 # (default main) side by side (figures in docs/filter-clause.md).

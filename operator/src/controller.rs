@@ -26,7 +26,7 @@ use crate::children::Settings;
 use crate::crd::{CaBundleKind, StripeConnection, StripeConnectionSpec};
 use crate::leader::Leadership;
 use crate::metrics::Metrics;
-use crate::reconcile::{Context, error_policy, reconcile};
+use crate::reconcile::{Context, RESYNC, error_policy, reconcile};
 use crate::triggers;
 
 /// Flags of `stripe-operator run`; each also reads an environment variable.
@@ -61,6 +61,9 @@ pub struct RunArgs {
     /// Address of /healthz, /readyz and /metrics.
     #[arg(long, env = "ADMIN_LISTEN", default_value = "0.0.0.0:9090")]
     pub admin_listen: SocketAddr,
+    /// Seconds after which a healthy connection is reconciled again without any watch event.
+    #[arg(long, env = "RESYNC_SECONDS", default_value_t = RESYNC.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub resync_seconds: u64,
 }
 
 impl RunArgs {
@@ -162,7 +165,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     metrics.leader.set(1);
 
-    let ctx = Arc::new(Context::new(client.clone(), settings, metrics.clone()));
+    let mut ctx = Context::new(client.clone(), settings, metrics.clone());
+    ctx.resync = Duration::from_secs(args.resync_seconds);
+    let ctx = Arc::new(ctx);
     let scopes: Vec<Option<String>> = match args.namespaces() {
         ns if ns.is_empty() => vec![None],
         ns => ns.into_iter().map(Some).collect(),
@@ -344,6 +349,7 @@ mod tests {
         assert!(args.leader_election);
         assert!(args.namespaces().is_empty(), "empty watches all namespaces");
         assert_eq!(args.admin_listen.to_string(), "0.0.0.0:9090");
+        assert_eq!(args.resync_seconds, 300);
 
         let args = parse(&[
             "--node-image",
@@ -352,9 +358,12 @@ mod tests {
             "shop, finance,",
             "--leader-election",
             "false",
+            "--resync-seconds",
+            "20",
         ]);
         assert_eq!(args.namespaces(), ["shop", "finance"]);
         assert!(!args.leader_election);
+        assert_eq!(args.resync_seconds, 20);
     }
 
     #[test]

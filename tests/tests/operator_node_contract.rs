@@ -8,8 +8,8 @@ use clap::{CommandFactory, Parser, ValueEnum};
 use serde_json::{Value, json};
 use stripe_node::config::{self as node, Config};
 use stripe_operator::children::{Settings, node_env};
-use stripe_operator::crd::StripeConnection;
 use stripe_operator::render;
+use stripe_operator::validate::ValidConnection;
 
 /// The node's flags by the environment variable each reads.
 fn node_flags() -> BTreeMap<String, String> {
@@ -48,14 +48,14 @@ fn manifest(name: &str) -> Value {
     serde_yaml::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("YAML")
 }
 
-fn connection(manifest: Value) -> StripeConnection {
-    serde_json::from_value(manifest).expect("a StripeConnection")
+fn connection(manifest: Value) -> ValidConnection {
+    render::parse(&serde_yaml::to_string(&manifest).unwrap()).expect("a valid StripeConnection")
 }
 
 /// The container environment of the node Deployment the operator renders: its ConfigMap's data
 /// (`envFrom`) and the variables set on the container itself (the pod name as `NODE_ID`).
-fn rendered_env(conn: &StripeConnection, settings: &Settings) -> BTreeMap<String, String> {
-    let objects = render::objects(conn, settings, "contract-token").expect("renders");
+fn rendered_env(conn: &ValidConnection, settings: &Settings) -> BTreeMap<String, String> {
+    let objects = render::objects(conn, settings, "contract-token");
     let find = |kind: &str| {
         objects
             .iter()
@@ -136,11 +136,15 @@ fn the_crd_proxy_enums_and_the_node_s_are_the_same_names() {
 }
 
 /// The node's configuration for `full.yaml` with `set` applied to its spec, through the
-/// operator's environment (not validated first: the node must parse what the schema allows).
+/// operator's environment.
 fn node_config_with(set: impl FnOnce(&mut Value)) -> Config {
     let mut manifest = manifest("full.yaml");
     set(&mut manifest["spec"]);
-    let env = node_env(&connection(manifest), &settings(false));
+    node_config(&connection(manifest))
+}
+
+fn node_config(conn: &ValidConnection) -> Config {
+    let env = node_env(conn, &settings(false));
     parse_as_the_node(&env).unwrap_or_else(|e| panic!("{env:?}: {e}"))
 }
 
@@ -151,8 +155,14 @@ fn every_value_the_crd_allows_parses_as_the_node_s_own() {
         let parsed = config.proxy.auth_scheme.to_possible_value().unwrap();
         assert_eq!(parsed.get_name(), name);
     }
+    // Validation refuses NEVER towards Stripe's https URL; the node must still parse every name
+    // the schema allows, so the type is set on a valid connection.
+    let full = connection(manifest("full.yaml"));
     for name in schema_enum(&["proxy", "sslType"]) {
-        let config = node_config_with(|spec| spec["proxy"]["sslType"] = json!(name));
+        let mut conn = full.clone();
+        conn.proxy.as_mut().expect("full.yaml has a proxy").ssl_type =
+            serde_json::from_value(json!(name)).expect("a CRD sslType");
+        let config = node_config(&conn);
         let parsed = config.proxy.ssl_type.to_possible_value().unwrap();
         assert_eq!(parsed.get_name(), name);
     }
