@@ -2,8 +2,6 @@
 //! parameter names, plus the ones billing users of such connectors also need. Each action is one
 //! Stripe call, on one object or (PreviewUpcomingInvoice) a preview.
 
-use serde::Serialize;
-
 use super::model::DataType::{self, Boolean, Integer, String};
 
 /// Where a parameter goes in the Stripe call.
@@ -24,9 +22,8 @@ pub struct Param {
     pub target: ParamTarget,
 }
 
-/// What the action returns (the seed's shapes). Serialize: the metadata routes still name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// What the action returns (the shapes of Integration Connectors' Stripe connector).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
     /// `[{"Success": "true", ...the Stripe object flattened with dotted keys}]`.
     Object,

@@ -1,10 +1,7 @@
 //! The shapes the catalog is declared in, shared by the API, the filter clause and the mapper.
 
-use serde::Serialize;
-
-/// A field's type as the API reports it (`dataType` in the entity type metadata).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// A field's type; the API reports it as Google's `dataType` (api/metadata.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataType {
     String,
     Integer,
