@@ -77,6 +77,9 @@ OPTION_SETS: dict[str, dict] = {
             },
         },
         "prometheusAdapter": {"rule": {"enabled": True, "namespace": "monitoring", "window": "2m"}},
+        "apiCertificates": [
+            {"connection": "payments", "namespace": "payments", "issuerRef": {"name": "cluster-ca", "kind": "ClusterIssuer"}, "duration": "720h", "renewBefore": "240h"}
+        ],
         "tests": {"enabled": True, "image": {"repository": "registry.example/curl", "tag": "8.11.1", "pullPolicy": "Always"}},
     },
     # External Redis with a password, cluster-wide RBAC, everything optional switched off.
