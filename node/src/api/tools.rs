@@ -11,9 +11,9 @@ use serde_json::{Map, Value, json};
 
 use super::actions::{self, build_request, check_execution_config, request_parameters};
 use super::entities::{self, ListQuery, update_params};
+use super::entity_ids;
 use super::extract::{JsonBody, QueryParams, Scope, Target};
 use super::metadata::{action_input_schema, action_result_schema, entity_schema};
-use super::payload::{self, Write};
 use super::{admit, idempotency_key, paging};
 use crate::access::{Caller, Permission};
 use crate::audit::Origin;
@@ -426,10 +426,10 @@ async fn run(
                 entities::get_entity(state, scope, entity, &id).await
             }
             Operation::Create => {
-                let params =
-                    payload::to_form(entity, &Value::Object(parameters.clone()), Write::Create)?;
+                let create =
+                    entity_ids::create_request(entity, &Value::Object(parameters.clone()))?;
                 admit(state).await?;
-                entities::create_entity(state, origin, scope, entity, params, key).await
+                entities::create_entity(state, origin, scope, entity, create, key).await
             }
             Operation::Update => {
                 let id = id_param(parameters)?;
