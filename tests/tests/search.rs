@@ -329,3 +329,64 @@ async fn every_searchable_entity_answers_through_stripe_search() {
     assert_eq!(searchable("Metadata"), Some(json!(true)));
     assert_eq!(searchable("Description"), Some(json!(false)));
 }
+
+#[tokio::test]
+async fn search_unavailable_to_the_account_falls_back_to_the_list_endpoint_and_no_other_error_does()
+{
+    let (fake, _node, api) = fake_and_node();
+    let mut gold = HashSet::new();
+    for (i, tier) in ["gold", "basic", "gold"].into_iter().enumerate() {
+        let email = format!("r{i}@example.com");
+        let customer = fake
+            .stripe(
+                "POST",
+                "/v1/customers",
+                &[("email", &email), ("metadata[tier]", tier)],
+            )
+            .await;
+        if tier == "gold" {
+            gold.insert(customer["id"].as_str().unwrap().to_string());
+        }
+    }
+    let calls = |searches: u64, all: u64| (searches, all - searches);
+    let before = calls(
+        fake.requests("GET", "/v1/customers/search").await,
+        fake.requests("GET", "/v1/customers").await,
+    );
+    // What Stripe answers where search is not offered (e.g. accounts in India).
+    fake.inject(
+        json!({"path_prefix": "/v1/customers/search", "method": "GET", "status": 400,
+        "count": 1, "message": "The search feature is temporarily unavailable in your region."}),
+    )
+    .await;
+    let (status, page) = api.list("Customer", "Metadata.tier = 'gold'", &[]).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(Api::ids(&page).into_iter().collect::<HashSet<_>>(), gold);
+    let after = calls(
+        fake.requests("GET", "/v1/customers/search").await,
+        fake.requests("GET", "/v1/customers").await,
+    );
+    assert_eq!(after.0 - before.0, 1, "one refused search");
+    assert_eq!(after.1 - before.1, 1, "then one list call");
+
+    // Any other refusal of the search is answered as it is, without a scan.
+    fake.inject(
+        json!({"path_prefix": "/v1/customers/search", "method": "GET", "status": 400,
+        "count": 1, "message": "Invalid search query: the field colour is unknown."}),
+    )
+    .await;
+    let (status, body) = api.list("Customer", "Metadata.tier = 'gold'", &[]).await;
+    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid search query"),
+        "{err}"
+    );
+    let last = calls(
+        fake.requests("GET", "/v1/customers/search").await,
+        fake.requests("GET", "/v1/customers").await,
+    );
+    assert_eq!((last.0 - after.0, last.1 - after.1), (1, 0), "no list call");
+}
