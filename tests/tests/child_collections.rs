@@ -476,7 +476,7 @@ async fn tax_ids_are_created_read_and_deleted_by_parent_and_child_id() {
         .iter()
         .map(entity_id)
         .collect();
-    assert_eq!(names, [composite.clone()], "{listed}");
+    assert_eq!(names, [composite.as_str()], "{listed}");
 
     let (status, got) = api.get(&entity_path("TaxId", &composite)).await;
     assert_eq!(status, 200, "{got}");
@@ -749,7 +749,7 @@ async fn people_and_external_accounts_of_a_connected_account_are_written() {
         .iter()
         .map(entity_id)
         .collect();
-    assert_eq!(names, [ada_id.clone()], "{people}");
+    assert_eq!(names, [ada_id.as_str()], "{people}");
     let (status, body) = api.delete(&entity_path("Person", &ada_id)).await;
     assert_eq!(status, 200, "{body}");
     assert!(
