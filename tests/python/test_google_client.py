@@ -253,6 +253,26 @@ def test_paging_conditions_and_bulk_methods(conn):
     assert entities.list(parent=parent, conditions="Name = 'Paged'").execute().get("entities", []) == []
 
 
+def test_a_child_is_read_and_deleted_by_the_entity_id_list_answers(conn):
+    entities = conn.entityTypes().entities()
+    customer = create(conn, "Customer", {"Name": "Taxed"})
+    parent = f"{NAME}/entityTypes/TaxId"
+    fields = {"Customer": customer, "Type": "eu_vat", "Value": "DE123456789"}
+    created = validated("projects.locations.connections.entityTypes.entities.create", entities.create(parent=parent, body={"fields": fields}).execute())
+    listed = validated("projects.locations.connections.entityTypes.entities.list", entities.list(parent=parent, conditions=f"Customer = '{customer}'").execute())
+    (entity,) = listed["entities"]
+    assert entity["name"] == created["name"] == f"{parent}/entities/{customer},{created['fields']['Id']}", (entity, created)
+    got = validated("projects.locations.connections.entityTypes.entities.get", entities.get(name=entity["name"]).execute())
+    assert (got["fields"]["Value"], got["fields"]["Customer"]) == ("DE123456789", customer)
+    assert validated("projects.locations.connections.entityTypes.entities.delete", entities.delete(name=entity["name"]).execute()) == {}
+    # The child's own id without its parent's names the form the node expects.
+    with pytest.raises(HttpError) as e:
+        entities.get(name=f"{parent}/entities/{created['fields']['Id']}").execute()
+    error = error_of(e.value)
+    assert (e.value.resp.status, violated_field(error)) == (400, "entityId"), error
+    assert "'<Customer id>,<TaxId id>'" in error["message"], error
+
+
 def test_sql_raw_requests_and_tools(conn, node):
     email = "sql@example.com"
     customer = create(conn, "Customer", {"Name": "Sequel", "Email": email})

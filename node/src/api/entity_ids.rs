@@ -35,7 +35,7 @@ impl EntityId {
     /// Checks an entity id as a caller sent it, before any Stripe call: each part is a Stripe
     /// id, and a child's names its parent.
     pub fn parse(entity: &Entity, text: &str) -> ApiResult<Self> {
-        let Some(parent) = entity.parent_field() else {
+        let (Some(parent), Some(form)) = (entity.parent_field(), entity.child_id_form()) else {
             return Ok(Self {
                 parent: None,
                 id: id_segment("id", text)?,
@@ -45,8 +45,8 @@ impl EntityId {
             ApiError::invalid(
                 "entityId",
                 format!(
-                    "{} ids are '<{} id>{SEPARATOR}<{} id>', e.g. as List answers them in each entity's name",
-                    entity.name, parent.name, entity.name
+                    "{} ids are '{form}', as List answers them at the end of each entity's name",
+                    entity.name
                 ),
             )
         };

@@ -123,6 +123,9 @@ pub fn entity_schema(entity: &Entity) -> Value {
     if let Some(note) = entity.instead {
         details.insert("note".into(), note.into());
     }
+    if let Some(form) = entity.child_id_form() {
+        details.insert("entityId".into(), form.into());
+    }
     json!({
         "type": ["object"],
         "description": entity.description,

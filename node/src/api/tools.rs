@@ -13,7 +13,7 @@ use super::actions::{self, build_request, check_execution_config, request_parame
 use super::entities::{self, ListQuery, update_params};
 use super::entity_ids;
 use super::extract::{JsonBody, QueryParams, Scope, Target};
-use super::metadata::{action_input_schema, action_result_schema, entity_schema};
+use super::metadata::{action_input_schema, action_result_schema, entity_schema, field_schema};
 use super::{admit, idempotency_key, paging};
 use crate::access::{Caller, Permission};
 use crate::audit::Origin;
@@ -77,7 +77,10 @@ fn string_schema(description: &str) -> Value {
 }
 
 fn id_schema(entity: &Entity) -> Value {
-    string_schema(&format!("The {} id.", entity.name))
+    match entity.child_id_form() {
+        Some(form) => string_schema(&format!("The {} entity id, '{form}'.", entity.name)),
+        None => string_schema(&format!("The {} id.", entity.name)),
+    }
 }
 
 /// The fields of an entity a caller may write.
@@ -85,6 +88,20 @@ fn writable_schema(entity: &Entity) -> Value {
     let mut schema = entity_schema(entity);
     if let Some(props) = schema["properties"].as_object_mut() {
         props.retain(|name, _| entity.field(name).is_some_and(|f| !f.read_only));
+    }
+    schema
+}
+
+/// A create's fields: the writable ones, and a child's parent, which fills Stripe's path.
+fn create_schema(entity: &Entity) -> Value {
+    let mut schema = writable_schema(entity);
+    if let Some(parent) = entity.parent_field() {
+        let mut field = field_schema(parent);
+        if let Some(f) = field.as_object_mut() {
+            f.remove("readOnly");
+        }
+        schema["properties"][parent.name] = field;
+        schema["required"] = json!([parent.name]);
     }
     schema
 }
@@ -118,7 +135,7 @@ fn input_schema(kind: ToolKind) -> Value {
             "properties": {"id": id_schema(e)},
             "required": ["id"],
         }),
-        ToolKind::Entity(e, Operation::Create) => writable_schema(e),
+        ToolKind::Entity(e, Operation::Create) => create_schema(e),
         ToolKind::Entity(e, Operation::Update) => {
             let mut schema = writable_schema(e);
             schema["properties"]["id"] = id_schema(e);
@@ -472,5 +489,14 @@ mod tests {
             update["inputSchema"]["properties"].get("Created").is_none(),
             "read-only"
         );
+        // A child's create takes its parent; its Get takes the entity id with the parent's.
+        let create = tool_json(find("CreateTaxId").unwrap());
+        assert_eq!(create["inputSchema"]["required"], json!(["Customer"]));
+        assert!(create["inputSchema"]["properties"]["Value"].is_object());
+        let get = tool_json(find("GetTaxId").unwrap());
+        let id = get["inputSchema"]["properties"]["id"]["description"]
+            .as_str()
+            .unwrap();
+        assert!(id.contains("'<Customer id>,<TaxId id>'"), "{id}");
     }
 }

@@ -162,6 +162,12 @@ impl Entity {
         self.path_params().next().is_some()
     }
 
+    /// How a child's entity id is written (`<Customer id>,<TaxId id>`); see api/entity_ids.rs.
+    pub fn child_id_form(&self) -> Option<std::string::String> {
+        let parent = self.parent_field()?;
+        Some(format!("<{} id>,<{} id>", parent.name, self.name))
+    }
+
     /// A child's parent: the field that fills the path's `{param}` (`Customer` of TaxId).
     pub fn parent_field(&self) -> Option<&'static Field> {
         let param = self.path_params().next()?;
