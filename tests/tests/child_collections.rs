@@ -874,3 +874,83 @@ async fn capabilities_are_read_and_requested_or_given_up() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn transfer_reversals_and_fee_refunds_are_created_and_updated() {
+    let (fake, _node, api) = fake_and_node();
+    let account = api.create("Account", json!({"Type": "custom"})).await;
+    let transfer = api
+        .create(
+            "Transfer",
+            json!({"Amount": 1000, "Currency": "usd", "Destination": account}),
+        )
+        .await;
+    let reversal = create_child(
+        &api,
+        "TransferReversal",
+        json!({"Transfer": transfer, "Amount": 400}),
+    )
+    .await;
+    let reversal = entity_id(&reversal);
+    assert!(
+        reversal.starts_with(&format!("{transfer},trr_")),
+        "{reversal}"
+    );
+    let (status, body) = api
+        .patch(
+            &entity_path("TransferReversal", &reversal),
+            &json!({"Metadata": {"reason": "duplicate"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, got) = api.get(&entity_path("TransferReversal", &reversal)).await;
+    assert_eq!(
+        (&got["fields"]["Amount"], &got["fields"]["Metadata"]),
+        (&json!(400), &json!({"reason": "duplicate"}))
+    );
+    let (status, body) = api
+        .delete(&entity_path("TransferReversal", &reversal))
+        .await;
+    assert_error(status, &body, 405, "UNIMPLEMENTED");
+
+    let charge = fake
+        .stripe(
+            "POST",
+            "/v1/charges",
+            &[
+                ("amount", "5000"),
+                ("currency", "usd"),
+                ("source", "tok_visa"),
+                ("application_fee_amount", "300"),
+                ("transfer_data[destination]", &account),
+            ],
+        )
+        .await;
+    let fee = charge["application_fee"].as_str().unwrap().to_string();
+    let refund = create_child(
+        &api,
+        "ApplicationFeeRefund",
+        json!({"Fee": fee, "Amount": 100}),
+    )
+    .await;
+    let refund = entity_id(&refund);
+    let (status, body) = api
+        .patch(
+            &entity_path("ApplicationFeeRefund", &refund),
+            &json!({"Metadata": {"ticket": "7"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (fee_id, refund_id) = refund.split_once(',').unwrap();
+    assert_eq!(
+        fake.last_request().await["path"],
+        format!("/v1/application_fees/{fee_id}/refunds/{refund_id}")
+    );
+    let rows = api
+        .rows("ApplicationFeeRefund", &format!("Fee = '{fee}'"), &[])
+        .await;
+    assert_eq!(
+        (&rows[0]["Amount"], &rows[0]["Metadata"]),
+        (&json!(100), &json!({"ticket": "7"}))
+    );
+}
