@@ -366,7 +366,7 @@ pub async fn create_entity(
         .stripe
         .call(request)
         .await
-        .map(|o| create.parent.complete(entity, o))
+        .map(|o| entity_ids::with_parent(entity, create.parent.as_deref(), o))
         .map_err(|e| in_api_terms(entity, e));
     let id = answer
         .as_ref()

@@ -25,7 +25,7 @@ pub fn of_object(entity: &Entity, object: &Value) -> String {
 }
 
 /// A parsed entity id: the parent's id (children only) and the object's own.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct EntityId {
     pub parent: Option<String>,
     pub id: String,
@@ -72,17 +72,22 @@ impl EntityId {
         )
     }
 
-    /// A Stripe answer with the parent's id on it where Stripe left it out, so that
-    /// `of_object` gives this id back.
-    pub fn complete(&self, entity: &Entity, mut object: Value) -> Value {
-        if let (Some(field), Some(parent)) = (entity.parent_field(), &self.parent)
-            && object[field.path].is_null()
-            && object.is_object()
-        {
-            object[field.path] = Value::String(parent.clone());
-        }
-        object
+    /// A Stripe answer about this object, with the parent's id (see `with_parent`).
+    pub fn complete(&self, entity: &Entity, object: Value) -> Value {
+        with_parent(entity, self.parent.as_deref(), object)
     }
+}
+
+/// A Stripe answer with the parent's id on it where Stripe left it out, so that `of_object`
+/// gives the entity id back.
+pub fn with_parent(entity: &Entity, parent: Option<&str>, mut object: Value) -> Value {
+    if let (Some(field), Some(parent)) = (entity.parent_field(), parent)
+        && object.is_object()
+        && object[field.path].is_null()
+    {
+        object[field.path] = Value::String(parent.to_string());
+    }
+    object
 }
 
 /// The collection's path, a child's with its parent's id filled in.
@@ -98,7 +103,7 @@ fn collection_path(entity: &Entity, parent: Option<&str>) -> String {
 pub struct Create {
     pub path: String,
     /// A child's parent id, which Stripe's answer may leave out.
-    pub parent: EntityId,
+    pub parent: Option<String>,
     pub params: Vec<(String, String)>,
 }
 
@@ -108,7 +113,7 @@ pub fn create_request(entity: &Entity, fields: &Value) -> ApiResult<Create> {
     let Some(parent) = entity.parent_field() else {
         return Ok(Create {
             path: entity.path.to_string(),
-            parent: EntityId::default(),
+            parent: None,
             params: payload::to_form(entity, fields, Write::Create)?,
         });
     };
@@ -129,10 +134,7 @@ pub fn create_request(entity: &Entity, fields: &Value) -> ApiResult<Create> {
     let params = payload::to_form(entity, &Value::Object(rest), Write::Create)?;
     Ok(Create {
         path: collection_path(entity, Some(&parent_id)),
-        parent: EntityId {
-            parent: Some(parent_id),
-            id: String::new(),
-        },
+        parent: Some(parent_id),
         params,
     })
 }
@@ -186,7 +188,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(create.path, "/v1/customers/cus_1/tax_ids");
-        assert_eq!(create.parent.parent.as_deref(), Some("cus_1"));
+        assert_eq!(create.parent.as_deref(), Some("cus_1"));
         assert_eq!(create.params.len(), 2, "{:?}", create.params);
         assert!(create.params.iter().all(|(k, _)| k != "customer"));
         let e = create_request(tax_id, &json!({"Type": "eu_vat"})).unwrap_err();

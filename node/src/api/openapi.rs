@@ -7,7 +7,9 @@ use axum::Json;
 use serde_json::{Map, Value, json};
 
 use super::CONNECTION;
-use super::metadata::{action_input_schema, action_result_schema, entity_schema, field_schema};
+use super::metadata::{
+    action_input_schema, action_result_schema, entity_schema, with_create_parent,
+};
 use super::tools;
 use crate::catalog::{ACTIONS, ENTITIES, Entity};
 
@@ -156,19 +158,12 @@ fn entity_paths(entity: &Entity, paths: &mut Map<String, Value>, schemas: &mut M
     );
     let write_body = object(json!({"fields": reference(&format!("{e}WritableFields"))}));
     // A child's create also names its parent, which fills Stripe's path.
-    let create_body = match entity.parent_field() {
-        Some(parent) => {
-            let mut fields = fields_schema(entity, true);
-            let mut field = field_schema(parent);
-            if let Some(f) = field.as_object_mut() {
-                f.remove("readOnly");
-            }
-            fields["properties"][parent.name] = field;
-            fields["required"] = json!([parent.name]);
-            schemas.insert(format!("{e}CreateFields"), fields);
-            object(json!({"fields": reference(&format!("{e}CreateFields"))}))
-        }
-        None => write_body.clone(),
+    let create_body = if entity.is_child() {
+        let fields = with_create_parent(entity, fields_schema(entity, true));
+        schemas.insert(format!("{e}CreateFields"), fields);
+        object(json!({"fields": reference(&format!("{e}CreateFields"))}))
+    } else {
+        write_body.clone()
     };
     let entity_ref = reference(&format!("{e}Entity"));
     let o = entity.operations;

@@ -13,7 +13,9 @@ use super::actions::{self, build_request, check_execution_config, request_parame
 use super::entities::{self, ListQuery, update_params};
 use super::entity_ids;
 use super::extract::{JsonBody, QueryParams, Scope, Target};
-use super::metadata::{action_input_schema, action_result_schema, entity_schema, field_schema};
+use super::metadata::{
+    action_input_schema, action_result_schema, entity_schema, with_create_parent,
+};
 use super::{admit, idempotency_key, paging};
 use crate::access::{Caller, Permission};
 use crate::audit::Origin;
@@ -94,16 +96,7 @@ fn writable_schema(entity: &Entity) -> Value {
 
 /// A create's fields: the writable ones, and a child's parent, which fills Stripe's path.
 fn create_schema(entity: &Entity) -> Value {
-    let mut schema = writable_schema(entity);
-    if let Some(parent) = entity.parent_field() {
-        let mut field = field_schema(parent);
-        if let Some(f) = field.as_object_mut() {
-            f.remove("readOnly");
-        }
-        schema["properties"][parent.name] = field;
-        schema["required"] = json!([parent.name]);
-    }
-    schema
+    with_create_parent(entity, writable_schema(entity))
 }
 
 /// The JSON Schema of an Entity `{name, fields}` of this entity type.
