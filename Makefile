@@ -1,4 +1,4 @@
-.PHONY: run test lint crds e2e bench-node bench-limiter
+.PHONY: run test lint crds cluster e2e bench-node bench-limiter
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -7,6 +7,12 @@ run:
 # Install everything the tests need and run every test.
 test:
 	scripts/test.sh
+
+# The tests' local control plane (etcd, kube-apiserver, controllers, scheduler, kwok nodes), by
+# hand: prints the KUBECONFIG to use; Ctrl-C stops it. See docs/install.md ("Test control plane").
+cluster:
+	scripts/install-test-deps.sh
+	.venv/bin/python tests/python/control_plane.py
 
 lint:
 	cargo fmt --all -- --check

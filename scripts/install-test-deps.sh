@@ -2,7 +2,8 @@
 # Installs everything the tests need, idempotently, on a fresh Debian machine:
 # Debian packages (redis-server, squid, apache2-utils for the proxy's password files)
 # and a Python venv inside the repo (.venv) with localstripe, helm-python-sdk,
-# kubernetes-validate and pytest. Services are started by the tests themselves.
+# kubernetes-validate and pytest; the test control plane's programs (etcd, Kubernetes, kwok, helm)
+# built from tests/cluster/go.mod into a machine cache. Services are started by the tests themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,3 +37,8 @@ fi
 if ! command -v cargo-nextest >/dev/null; then
   cargo install --locked cargo-nextest
 fi
+
+# Go is on the machine (the project's machines are of the polyglot kind); the first build of the
+# Kubernetes programs takes several minutes, later runs find them in the cache.
+command -v go >/dev/null || { echo "go is needed to build the test control plane (tests/cluster/go.mod)" >&2; exit 1; }
+scripts/cluster-tools.sh >/dev/null

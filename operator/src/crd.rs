@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceDefinition, JSONSchemaProps,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, CustomResourceExt, KubeSchema};
 use schemars::JsonSchema;
@@ -27,8 +30,8 @@ pub const MAX_NAME_LEN: usize = 49;
     printcolumn = r#"{"name":"Capacity","type":"integer","description":"Transactions per second the ready nodes admit","jsonPath":".status.capacityTps"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
     printcolumn = r#"{"name":"Endpoint","type":"string","priority":1,"description":"In-cluster URL of the connection","jsonPath":".status.endpoint"}"#,
-    validation = Rule::new("size(self.metadata.name) <= 49").message("connection name must be at most 49 characters"),
-    validation = Rule::new("self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')").message("connection name must consist of lowercase letters, digits and hyphens, start with a letter and end with a letter or digit"),
+    validation = Rule::new("size(self.metadata.name) <= 49").message("connection name must be at most 49 characters").field_path(".metadata.name"),
+    validation = Rule::new("self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')").message("connection name must consist of lowercase letters, digits and hyphens, start with a letter and end with a letter or digit").field_path(".metadata.name"),
 )]
 #[serde(rename_all = "camelCase")]
 pub struct StripeConnectionSpec {
@@ -395,7 +398,37 @@ fn drop_null_from_enum(schema: &mut schemars::Schema) {
     }
 }
 
+/// The CRD: kube-derive's, with `metadata.name` declared in the schema, so the name rules'
+/// `fieldPath` can point their errors at it (the API server only accepts paths the schema has;
+/// without one it reports the field as `<nil>`).
+pub fn crd() -> CustomResourceDefinition {
+    let mut crd = StripeConnection::crd();
+    let metadata = JSONSchemaProps {
+        type_: Some("object".into()),
+        properties: Some(BTreeMap::from([(
+            "name".to_string(),
+            JSONSchemaProps {
+                type_: Some("string".into()),
+                ..JSONSchemaProps::default()
+            },
+        )])),
+        ..JSONSchemaProps::default()
+    };
+    for version in &mut crd.spec.versions {
+        if let Some(root) = version
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+        {
+            root.properties
+                .get_or_insert_with(BTreeMap::new)
+                .insert("metadata".into(), metadata.clone());
+        }
+    }
+    crd
+}
+
 /// The CRD as YAML, as committed in `crds/`.
 pub fn crd_yaml() -> Result<String, serde_yaml::Error> {
-    serde_yaml::to_string(&StripeConnection::crd())
+    serde_yaml::to_string(&crd())
 }

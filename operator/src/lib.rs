@@ -6,7 +6,7 @@
 
 pub mod crd;
 
-pub use crd::crd_yaml;
+pub use crd::{crd, crd_yaml};
 pub mod admin;
 pub mod apply;
 pub mod children;
