@@ -448,6 +448,10 @@ class ControlPlane:
             f"--config={self.bin / 'kwok-stages.yaml'}",
             f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake",
             f"--cidr={POD_CIDR}", f"--server-address=127.0.0.1:{self.ports['kwok']}",
+            # The heartbeat-with-lease stage renews node status only every 10-20 minutes and
+            # counts on node Leases meanwhile; without them the node lifecycle controller marks
+            # every node Unknown after its grace period, and their pods NotReady.
+            "--node-lease-duration-seconds=40",
         ])  # fmt: skip
 
     def _bootstrap(self) -> None:
