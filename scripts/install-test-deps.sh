@@ -2,8 +2,8 @@
 # Installs everything the tests need, idempotently, on a fresh Debian machine:
 # Debian packages (redis-server, squid, apache2-utils for the proxy's password files)
 # and a Python venv inside the repo (.venv) with localstripe, helm-python-sdk,
-# kubernetes-validate and pytest; the test control plane's programs (etcd, Kubernetes, kwok, helm)
-# built from tests/cluster/go.mod into a machine cache. Services are started by the tests themselves.
+# kubernetes-validate and pytest; cargo-nextest; and checks that Go is there for the test control
+# plane's programs. Services are started by the tests themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +13,7 @@ command -v squid >/dev/null || [ -x /usr/sbin/squid ] || need_apt+=(squid)
 command -v htpasswd >/dev/null || need_apt+=(apache2-utils)
 [ -x /usr/lib/squid/basic_ncsa_auth ] || need_apt+=(squid)
 [ -x /usr/bin/openssl ] || need_apt+=(openssl)
-# shellcheck: the static check of scripts/e2e.sh (tests/python/test_e2e_script.py).
+# For the static check of scripts/e2e.sh with shellcheck (tests/python/test_e2e_script.py).
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -38,7 +38,7 @@ if ! command -v cargo-nextest >/dev/null; then
   cargo install --locked cargo-nextest
 fi
 
-# Go is on the machine (the project's machines are of the polyglot kind); the first build of the
-# Kubernetes programs takes several minutes, later runs find them in the cache.
+# Go is on the machine (the project's machines are of the polyglot kind): it builds the test
+# control plane's programs (scripts/cluster-tools.sh, started by scripts/test.sh beside the Rust
+# build, and by the tests themselves when missing).
 command -v go >/dev/null || { echo "go is needed to build the test control plane (tests/cluster/go.mod)" >&2; exit 1; }
-scripts/cluster-tools.sh >/dev/null

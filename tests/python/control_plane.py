@@ -46,6 +46,7 @@ POD_CIDR = "10.64.0.0/16"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 KWOK_USER = "kwok-controller"
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 # Writes at Request level (the body, so tests can see which fields a patch set), except where the
 # body carries secrets; reads at Metadata, so request counts can come from the log too.
@@ -159,7 +160,6 @@ def free_port() -> int:
 def _die_with_parent() -> None:
     """In the child before exec: own process group, and SIGKILL when the parent dies."""
     os.setpgid(0, 0)
-    PR_SET_PDEATHSIG = 1
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
@@ -448,9 +448,9 @@ class ControlPlane:
             f"--config={self.bin / 'kwok-stages.yaml'}",
             f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake",
             f"--cidr={POD_CIDR}", f"--server-address=127.0.0.1:{self.ports['kwok']}",
-            # The heartbeat-with-lease stage renews node status only every 10-20 minutes and
-            # counts on node Leases meanwhile; without them the node lifecycle controller marks
-            # every node Unknown after its grace period, and their pods NotReady.
+            # Node Leases are the heartbeat of its stages (node-heartbeat-with-lease updates node
+            # status only every 10 min): without them the node lifecycle controller marks the
+            # nodes unreachable after 50 s and every pod on them not Ready.
             "--node-lease-duration-seconds=40",
         ])  # fmt: skip
 
@@ -577,6 +577,8 @@ class ControlPlane:
 def main() -> None:
     """`make cluster`: start a control plane, print how to use it, stop it on Ctrl-C or SIGTERM."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Stop (through the handler above) when whoever started us dies, e.g. a killed `make`.
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     started = time.monotonic()
     plane = ControlPlane.start()
     try:

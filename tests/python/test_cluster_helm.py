@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 
+import pytest
 import yaml
 
 from kube import CHART, wait_until
+from option_sets import OPTION_SETS
 
 PODSECURITY_WARNING = "would violate PodSecurity"
 
@@ -28,10 +31,47 @@ def kubectl_ref(kind: str, name: str, namespace: str | None) -> list[str]:
     return [kind.lower(), name, *(["-n", namespace] if namespace else [])]
 
 
-def test_helm_lint_strict(tools):
-    result = subprocess.run([str(tools / "helm"), "lint", "--strict", str(CHART)], capture_output=True, text=True)
+def values_file(directory, name: str, values: dict) -> str:
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(values))
+    return str(path)
+
+
+@pytest.mark.parametrize("option_set", OPTION_SETS)
+def test_helm_lint_strict(tools, tmp_path, option_set):
+    values = values_file(tmp_path, option_set, OPTION_SETS[option_set])
+    result = subprocess.run([str(tools / "helm"), "lint", "--strict", str(CHART), "-f", values], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 chart(s) linted, 0 chart(s) failed" in result.stdout
+
+
+# Kinds whose CRDs (the Prometheus Operator's) this cluster doesn't have; test_chart.py checks
+# them against their schema offline.
+NOT_SERVED = {"ServiceMonitor", "PodMonitor"}
+
+
+@pytest.mark.parametrize("option_set", OPTION_SETS)
+def test_every_option_set_is_accepted_by_the_api_server(kube, tmp_path, make_namespace, option_set):
+    """Each object of each documented option set passes the API server's own validation and
+    admission (server-side dry run), with no warning (PodSecurity's among them)."""
+    values = copy.deepcopy(OPTION_SETS[option_set])
+    # The namespaces the values name, made fresh for this test.
+    if values.get("watchNamespaces"):
+        values["watchNamespaces"] = [make_namespace(f"w{i}") for i, _ in enumerate(values["watchNamespaces"])]
+    if values.get("prometheusAdapter", {}).get("rule", {}).get("namespace"):
+        values["prometheusAdapter"]["rule"]["namespace"] = make_namespace("monitoring")
+    namespace = make_namespace()
+    rendered = kube.helm("template", "sc", str(CHART), "-n", namespace, "-f", values_file(tmp_path, option_set, values)).stdout
+    docs = [d for d in yaml.safe_load_all(rendered) if d and d["kind"] not in NOT_SERVED]
+    assert docs
+    for doc in docs:
+        if doc["kind"] not in {"ClusterRole", "ClusterRoleBinding"}:
+            doc["metadata"].setdefault("namespace", namespace)
+
+    result = kube.kubectl("apply", "--server-side", "--dry-run=server", "-f", "-", input=yaml.safe_dump_all(docs))
+
+    assert "Warning" not in result.stderr, result.stderr
+    assert result.stdout.count("(server dry run)") == len(docs)
 
 
 def test_install_with_default_values(kube, stripe_crd, namespace, chart):
