@@ -17,7 +17,7 @@ StripeConnection is applied. Its HPA is the operator's, untouched.
 from __future__ import annotations
 
 import base64
-import time
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,8 +47,6 @@ class LoopSettings:
 
 
 def wait_for_port(port: int, proc: Any, what: str, timeout: float = 30) -> None:
-    import socket
-
     def listening() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"{what} exited with {proc.returncode}")
@@ -215,7 +213,3 @@ class Loop:
             return len(self.endpoints()) == nodes and live == nodes
 
         wait_until(ready, timeout=timeout, interval=1, what=f"{nodes} nodes ready and live")
-
-
-def elapsed(start: float) -> str:
-    return f"{time.time() - start:5.0f} s"

@@ -8,7 +8,6 @@ tests/cluster (scripts/cluster-tools.sh); the adapter runs with its own publishe
 from __future__ import annotations
 
 import json
-import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
