@@ -26,6 +26,7 @@ would do, from the pod's own spec:
   Prometheus file_sd targets of the port the pod's prometheus.io/port annotation names, labelled
   with its namespace and pod.
 
+A pod whose Secret or ConfigMap is missing waits for it (a kubelet's ContainerCreating).
 Not modelled: users and securityContext, resource limits, liveness restarts. Any pod outside
 this shape (another container, image, volume or env source, a hostPort, an unmapped cluster
 address, ...) is refused and listed in `refused` with the reason, never run half-way.
