@@ -43,25 +43,29 @@ class Timeline:
 
     def _run(self) -> None:
         while not self.stopping.wait(2):
-            now = time.time()
-            answers = self.load.totals(now - 3, now)
-            seconds = max(1, len(self.load.whole_seconds(now - 3, now)))
-            self.rows.append(
-                {
-                    "t": round(now - self.start, 1),
-                    **self.loop.figures(),
-                    "replicas": self.loop.replicas(),
-                    "ready": len(self.loop.endpoints()),
-                    "hpa_desired": self.loop.hpa_figures()["desired"],
-                    "load_200": answers["200"] / seconds,
-                    "load_429": answers["429"] / seconds,
-                    "load_other": sum(n for a, n in answers.items() if a not in ("200", "429")) / seconds,
-                }
-            )
+            self.sample()
+
+    def sample(self) -> None:
+        now = time.time()
+        answers = self.load.totals(now - 3, now)
+        seconds = max(1, len(self.load.whole_seconds(now - 3, now)))
+        self.rows.append(
+            {
+                "t": round(now - self.start, 1),
+                **self.loop.figures(),
+                "replicas": self.loop.replicas(),
+                "ready": len(self.loop.endpoints()),
+                "hpa_desired": self.loop.hpa_figures()["desired"],
+                "load_200": answers["200"] / seconds,
+                "load_429": answers["429"] / seconds,
+                "load_other": sum(n for a, n in answers.items() if a not in ("200", "429")) / seconds,
+            }
+        )
 
     def stop(self) -> None:
         self.stopping.set()
         self.thread.join()
+        self.sample()  # the state the scenario ended in
 
     def write(self, path: Path) -> None:
         with path.open("w", newline="") as out:
