@@ -1,4 +1,4 @@
-.PHONY: run test lint crds cluster demo autoscaling-plot e2e bench-node bench-limiter
+.PHONY: run test lint crds cluster demo autoscaling-plot e2e bench-node bench-limiter bench-operator
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -49,3 +49,10 @@ bench-node:
 # Extra flags: make bench-limiter ARGS="--tps-per-node 100 --nodes 1,50".
 bench-limiter:
 	cargo run --release -p stripe-connector-tests --bin bench-limiter -- $(ARGS)
+
+# Operator benchmark on the test control plane: 200 StripeConnections applied at once (figures in
+# docs/operator.md). Extra flags: make bench-operator ARGS="--connections 50".
+bench-operator:
+	scripts/install-test-deps.sh
+	cargo build --release -p stripe-operator
+	.venv/bin/python tests/python/bench_operator.py $(ARGS)

@@ -139,7 +139,7 @@ case "$MODE" in
   *) fail "E2E_OPERATOR must be local or chart, not '$MODE'" ;;
 esac
 
-# ---- 3. the seed's example connection ------------------------------------------------------
+# ---- 3. the Stripe connector's example connection ---------------------------------------
 log "applying examples/stripe-connection.yaml"
 k apply -f examples/stripe-connection.yaml >/dev/null
 # The example's placeholders are replaced by usable values for this run.

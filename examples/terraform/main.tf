@@ -1,4 +1,4 @@
-# The seed's example connection through Terraform's kubernetes provider. The CRD must already be
+# The Stripe connector's example connection through Terraform's kubernetes provider. The CRD must already be
 # installed (helm install ... charts/stripe-connector): kubernetes_manifest reads it at plan time.
 
 locals {

@@ -1,4 +1,4 @@
-# The seed's connection settings as Terraform variables.
+# The Stripe connector's connection settings as Terraform variables.
 
 variable "kubeconfig_path" {
   description = "Kubeconfig of the cluster where the stripe-connector chart is installed."

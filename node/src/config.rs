@@ -1,9 +1,12 @@
-//! Typed node settings from flags and environment variables.
+//! Typed node settings from flags and environment variables, in one group per concern; each part
+//! of the node takes only its own group (docs/node-settings.md lists them all).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::Parser;
+use clap::builder::TypedValueParser;
+use clap::{Args, Parser};
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -12,14 +15,6 @@ use clap::Parser;
     about = "Stripe connector node: entity operations and actions over HTTP"
 )]
 pub struct Config {
-    /// Address of the API (entity operations and actions).
-    #[arg(long, env = "NODE_LISTEN", default_value = "0.0.0.0:8080")]
-    pub listen: SocketAddr,
-
-    /// Address of the admin endpoints (/healthz, /readyz, /metrics), which need no token.
-    #[arg(long, env = "NODE_ADMIN_LISTEN", default_value = "0.0.0.0:9090")]
-    pub admin_listen: SocketAddr,
-
     /// Name of the StripeConnection this node serves.
     #[arg(long, env = "CONNECTION_NAME", default_value = "local")]
     pub connection_name: String,
@@ -29,33 +24,61 @@ pub struct Config {
     #[arg(long, env = "CONNECTION_NAMESPACE")]
     pub connection_namespace: Option<String>,
 
-    /// File holding the Stripe API key (a mounted Secret).
-    #[arg(long, env = "STRIPE_API_KEY_FILE")]
-    pub stripe_api_key_file: PathBuf,
+    #[command(flatten, next_help_heading = "Listening")]
+    pub listen: ListenArgs,
 
-    /// Stripe's base URL; point it at a local Stripe peer for tests and demos.
-    #[arg(
-        long,
-        env = "STRIPE_BASE_URL",
-        default_value = "https://api.stripe.com"
+    #[command(flatten, next_help_heading = "Stripe")]
+    pub stripe: StripeArgs,
+
+    #[command(flatten, next_help_heading = "Limiter (docs/limiter.md)")]
+    pub limiter: LimiterArgs,
+
+    #[command(
+        flatten,
+        next_help_heading = "Outbound proxy (docs/proxy-and-logging.md)"
     )]
-    pub stripe_base_url: String,
+    pub proxy: ProxyArgs,
 
-    /// Pinned Stripe API version sent as `Stripe-Version`.
-    #[arg(long, env = "STRIPE_API_VERSION", default_value = "2023-08-16")]
-    pub stripe_api_version: String,
+    #[command(flatten, next_help_heading = "Logging")]
+    pub logging: LoggingArgs,
+}
 
-    /// Stripe account to act for (`Stripe-Account` header).
-    #[arg(long, env = "STRIPE_ACCOUNT_ID")]
-    pub stripe_account_id: Option<String>,
+impl Config {
+    /// The longest time one API request may take.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.listen.request_timeout_secs)
+    }
 
-    /// Transactions per second each live node adds to the connection's capacity.
-    #[arg(long, env = "TPS_PER_NODE", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
-    pub tps_per_node: u32,
+    /// The connection's name in the limiter's Redis keys: `<namespace>/<name>`, unique
+    /// cluster-wide, as connections of every namespace may share one Redis.
+    pub fn connection_scope(&self) -> String {
+        match &self.connection_namespace {
+            Some(namespace) => format!("{namespace}/{}", self.connection_name),
+            None => self.connection_name.clone(),
+        }
+    }
+}
 
-    /// Redis URL of the shared limiter; without it each node limits itself in-process.
-    #[arg(long, env = "REDIS_URL")]
-    pub redis_url: Option<String>,
+/// What the two listeners accept.
+#[derive(Debug, Clone, Args)]
+pub struct ListenArgs {
+    /// Address of the API (entity operations and actions).
+    #[arg(
+        long = "listen",
+        value_name = "ADDRESS",
+        env = "NODE_LISTEN",
+        default_value = "0.0.0.0:8080"
+    )]
+    pub api: SocketAddr,
+
+    /// Address of the admin endpoints (/healthz, /readyz, /metrics), which need no token.
+    #[arg(
+        long = "admin-listen",
+        value_name = "ADDRESS",
+        env = "NODE_ADMIN_LISTEN",
+        default_value = "0.0.0.0:9090"
+    )]
+    pub admin: SocketAddr,
 
     /// File with the client token callers must send as `Authorization: Bearer` (a mounted
     /// Secret, re-read when it changes). Without it the API is open: for local runs only.
@@ -65,15 +88,89 @@ pub struct Config {
     /// Longest time one API request may take, Stripe retries included (504 DEADLINE_EXCEEDED).
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_secs: u64,
+}
 
-    // --- limiter (see docs/limiter.md) ---
-    /// This node's id among the connection's live nodes (the pod name); defaults to the hostname.
-    #[arg(long, env = "NODE_ID")]
-    pub node_id: Option<String>,
+/// How the node calls Stripe.
+#[derive(Debug, Clone, Args)]
+pub struct StripeArgs {
+    /// File holding the Stripe API key (a mounted Secret, re-read when it changes).
+    #[arg(
+        long = "stripe-api-key-file",
+        value_name = "FILE",
+        env = "STRIPE_API_KEY_FILE"
+    )]
+    pub api_key_file: PathBuf,
+
+    /// Stripe's base URL; point it at a local Stripe peer for tests and demos.
+    #[arg(
+        long = "stripe-base-url",
+        value_name = "URL",
+        env = "STRIPE_BASE_URL",
+        default_value = "https://api.stripe.com"
+    )]
+    pub base_url: String,
+
+    /// Pinned Stripe API version sent as `Stripe-Version`.
+    #[arg(
+        long = "stripe-api-version",
+        value_name = "VERSION",
+        env = "STRIPE_API_VERSION",
+        default_value = "2023-08-16"
+    )]
+    pub api_version: String,
+
+    /// Stripe account to act for (`Stripe-Account` header).
+    #[arg(long = "stripe-account-id", env = "STRIPE_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+
+    /// Retries of a failed Stripe call (429, 409, 5xx, connection errors), after the first try.
+    #[arg(
+        long = "stripe-max-retries",
+        env = "STRIPE_MAX_RETRIES",
+        default_value_t = 3
+    )]
+    pub max_retries: usize,
+
+    /// First retry delay in milliseconds; it doubles per retry, with jitter.
+    #[arg(
+        long = "stripe-retry-base-ms",
+        env = "STRIPE_RETRY_BASE_MS",
+        default_value_t = 500
+    )]
+    pub retry_base_ms: u64,
+
+    /// Timeout of one Stripe request in seconds.
+    #[arg(
+        long = "stripe-timeout-secs",
+        env = "STRIPE_TIMEOUT_SECS",
+        default_value_t = 80
+    )]
+    pub timeout_secs: u64,
+
+    /// PEM bundle of CA certificates trusted in addition to the system roots (for Stripe and for
+    /// a TLS proxy).
+    #[arg(long, env = "EXTRA_CA_FILE")]
+    pub extra_ca_file: Option<PathBuf>,
+}
+
+/// The connection's rate: the shared budget in Redis, or this node's own.
+#[derive(Debug, Clone, Args)]
+pub struct LimiterArgs {
+    /// Transactions per second each live node adds to the connection's capacity.
+    #[arg(long, env = "TPS_PER_NODE", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
+    pub tps_per_node: u32,
+
+    /// Redis URL of the shared limiter; without it each node limits itself in-process.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
 
     /// File holding the Redis password (a mounted Secret).
     #[arg(long, env = "REDIS_PASSWORD_FILE")]
     pub redis_password_file: Option<PathBuf>,
+
+    /// This node's id among the connection's live nodes (the pod name); defaults to the hostname.
+    #[arg(long, env = "NODE_ID")]
+    pub node_id: Option<String>,
 
     /// Transactions per second for the Stripe account, across every connection using it
     /// (default: 25 for test keys, 100 for live keys, Stripe's own limits).
@@ -81,83 +178,94 @@ pub struct Config {
     pub account_tps: Option<u32>,
 
     /// How long a request over capacity may wait for a slot before it gets 429 (0: no wait).
-    #[arg(long, env = "LIMITER_MAX_WAIT_MS", default_value_t = 0)]
-    pub limiter_max_wait_ms: u64,
+    #[arg(
+        long = "limiter-max-wait-ms",
+        env = "LIMITER_MAX_WAIT_MS",
+        default_value_t = 0
+    )]
+    pub max_wait_ms: u64,
 
     /// Longest wait for Redis before a node limits itself locally, in milliseconds.
     #[arg(long, env = "REDIS_TIMEOUT_MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
     pub redis_timeout_ms: u64,
-    // --- end limiter ---
-    /// Log filter (tracing's env-filter syntax). The operator sets the connection's level, which
-    /// defaults to `error` there; `info` is needed to see the Stripe exchange log (--verbosity).
-    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
-    pub log_level: String,
+}
 
-    /// Log format: json (for collectors) or text (for local runs).
-    #[arg(long, env = "LOG_FORMAT", default_value = "json")]
-    pub log_format: LogFormat,
-
-    // --- Stripe client and API behaviour (node API) ---
-    /// Retries of a failed Stripe call (429, 409, 5xx, connection errors), after the first try.
-    #[arg(long, env = "STRIPE_MAX_RETRIES", default_value_t = 3)]
-    pub stripe_max_retries: usize,
-
-    /// First retry delay in milliseconds; it doubles per retry, with jitter.
-    #[arg(long, env = "STRIPE_RETRY_BASE_MS", default_value_t = 500)]
-    pub stripe_retry_base_ms: u64,
-
-    /// Timeout of one Stripe request in seconds.
-    #[arg(long, env = "STRIPE_TIMEOUT_SECS", default_value_t = 80)]
-    pub stripe_timeout_secs: u64,
-
-    // --- Outbound proxy, TLS, verbosity and logging switch (docs/proxy-and-logging.md) ---
+/// The outbound proxy, used when a host is set.
+#[derive(Debug, Clone, Args)]
+pub struct ProxyArgs {
     /// Outbound proxy host; the proxy is used when this is set.
-    #[arg(long, env = "PROXY_HOST")]
-    pub proxy_host: Option<String>,
+    #[arg(long = "proxy-host", value_name = "HOST", env = "PROXY_HOST")]
+    pub host: Option<String>,
 
     /// Outbound proxy port.
-    #[arg(long, env = "PROXY_PORT")]
-    pub proxy_port: Option<u16>,
+    #[arg(long = "proxy-port", value_name = "PORT", env = "PROXY_PORT")]
+    pub port: Option<u16>,
 
     /// How the node authenticates to the proxy.
     #[arg(
-        long,
+        long = "proxy-auth-scheme",
         env = "PROXY_AUTH_SCHEME",
         value_enum,
         default_value = "NONE",
         ignore_case = true
     )]
-    pub proxy_auth_scheme: ProxyAuthScheme,
+    pub auth_scheme: ProxyAuthScheme,
 
     /// Proxy user name (BASIC and DIGEST).
-    #[arg(long, env = "PROXY_USER")]
-    pub proxy_user: Option<String>,
+    #[arg(long = "proxy-user", value_name = "USER", env = "PROXY_USER")]
+    pub user: Option<String>,
 
     /// File holding the proxy password (a mounted Secret).
-    #[arg(long, env = "PROXY_PASSWORD_FILE")]
-    pub proxy_password_file: Option<PathBuf>,
-
-    /// When TLS is used on the way through the proxy (the seed's proxy SSL type).
     #[arg(
-        long,
+        long = "proxy-password-file",
+        value_name = "FILE",
+        env = "PROXY_PASSWORD_FILE"
+    )]
+    pub password_file: Option<PathBuf>,
+
+    /// When TLS is used on the way through the proxy (the connection's proxy SSL type).
+    #[arg(
+        long = "proxy-ssl-type",
         env = "PROXY_SSL_TYPE",
         value_enum,
         default_value = "AUTO",
         ignore_case = true
     )]
-    pub proxy_ssl_type: ProxySslType,
+    pub ssl_type: ProxySslType,
+}
 
-    /// PEM bundle of CA certificates trusted in addition to the system roots.
-    #[arg(long, env = "EXTRA_CA_FILE")]
-    pub extra_ca_file: Option<PathBuf>,
+/// What the node logs, and how.
+#[derive(Debug, Clone, Args)]
+pub struct LoggingArgs {
+    /// `false` turns all logging off (start-up errors are still printed).
+    #[arg(long = "logging-enabled", env = "LOGGING_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    pub enabled: bool,
+
+    /// Log filter (tracing's env-filter syntax). The operator sets the connection's level, which
+    /// defaults to `error` there; `info` is needed to see the Stripe exchange log (--verbosity).
+    #[arg(
+        long = "log-level",
+        value_name = "FILTER",
+        env = "LOG_LEVEL",
+        default_value = "info",
+        value_parser = log_filter
+    )]
+    pub level: String,
+
+    /// Log format: json (for collectors) or text (for local runs).
+    #[arg(long = "log-format", env = "LOG_FORMAT", default_value = "json")]
+    pub format: LogFormat,
 
     /// How much of each Stripe exchange is logged, 1..5 (secrets are always redacted).
-    #[arg(long, env = "VERBOSITY", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
-    pub verbosity: u8,
+    #[arg(long, env = "VERBOSITY", default_value = "1", value_parser = clap::value_parser!(u8).range(1..=5).map(Verbosity::new))]
+    pub verbosity: Verbosity,
+}
 
-    /// `false` turns all logging off (start-up errors are still printed).
-    #[arg(long, env = "LOGGING_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
-    pub logging_enabled: bool,
+/// A log filter as tracing's env-filter reads it, refused at start-up when it does not parse.
+fn log_filter(text: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -181,15 +289,81 @@ pub enum ProxySslType {
     Tunnel,
 }
 
-impl Config {
-    /// `--request-timeout-secs` as a duration.
-    pub fn request_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.request_timeout_secs)
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Json,
     Text,
+}
+
+/// How much of each Stripe exchange the node logs, 1..5; each level adds to the one below
+/// (docs/proxy-and-logging.md has the table). Secrets are redacted at every level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verbosity(u8);
+
+impl Verbosity {
+    /// The level, held to 1..5.
+    pub fn new(level: u8) -> Self {
+        Self(level.clamp(1, 5))
+    }
+
+    /// Level 2: request line and headers, response headers.
+    pub fn logs_headers(self) -> bool {
+        self.0 >= 2
+    }
+
+    /// Level 3: request and response bodies, cut at a few KiB.
+    pub fn logs_bodies(self) -> bool {
+        self.0 >= 3
+    }
+
+    /// Level 4: the transport: connections opened and reused, retries, proxy challenges.
+    pub fn logs_transport(self) -> bool {
+        self.0 >= 4
+    }
+
+    /// Level 5: bodies whole.
+    pub fn logs_whole_bodies(self) -> bool {
+        self.0 >= 5
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_verbosity_level_adds_to_the_one_below() {
+        let levels: Vec<[bool; 4]> = (1..=5)
+            .map(|level| {
+                let v = Verbosity(level);
+                [
+                    v.logs_headers(),
+                    v.logs_bodies(),
+                    v.logs_transport(),
+                    v.logs_whole_bodies(),
+                ]
+            })
+            .collect();
+        assert_eq!(
+            levels,
+            [
+                [false, false, false, false],
+                [true, false, false, false],
+                [true, true, false, false],
+                [true, true, true, false],
+                [true, true, true, true],
+            ]
+        );
+        let parse = |v: &str| {
+            Config::try_parse_from([
+                "stripe-node",
+                "--stripe-api-key-file",
+                "/k",
+                "--verbosity",
+                v,
+            ])
+        };
+        assert_eq!(parse("3").unwrap().logging.verbosity, Verbosity(3));
+        assert!(parse("0").is_err() && parse("6").is_err());
+    }
 }

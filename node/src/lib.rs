@@ -1,16 +1,19 @@
-//! The connector node: an HTTP API shaped after Integration Connectors' v2 runtime API,
-//! serving Stripe entity operations and actions, held to a rate by the limiter.
+//! The connector node: Google's Integration Connectors v2 runtime API over Stripe (entity
+//! operations, actions, SQL, raw requests, tools), held to a rate by the limiter.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod filter;
+pub mod input_limits;
+pub mod keep_alive;
 pub mod limiter;
-pub mod limits;
 pub mod metrics;
 pub mod redact;
+pub mod secret;
 pub mod server;
 pub mod state;
 pub mod stripe;

@@ -49,10 +49,6 @@ impl Metrics {
 
     /// The OpenMetrics text exposition.
     pub fn encode(&self) -> String {
-        let mut out = String::new();
-        let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-        // Writing to a String cannot fail.
-        let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
-        out
+        crate::admin::encode(&self.registry.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }

@@ -6,18 +6,18 @@ use std::io::Write;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::config::{Config, LogFormat};
+use crate::config::{LogFormat, LoggingArgs};
 
-pub fn init(config: &Config) {
-    if !config.logging_enabled {
+pub fn init(config: &LoggingArgs) {
+    if !config.enabled {
         // No subscriber: nothing is logged. Start-up errors still reach stderr through main.
         return;
     }
-    let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(&config.level).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(RedactingStderr);
-    match config.log_format {
+    match config.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.with_ansi(false).init(),
     }

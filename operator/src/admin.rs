@@ -1,15 +1,16 @@
-//! The operator's admin endpoint: `/healthz`, `/readyz` and `/metrics`.
+//! The operator's admin endpoint: `/healthz`, `/readyz` and `/metrics`, served by the admin
+//! server it shares with the node (`stripe_node::admin`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::http::StatusCode;
 use prometheus_client::registry::Registry;
+use serde_json::json;
+use stripe_node::admin::{self, Admin};
+use tokio_util::sync::CancellationToken;
 
 /// What the admin endpoint serves.
 pub struct AdminState {
@@ -27,46 +28,33 @@ impl AdminState {
     }
 }
 
+impl Admin for AdminState {
+    fn readiness(&self) -> (StatusCode, serde_json::Value) {
+        if self.ready.load(Ordering::Relaxed) {
+            (StatusCode::OK, json!({"status": "ready"}))
+        } else {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"status": "starting"}),
+            )
+        }
+    }
+
+    fn metrics(&self) -> String {
+        admin::encode(&self.registry)
+    }
+}
+
 pub fn app(state: Arc<AdminState>) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .with_state(state)
+    admin::router(state)
 }
 
-async fn readyz(State(state): State<Arc<AdminState>>) -> impl IntoResponse {
-    if state.ready.load(Ordering::Relaxed) {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting")
-    }
-}
-
-async fn metrics(State(state): State<Arc<AdminState>>) -> impl IntoResponse {
-    let mut body = String::new();
-    match prometheus_client::encoding::text::encode(&mut body, &state.registry) {
-        Ok(()) => (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
-            body,
-        )
-            .into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
-}
-
-/// Serves [`app`] on `addr` until `shutdown` completes.
+/// Serves [`app`] on `addr` until `stop` is cancelled.
 pub async fn serve(
     addr: SocketAddr,
     state: Arc<AdminState>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    stop: CancellationToken,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    admin::serve(listener, app(state), stop).await
 }

@@ -16,7 +16,9 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::{self, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 use prometheus_client::registry::Registry;
-use tokio::sync::watch;
+use stripe_node::admin::termination_signal;
+use stripe_node::secret::SecretFile;
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::admin::{self, AdminState};
@@ -24,7 +26,7 @@ use crate::children::Settings;
 use crate::crd::{CaBundleKind, StripeConnection, StripeConnectionSpec};
 use crate::leader::Leadership;
 use crate::metrics::Metrics;
-use crate::reconcile::{Context, error_policy, reconcile};
+use crate::reconcile::{Context, RESYNC, error_policy, reconcile};
 use crate::triggers;
 
 /// Flags of `stripe-operator run`; each also reads an environment variable.
@@ -59,18 +61,22 @@ pub struct RunArgs {
     /// Address of /healthz, /readyz and /metrics.
     #[arg(long, env = "ADMIN_LISTEN", default_value = "0.0.0.0:9090")]
     pub admin_listen: SocketAddr,
+    /// Seconds after which a healthy connection is reconciled again without any watch event.
+    #[arg(long, env = "RESYNC_SECONDS", default_value_t = RESYNC.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub resync_seconds: u64,
 }
 
 impl RunArgs {
     /// The settings every connection's children are built with.
     pub fn settings(&self) -> anyhow::Result<Settings> {
+        // Read by the node's rules (trimmed, refused when empty), as the nodes read the copy.
         let redis_password = match &self.redis_password_file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    anyhow::anyhow!("--redis-password-file {}: {e}", path.display())
-                })?;
-                Some(text.trim_end_matches(['\r', '\n']).to_string())
-            }
+            Some(path) => Some(
+                SecretFile::open("--redis-password-file", path)?
+                    .current()
+                    .expose()
+                    .to_string(),
+            ),
             None => None,
         };
         if let Some(url) = &self.redis_url
@@ -115,23 +121,15 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let metrics = Metrics::register(&mut registry);
     let admin = AdminState::new(registry);
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stopped = {
-        let rx = stop_rx.clone();
-        move || {
-            let mut rx = rx.clone();
-            async move {
-                let _ = rx.wait_for(|s| *s).await;
-            }
-        }
-    };
-    let admin_task = tokio::spawn(admin::serve(args.admin_listen, admin.clone(), stopped()));
+    // Cancelled by SIGTERM, by losing the leader Lease, or when the controllers end.
+    let stop = CancellationToken::new();
+    let stopped = || stop.clone().cancelled_owned();
+    let admin_task = tokio::spawn(admin::serve(args.admin_listen, admin.clone(), stop.clone()));
     tokio::spawn({
-        let stop_tx = stop_tx.clone();
+        let stop = stop.clone();
         async move {
-            wait_for_signal().await;
-            info!("shutdown signal received");
-            let _ = stop_tx.send(true);
+            termination_signal().await;
+            stop.cancel();
         }
     });
 
@@ -156,10 +154,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         };
         // Losing the lease stops the controllers like a signal does.
         let lost = leadership.lost();
-        let lost_tx = stop_tx.clone();
+        let lost_stop = stop.clone();
         tokio::spawn(async move {
             lost.await;
-            let _ = lost_tx.send(true);
+            lost_stop.cancel();
         });
         Some(leadership)
     } else {
@@ -167,7 +165,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     metrics.leader.set(1);
 
-    let ctx = Arc::new(Context::new(client.clone(), settings, metrics.clone()));
+    let mut ctx = Context::new(client.clone(), settings, metrics.clone());
+    ctx.resync = Duration::from_secs(args.resync_seconds);
+    let ctx = Arc::new(ctx);
     let scopes: Vec<Option<String>> = match args.namespaces() {
         ns if ns.is_empty() => vec![None],
         ns => ns.into_iter().map(Some).collect(),
@@ -192,7 +192,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         None => false,
     };
     metrics.leader.set(0);
-    let _ = stop_tx.send(true);
+    stop.cancel();
     let _ = admin_task.await;
     if lost {
         anyhow::bail!("lost the leader lease; exiting so a fresh process campaigns again");
@@ -325,28 +325,6 @@ fn connections_referencing<K: Resource>(
         .collect()
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -371,6 +349,7 @@ mod tests {
         assert!(args.leader_election);
         assert!(args.namespaces().is_empty(), "empty watches all namespaces");
         assert_eq!(args.admin_listen.to_string(), "0.0.0.0:9090");
+        assert_eq!(args.resync_seconds, 300);
 
         let args = parse(&[
             "--node-image",
@@ -379,9 +358,12 @@ mod tests {
             "shop, finance,",
             "--leader-election",
             "false",
+            "--resync-seconds",
+            "20",
         ]);
         assert_eq!(args.namespaces(), ["shop", "finance"]);
         assert!(!args.leader_election);
+        assert_eq!(args.resync_seconds, 20);
     }
 
     #[test]

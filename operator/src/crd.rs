@@ -10,9 +10,9 @@ use kube::{CustomResource, CustomResourceExt, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Most nodes a connection can have (the seed's limit).
+/// Most nodes a connection can have (Integration Connectors' limit).
 pub const MAX_NODES: i32 = 50;
-/// Longest connection name (the seed's limit).
+/// Longest connection name (Integration Connectors' limit).
 pub const MAX_NAME_LEN: usize = 49;
 
 /// Desired state of a StripeConnection: which Stripe account, how many nodes, how throttled.

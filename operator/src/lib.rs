@@ -1,8 +1,9 @@
 //! The operator: turns each StripeConnection into an autoscaled fleet of connector nodes.
 //!
-//! Reconcile is a pipeline: [`validate`] (pure) → [`children`] (pure builders) → [`apply`]
-//! (server-side apply, only when something differs) → [`status`] (computed purely, written only
-//! when it changed).
+//! Reconcile ([`reconcile`]) is a pipeline, one module per step: [`validate`] (pure, returns the
+//! [`validate::ValidConnection`] the builders take) → [`dereference`] (reads the referenced
+//! Secrets and ConfigMaps) → [`children`] (pure builders) → [`apply`] (server-side apply, only
+//! when something differs) → [`status`] (computed purely, written only when it changed).
 
 pub mod crd;
 
@@ -11,6 +12,7 @@ pub mod admin;
 pub mod apply;
 pub mod children;
 pub mod controller;
+pub mod dereference;
 pub mod leader;
 pub mod metrics;
 pub mod rbac;

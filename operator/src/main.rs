@@ -84,7 +84,7 @@ fn main() -> anyhow::Result<()> {
                 redis_url,
                 redis_password,
             };
-            let objects = render::objects(&conn, &settings, &children::generate_client_token())?;
+            let objects = render::objects(&conn, &settings, &children::generate_client_token());
             print!("{}", render::to_yaml(&objects)?);
         }
         Command::Run { args, log_format } => {

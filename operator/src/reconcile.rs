@@ -1,11 +1,11 @@
-//! One reconcile of a StripeConnection: validate → build children → apply → status.
+//! One reconcile of a StripeConnection: validate → dereference → build children → apply →
+//! status.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch};
 use kube::runtime::controller::Action;
@@ -15,21 +15,21 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use crate::apply::{self, Outcome};
-use crate::children::{self, BuildError, Children, Owner, Settings, StartupInputs, names};
-use crate::crd::{CaBundleKind, ProxyAuthScheme, StripeConnection, StripeConnectionSpec};
+use crate::children::{self, Children, Settings};
+use crate::crd::StripeConnection;
+use crate::dereference::{self, dereference};
 use crate::metrics::Metrics;
 use crate::status::{self, Observation};
 use crate::validate::validate;
 
-/// How long a healthy connection waits before it is looked at again without any watch event.
+/// How long a healthy connection waits before it is looked at again without any watch event
+/// (the default of `--resync-seconds`).
 pub const RESYNC: Duration = Duration::from_secs(300);
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("Kubernetes API request failed: {0}")]
     Kube(#[source] kube::Error),
-    #[error("cannot build the connection's children: {0}")]
-    Build(#[source] BuildError),
     #[error("the StripeConnection has no namespace")]
     MissingNamespace,
 }
@@ -39,7 +39,6 @@ impl Error {
     pub fn metric_label(&self) -> &'static str {
         match self {
             Self::Kube(_) => "kube",
-            Self::Build(_) => "build",
             Self::MissingNamespace => "missing_namespace",
         }
     }
@@ -58,6 +57,8 @@ pub struct Context {
     pub recorder: Recorder,
     pub metrics: Metrics,
     pub backoff: Backoff,
+    /// Requeue delay after a successful reconcile ([`RESYNC`] unless set otherwise).
+    pub resync: Duration,
 }
 
 impl Context {
@@ -72,6 +73,7 @@ impl Context {
             settings,
             metrics,
             backoff: Backoff::default(),
+            resync: RESYNC,
         }
     }
 }
@@ -151,29 +153,36 @@ async fn reconcile_inner(conn: &StripeConnection, ctx: &Context) -> Result<Actio
         return Ok(Action::await_change());
     }
     let namespace = conn.namespace().ok_or(Error::MissingNamespace)?;
-    let name = conn.name_any();
-    let client = &ctx.client;
 
-    let problems = validate(&name, &conn.spec);
-    if !problems.is_empty() {
-        update_status(conn, ctx, &Observation::InvalidSpec(&problems)).await?;
-        ctx.backoff.reset(&key(conn));
-        // Only a spec change can fix it, and that triggers a reconcile.
-        return Ok(Action::await_change());
-    }
+    let valid = match validate(conn) {
+        Ok(valid) => valid,
+        Err(problems) => {
+            update_status(conn, ctx, &Observation::InvalidSpec(&problems)).await?;
+            ctx.backoff.reset(&key(conn));
+            // Only a spec change can fix it, and that triggers a reconcile.
+            return Ok(Action::await_change());
+        }
+    };
 
-    let inputs = match read_references(client, &namespace, &conn.spec).await? {
-        Ok(inputs) => inputs,
-        Err(missing) => {
-            update_status(conn, ctx, &missing.observation()).await?;
+    let found = match dereference(&ctx.client, &valid).await {
+        Ok(found) => found,
+        Err(error) => {
+            let observation = match error {
+                dereference::Error::SecretNotFound(message) => Observation::SecretNotFound(message),
+                dereference::Error::CaBundleNotFound(message) => {
+                    Observation::CaBundleNotFound(message)
+                }
+                dereference::Error::Kube(err) => return Err(err.into()),
+            };
+            update_status(conn, ctx, &observation).await?;
             // The Secret and ConfigMap watches reconcile as soon as it appears; this is only a
             // safety net.
             return Ok(Action::requeue(ctx.backoff.next(&key(conn))));
         }
     };
 
-    let children = children::build(conn, &ctx.settings, &inputs).map_err(Error::Build)?;
-    let (deployment, written) = match apply_children(conn, ctx, &namespace, &children).await {
+    let children = children::build(&valid, &ctx.settings, &found);
+    let (deployment, written) = match apply_children(ctx, &namespace, children).await {
         Ok(applied) => applied,
         Err(Error::Kube(kube::Error::Api(status))) => {
             // The API server refused a child (e.g. an admission policy): say so in the status,
@@ -197,16 +206,26 @@ async fn reconcile_inner(conn: &StripeConnection, ctx: &Context) -> Result<Actio
     }
     update_status(conn, ctx, &Observation::Nodes(&deployment)).await?;
     ctx.backoff.reset(&key(conn));
-    Ok(Action::requeue(RESYNC))
+    Ok(Action::requeue(ctx.resync))
 }
 
 /// Brings every child to its desired state; returns the live Deployment and the kinds written.
 async fn apply_children(
-    conn: &StripeConnection,
     ctx: &Context,
     namespace: &str,
-    children: &Children,
+    children: Children,
 ) -> Result<(Deployment, Vec<&'static str>), Error> {
+    // No `..`: a new child must be handled here.
+    let Children {
+        service_account,
+        config_map,
+        redis_password,
+        client_token,
+        deployment,
+        service,
+        hpa,
+        pdb,
+    } = children;
     let client = &ctx.client;
     let mut written = Vec::new();
     let mut note = |kind: &'static str, outcome: Outcome| {
@@ -217,41 +236,33 @@ async fn apply_children(
     };
     note(
         "ServiceAccount",
-        ensure_in(client, namespace, &children.service_account).await?,
+        ensure_in(client, namespace, &service_account).await?,
     );
     note(
         "ConfigMap",
-        ensure_in(client, namespace, &children.config_map).await?,
+        ensure_in(client, namespace, &config_map).await?,
     );
-    if let Some(redis) = &children.redis_password {
+    if let Some(redis) = &redis_password {
         note("Secret", ensure_in(client, namespace, redis).await?);
     }
-    let owner = Owner::of(conn).map_err(Error::Build)?;
     let token = apply::create_if_absent(
         &Api::namespaced(client.clone(), namespace),
-        || children::client_token_secret(&owner, &children::generate_client_token()),
-        &names::client_token(&owner.name),
+        || client_token.with_token(&children::generate_client_token()),
+        &client_token.name(),
     )
     .await?;
     note("Secret", token);
-    let (deployment, outcome) = apply::ensure_deployment(
-        &Api::namespaced(client.clone(), namespace),
-        &children.deployment,
-        conn.spec.nodes.min,
-    )
-    .await?;
+    let (deployment, outcome) =
+        apply::ensure(&Api::namespaced(client.clone(), namespace), &deployment).await?;
     note("Deployment", outcome);
-    note(
-        "Service",
-        ensure_in(client, namespace, &children.service).await?,
-    );
+    note("Service", ensure_in(client, namespace, &service).await?);
     note(
         "HorizontalPodAutoscaler",
-        ensure_in(client, namespace, &children.hpa).await?,
+        ensure_in(client, namespace, &hpa).await?,
     );
     note(
         "PodDisruptionBudget",
-        ensure_in(client, namespace, &children.pdb).await?,
+        ensure_in(client, namespace, &pdb).await?,
     );
     Ok((deployment, written))
 }
@@ -266,135 +277,6 @@ where
 {
     let api = Api::<K>::namespaced(client.clone(), namespace);
     Ok(apply::ensure(&api, desired).await?.1)
-}
-
-/// A referenced object (or key) that does not exist, with a message naming it (never a value).
-enum Missing {
-    Secret(String),
-    CaBundle(String),
-}
-
-impl Missing {
-    fn observation(&self) -> Observation<'_> {
-        match self {
-            Self::Secret(message) => Observation::SecretNotFound(message.clone()),
-            Self::CaBundle(message) => Observation::CaBundleNotFound(message.clone()),
-        }
-    }
-}
-
-/// Reads every object the spec references: the first missing one (or missing key) is reported;
-/// otherwise the resourceVersions of those the nodes read only at start-up.
-async fn read_references(
-    client: &Client,
-    namespace: &str,
-    spec: &StripeConnectionSpec,
-) -> Result<Result<StartupInputs, Missing>, kube::Error> {
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let mut inputs = StartupInputs::new();
-    let api_key = &spec.auth.api_key_secret_ref;
-    let field = "spec.auth.apiKeySecretRef";
-    let secret = secrets.get_opt(&api_key.name).await?;
-    if let Err(message) = has_key(
-        "Secret",
-        &api_key.name,
-        field,
-        &api_key.key,
-        secret.as_ref(),
-    ) {
-        return Ok(Err(Missing::Secret(message)));
-    }
-    if let Some(proxy) = spec.proxy.as_ref().filter(|p| p.enabled)
-        && let Some(password) = &proxy.password_secret_ref
-        && proxy
-            .auth_scheme
-            .is_some_and(|s| s != ProxyAuthScheme::None)
-    {
-        let field = "spec.proxy.passwordSecretRef";
-        let secret = secrets.get_opt(&password.name).await?;
-        match has_key(
-            "Secret",
-            &password.name,
-            field,
-            &password.key,
-            secret.as_ref(),
-        ) {
-            Ok(version) => inputs.insert(field, version),
-            Err(message) => return Ok(Err(Missing::Secret(message))),
-        };
-    }
-    if let Some(ca) = spec.tls.as_ref().and_then(|t| t.ca_bundle_ref.as_ref()) {
-        let field = "spec.tls.caBundleRef";
-        let found = match ca.kind {
-            CaBundleKind::Secret => has_key(
-                "Secret",
-                &ca.name,
-                field,
-                &ca.key,
-                secrets.get_opt(&ca.name).await?.as_ref(),
-            ),
-            CaBundleKind::ConfigMap => has_key(
-                "ConfigMap",
-                &ca.name,
-                field,
-                &ca.key,
-                Api::<ConfigMap>::namespaced(client.clone(), namespace)
-                    .get_opt(&ca.name)
-                    .await?
-                    .as_ref(),
-            ),
-        };
-        match found {
-            Ok(version) => inputs.insert(field, version),
-            Err(message) => return Ok(Err(Missing::CaBundle(message))),
-        };
-    }
-    Ok(Ok(inputs))
-}
-
-/// Objects whose data keys can be listed.
-trait DataKeys: Resource {
-    fn has_data_key(&self, key: &str) -> bool;
-}
-
-impl DataKeys for Secret {
-    fn has_data_key(&self, key: &str) -> bool {
-        self.data.as_ref().is_some_and(|d| d.contains_key(key))
-            || self
-                .string_data
-                .as_ref()
-                .is_some_and(|d| d.contains_key(key))
-    }
-}
-
-impl DataKeys for ConfigMap {
-    fn has_data_key(&self, key: &str) -> bool {
-        self.data.as_ref().is_some_and(|d| d.contains_key(key))
-            || self
-                .binary_data
-                .as_ref()
-                .is_some_and(|d| d.contains_key(key))
-    }
-}
-
-/// The object's resourceVersion when it exists and holds `key`; otherwise a message naming the
-/// object, the spec field and the key.
-fn has_key<K: DataKeys>(
-    kind: &str,
-    name: &str,
-    field: &str,
-    key: &str,
-    object: Option<&K>,
-) -> Result<String, String> {
-    let Some(object) = object else {
-        return Err(format!(
-            "{kind} {name:?} ({field}) not found in the connection's namespace"
-        ));
-    };
-    if !object.has_data_key(key) {
-        return Err(format!("{kind} {name:?} ({field}) has no key {key:?}"));
-    }
-    Ok(object.meta().resource_version.clone().unwrap_or_default())
 }
 
 /// Writes the status computed from `observation` if it differs from the stored one, and

@@ -127,7 +127,10 @@ fn node_conditions(conn: &StripeConnection, deployment: &Deployment) -> (NodeCou
     let stuck = progressing
         .as_ref()
         .is_some_and(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded"));
+    // Below the minimum the HPA has yet to scale up (a new Deployment starts at 1 replica): the
+    // fleet is still starting, not broken.
     let rolled_out = generation_seen
+        && desired >= min
         && updated >= desired
         && progressing
             .as_ref()
@@ -298,6 +301,13 @@ mod tests {
         let s = desired_status(&conn(), &Observation::Nodes(&stuck), &now());
         assert_eq!(summary(&s)[1], c(PROGRESSING, "False", "RolloutStuck"));
         assert_eq!(summary(&s)[2], c(DEGRADED, "True", "RolloutStuck"));
+
+        // A new Deployment has the default replica until the HPA raises it to the minimum.
+        let below_minimum = deployment(1, 1, "NewReplicaSetAvailable");
+        let s = desired_status(&conn(), &Observation::Nodes(&below_minimum), &now());
+        assert_eq!(summary(&s)[0], c(READY, "False", "NodesStarting"));
+        assert_eq!(summary(&s)[1], c(PROGRESSING, "True", "RollingOut"));
+        assert_eq!(summary(&s)[2], c(DEGRADED, "False", "AsExpected"));
 
         let lost = deployment(2, 1, "NewReplicaSetAvailable");
         let s = desired_status(&conn(), &Observation::Nodes(&lost), &now());

@@ -1,12 +1,21 @@
-//! Spec checks the operator makes before building anything (pure).
+//! Validation, the first step of a reconcile (pure): a spec with problems is reported, a good
+//! one becomes a [`ValidConnection`], the only input the child builders take ("parse, don't
+//! validate"), so no builder re-checks what was proved here.
 //!
-//! They repeat the CRD's schema and CEL rules (an API server without them, or an object stored
-//! before a rule existed, must still be caught) and add what CEL cannot express well, such as
-//! label syntax. A problem is reported in the status as `InvalidSpec`; nothing is "fixed".
+//! The checks repeat the CRD's schema and CEL rules (an API server without them, or an object
+//! stored before a rule existed, must still be caught) and add what CEL cannot express well, such
+//! as label syntax. A problem is reported in the status as `InvalidSpec`; nothing is "fixed".
 
+use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::crd::{MAX_NAME_LEN, MAX_NODES, ProxyAuthScheme, ProxySslType, StripeConnectionSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::{Resource, ResourceExt};
+
+use crate::crd::{
+    CaBundleRef, LogLevel, MAX_NAME_LEN, MAX_NODES, ProxyAuthScheme, ProxySslType, SecretKeyRef,
+    StripeConnection, StripeConnectionSpec,
+};
 
 /// Where the nodes call Stripe: the operator sets no STRIPE_BASE_URL, so always the node's
 /// default, which is https.
@@ -19,6 +28,141 @@ pub const RESERVED_LABELS: [&str; 4] = [
     "app.kubernetes.io/managed-by",
     "app.kubernetes.io/component",
 ];
+
+/// A stored connection whose spec passed every check, in the shape the builders need: options
+/// that only matter together (an enabled proxy, its credentials) are present exactly when used.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidConnection {
+    pub name: String,
+    pub namespace: String,
+    /// The controller ownerReference every child carries.
+    pub owner_ref: OwnerReference,
+    pub api_key: SecretKeyRef,
+    pub account_id: Option<String>,
+    pub min_nodes: i32,
+    pub max_nodes: i32,
+    pub transactions_per_second_per_node: i32,
+    pub account_transactions_per_second: Option<i32>,
+    /// How long a request over capacity may wait for a slot; `None` rejects at once.
+    pub max_wait_milliseconds: Option<i32>,
+    pub verbosity: i32,
+    pub logging_enabled: bool,
+    pub log_level: LogLevel,
+    /// Only when the proxy is enabled.
+    pub proxy: Option<Proxy>,
+    pub ca_bundle: Option<CaBundleRef>,
+    /// The user's labels (none of them reserved), copied to every child.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// An enabled outbound proxy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proxy {
+    pub host: String,
+    pub port: i32,
+    pub auth: ProxyAuth,
+    /// Never `NEVER` (refused, see [`validate`]).
+    pub ssl_type: ProxySslType,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProxyAuth {
+    None,
+    /// BASIC or DIGEST, with the user and the Secret key holding the password.
+    Credentials {
+        scheme: ProxyAuthScheme,
+        user: String,
+        password: SecretKeyRef,
+    },
+}
+
+impl ProxyAuth {
+    pub fn scheme(&self) -> ProxyAuthScheme {
+        match self {
+            Self::None => ProxyAuthScheme::None,
+            Self::Credentials { scheme, .. } => *scheme,
+        }
+    }
+}
+
+impl ValidConnection {
+    /// The proxy's password Secret, when the proxy authenticates.
+    pub fn proxy_password(&self) -> Option<&SecretKeyRef> {
+        match &self.proxy.as_ref()?.auth {
+            ProxyAuth::Credentials { password, .. } => Some(password),
+            ProxyAuth::None => None,
+        }
+    }
+}
+
+/// `conn` as a [`ValidConnection`], or all its problems, in field order.
+pub fn validate(conn: &StripeConnection) -> Result<ValidConnection, Vec<SpecProblem>> {
+    let name = conn.name_any();
+    let mut problems = spec_problems(&name, &conn.spec);
+    // A stored object always has both; only an offline manifest can lack them.
+    let namespace = conn.namespace();
+    if namespace.is_none() {
+        problems.push(missing_metadata("metadata.namespace"));
+    }
+    let owner_ref = conn.controller_owner_ref(&());
+    if owner_ref.is_none() {
+        problems.push(missing_metadata("metadata.uid"));
+    }
+    let (Some(namespace), Some(owner_ref), true) = (namespace, owner_ref, problems.is_empty())
+    else {
+        return Err(problems);
+    };
+    let spec = &conn.spec;
+    let rate = &spec.rate_limit;
+    Ok(ValidConnection {
+        name,
+        namespace,
+        owner_ref,
+        api_key: spec.auth.api_key_secret_ref.clone(),
+        account_id: spec.account_id.clone(),
+        min_nodes: spec.nodes.min,
+        max_nodes: spec.nodes.max,
+        transactions_per_second_per_node: rate.transactions_per_second_per_node,
+        account_transactions_per_second: rate.account_transactions_per_second,
+        max_wait_milliseconds: (rate.max_wait_milliseconds > 0)
+            .then_some(rate.max_wait_milliseconds),
+        verbosity: spec.verbosity,
+        logging_enabled: spec.logging.enabled,
+        log_level: spec.logging.level,
+        proxy: spec
+            .proxy
+            .as_ref()
+            .filter(|p| p.enabled)
+            .and_then(valid_proxy),
+        ca_bundle: spec.tls.as_ref().and_then(|t| t.ca_bundle_ref.clone()),
+        labels: spec.labels.clone(),
+    })
+}
+
+/// The enabled proxy `spec_problems` found nothing wrong with (so every `?` holds).
+fn valid_proxy(proxy: &crate::crd::ProxySpec) -> Option<Proxy> {
+    let auth = match proxy.auth_scheme? {
+        ProxyAuthScheme::None => ProxyAuth::None,
+        scheme => ProxyAuth::Credentials {
+            scheme,
+            user: proxy.user.clone()?,
+            password: proxy.password_secret_ref.clone()?,
+        },
+    };
+    Some(Proxy {
+        host: proxy.host.clone()?,
+        port: proxy.port?,
+        auth,
+        ssl_type: proxy.ssl_type,
+    })
+}
+
+fn missing_metadata(field: &str) -> SpecProblem {
+    SpecProblem {
+        field: field.into(),
+        reason: "is not set (the object was never stored)".into(),
+    }
+}
 
 /// One thing wrong with a spec: the field and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +178,7 @@ impl fmt::Display for SpecProblem {
 }
 
 /// All problems of a connection named `name` with `spec`, in field order; empty when valid.
-pub fn validate(name: &str, spec: &StripeConnectionSpec) -> Vec<SpecProblem> {
+fn spec_problems(name: &str, spec: &StripeConnectionSpec) -> Vec<SpecProblem> {
     let mut problems = Vec::new();
     let mut problem = |field: &str, reason: String| {
         problems.push(SpecProblem {
@@ -170,7 +314,7 @@ pub fn validate(name: &str, spec: &StripeConnectionSpec) -> Vec<SpecProblem> {
     problems
 }
 
-/// The seed's connection-name rule (the CRD's root CEL rules say the same).
+/// Integration Connectors' connection-name rule (the CRD's root CEL rules say the same).
 pub fn check_connection_name(name: &str) -> Result<(), String> {
     let bytes = name.as_bytes();
     if bytes.len() > MAX_NAME_LEN {
@@ -267,7 +411,7 @@ mod tests {
     }
 
     fn fields(name: &str, overrides: serde_json::Value) -> Vec<String> {
-        validate(name, &spec(overrides))
+        spec_problems(name, &spec(overrides))
             .into_iter()
             .map(|p| p.field)
             .collect()
@@ -275,7 +419,7 @@ mod tests {
 
     #[test]
     fn defaults_are_valid() {
-        assert!(validate("payments", &spec(json!({}))).is_empty());
+        assert!(spec_problems("payments", &spec(json!({}))).is_empty());
         let s = spec(json!({}));
         assert_eq!((s.nodes.min, s.nodes.max), (2, 50));
         assert_eq!(s.rate_limit.transactions_per_second_per_node, 6);
@@ -283,7 +427,7 @@ mod tests {
     }
 
     #[test]
-    fn connection_names_follow_the_seed() {
+    fn connection_names_follow_integration_connectors_rule() {
         for good in ["a", "payments", "eu-billing-2", &"a".repeat(49)] {
             assert!(check_connection_name(good).is_ok(), "{good}");
         }
@@ -374,7 +518,7 @@ mod tests {
                              "sslType": ssl}})
         };
         assert_eq!(fields("c", proxy(true, "NEVER")), ["spec.proxy.sslType"]);
-        let problems = validate("c", &spec(proxy(true, "NEVER")));
+        let problems = spec_problems("c", &spec(proxy(true, "NEVER")));
         assert!(
             problems[0].reason.contains("https://api.stripe.com")
                 && problems[0].reason.contains("clear text"),
@@ -437,10 +581,73 @@ mod tests {
 
     #[test]
     fn problems_name_field_and_reason() {
-        let problems = validate("c", &spec(json!({"verbosity": 9})));
+        let problems = spec_problems("c", &spec(json!({"verbosity": 9})));
         assert_eq!(
             problems[0].to_string(),
             "spec.verbosity: must be between 1 and 5, got 9"
         );
+    }
+
+    fn stored(spec: serde_json::Value) -> StripeConnection {
+        let mut base = json!({"auth": {"apiKeySecretRef": {"name": "k", "key": "api-key"}}});
+        if let (Some(base), Some(extra)) = (base.as_object_mut(), spec.as_object()) {
+            base.extend(extra.clone());
+        }
+        serde_json::from_value(json!({
+            "apiVersion": "connectors.integration.dev/v1", "kind": "StripeConnection",
+            "metadata": {"name": "c", "namespace": "ns", "uid": "u-1"},
+            "spec": base,
+        }))
+        .expect("connection parses")
+    }
+
+    #[test]
+    fn a_valid_connection_holds_only_the_options_in_use() {
+        let valid = validate(&stored(json!({}))).expect("valid");
+        assert_eq!(
+            (valid.namespace.as_str(), valid.owner_ref.uid.as_str()),
+            ("ns", "u-1")
+        );
+        assert_eq!((valid.min_nodes, valid.max_nodes), (2, 50));
+        assert_eq!(valid.max_wait_milliseconds, None);
+        assert_eq!(valid.proxy, None);
+
+        let disabled = json!({"proxy": {"enabled": false, "host": "p", "port": 1}});
+        assert_eq!(validate(&stored(disabled)).expect("valid").proxy, None);
+
+        let basic = json!({"proxy": {"enabled": true, "host": "p", "port": 3128,
+            "authScheme": "BASIC", "user": "u", "passwordSecretRef": {"name": "s", "key": "pw"}},
+            "rateLimit": {"maxWaitMilliseconds": 200}});
+        let valid = validate(&stored(basic)).expect("valid");
+        assert_eq!(valid.max_wait_milliseconds, Some(200));
+        assert_eq!(valid.proxy_password().map(|r| r.key.as_str()), Some("pw"));
+        let proxy = valid.proxy.expect("proxy");
+        assert_eq!((proxy.host.as_str(), proxy.port), ("p", 3128));
+        assert_eq!(proxy.auth.scheme(), ProxyAuthScheme::Basic);
+
+        let none = json!({"proxy": {"enabled": true, "host": "p", "port": 3128,
+            "authScheme": "NONE", "passwordSecretRef": {"name": "s", "key": "pw"}}});
+        let valid = validate(&stored(none)).expect("valid");
+        assert_eq!(
+            valid.proxy_password(),
+            None,
+            "an unused password is not mounted"
+        );
+    }
+
+    #[test]
+    fn problems_prevent_a_valid_connection_and_name_missing_metadata() {
+        let problems = validate(&stored(json!({"verbosity": 0}))).expect_err("invalid");
+        assert_eq!(problems[0].field, "spec.verbosity");
+
+        let mut manifest = stored(json!({}));
+        manifest.metadata.uid = None;
+        manifest.metadata.namespace = None;
+        let fields: Vec<String> = validate(&manifest)
+            .expect_err("never stored")
+            .into_iter()
+            .map(|p| p.field)
+            .collect();
+        assert_eq!(fields, ["metadata.namespace", "metadata.uid"]);
     }
 }

@@ -2,16 +2,21 @@
 //! `UPDATE_GOLDEN=1 cargo nextest run -p stripe-operator --test builders`) plus targeted
 //! asserts on what the design requires.
 
-use std::path::{Path, PathBuf};
+mod golden_file;
+
+use std::path::Path;
 
 use serde_json::{Value, json};
 use stripe_operator::children::{self, Settings};
-use stripe_operator::crd::StripeConnection;
+use stripe_operator::dereference::Dereferenced;
 use stripe_operator::render;
+use stripe_operator::validate::ValidConnection;
+
+use golden_file::assert_matches_file;
 
 const TOKEN: &str = "golden-client-token";
 
-fn fixture(name: &str) -> StripeConnection {
+fn fixture(name: &str) -> ValidConnection {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
@@ -28,7 +33,7 @@ fn settings_for(fixture: &str) -> Settings {
 }
 
 fn objects(name: &str) -> Vec<Value> {
-    render::objects(&fixture(name), &settings_for(name), TOKEN).expect("builds")
+    render::objects(&fixture(name), &settings_for(name), TOKEN)
 }
 
 fn find<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
@@ -43,17 +48,8 @@ fn golden_children() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     for name in ["minimal.yaml", "full.yaml", "proxy-without-auth.yaml"] {
         let actual = serde_json::to_string_pretty(&objects(name)).expect("json") + "\n";
-        let golden: PathBuf = dir.join(name.replace(".yaml", ".json"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(&golden, &actual).expect("golden written");
-        }
-        let expected = std::fs::read_to_string(&golden)
-            .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", golden.display()));
-        assert!(
-            actual == expected,
-            "{name}: children differ from {} (review, then UPDATE_GOLDEN=1)",
-            golden.display()
-        );
+        let golden = dir.join(name.replace(".yaml", ".json"));
+        assert_matches_file(&golden, &actual, "UPDATE_GOLDEN");
     }
 }
 
@@ -100,12 +96,7 @@ fn config_map_uses_the_node_settings_contract() {
 #[test]
 fn deployment_is_hardened_probed_and_leaves_replicas_to_the_hpa() {
     let conn = fixture("full.yaml");
-    let built = children::build(
-        &conn,
-        &settings_for("full.yaml"),
-        &children::StartupInputs::new(),
-    )
-    .expect("builds");
+    let built = children::build(&conn, &settings_for("full.yaml"), &Dereferenced::default());
     let deployment = serde_json::to_value(&built.deployment).expect("json");
     assert!(deployment["spec"].get("replicas").is_none());
 
@@ -176,10 +167,8 @@ fn deployment_is_hardened_probed_and_leaves_replicas_to_the_hpa() {
 #[test]
 fn config_hash_changes_with_settings_only() {
     let settings = settings_for("minimal.yaml");
-    let hash = |conn: &StripeConnection| {
-        let d = children::build(conn, &settings, &children::StartupInputs::new())
-            .expect("builds")
-            .deployment;
+    let hash = |conn: &ValidConnection| {
+        let d = children::build(conn, &settings, &Dereferenced::default()).deployment;
         d.spec
             .and_then(|s| s.template.metadata)
             .and_then(|m| m.annotations)
@@ -188,9 +177,9 @@ fn config_hash_changes_with_settings_only() {
     };
     let base = fixture("minimal.yaml");
     let mut faster = base.clone();
-    faster.spec.rate_limit.transactions_per_second_per_node = 7;
+    faster.transactions_per_second_per_node = 7;
     let mut wider = base.clone();
-    wider.spec.nodes.max = 30;
+    wider.max_nodes = 30;
     assert_ne!(hash(&base), hash(&faster));
     assert_eq!(
         hash(&base),
@@ -304,22 +293,22 @@ fn ca_bundle_is_mounted_read_only_from_a_config_map_or_a_secret() {
 fn config_hash_follows_the_versions_of_objects_read_at_start_up() {
     let conn = fixture("full.yaml");
     let settings = settings_for("full.yaml");
-    let hash = |inputs: &[(&'static str, &str)]| {
-        let inputs: children::StartupInputs =
-            inputs.iter().map(|(k, v)| (*k, v.to_string())).collect();
-        let d = children::build(&conn, &settings, &inputs)
-            .expect("builds")
-            .deployment;
+    let hash = |proxy_password: Option<&str>, ca_bundle: Option<&str>| {
+        let found = Dereferenced {
+            proxy_password_version: proxy_password.map(Into::into),
+            ca_bundle_version: ca_bundle.map(Into::into),
+        };
+        let d = children::build(&conn, &settings, &found).deployment;
         d.spec
             .and_then(|s| s.template.metadata)
             .and_then(|m| m.annotations)
             .expect("annotations")[children::CONFIG_HASH_ANNOTATION]
             .clone()
     };
-    let none = hash(&[]);
-    let v1 = hash(&[("spec.proxy.passwordSecretRef", "41")]);
+    let none = hash(None, None);
+    let v1 = hash(Some("41"), None);
     assert_ne!(none, v1);
-    assert_ne!(v1, hash(&[("spec.proxy.passwordSecretRef", "42")]));
-    assert_ne!(v1, hash(&[("spec.tls.caBundleRef", "41")]));
-    assert_eq!(v1, hash(&[("spec.proxy.passwordSecretRef", "41")]));
+    assert_ne!(v1, hash(Some("42"), None));
+    assert_ne!(v1, hash(None, Some("41")));
+    assert_eq!(v1, hash(Some("41"), None));
 }

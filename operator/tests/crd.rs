@@ -1,11 +1,15 @@
 //! The committed CRD matches the Rust types, and the CRD's CEL rules agree with `validate()` on
 //! every example manifest (good ones pass both, bad ones are rejected).
 
+mod golden_file;
+
 use std::path::{Path, PathBuf};
 
 use kube::CustomResourceExt;
 use stripe_operator::crd::StripeConnection;
 use stripe_operator::validate::validate;
+
+use golden_file::assert_matches_file;
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,20 +35,13 @@ fn schema() -> serde_json::Value {
     crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone()
 }
 
+/// Regenerate with `cargo run -p stripe-operator -- crd > crds/<file>` or UPDATE_CRD=1.
 #[test]
 fn committed_crd_matches_the_rust_types() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../crds/stripeconnections.connectors.integration.dev.yaml");
     let generated = stripe_operator::crd_yaml().expect("CRD renders");
-    if std::env::var_os("UPDATE_CRD").is_some() {
-        std::fs::write(&path, &generated).expect("CRD written");
-    }
-    let committed = std::fs::read_to_string(&path).expect("committed CRD readable");
-    assert!(
-        committed == generated,
-        "crds/ is out of date: run `cargo run -p stripe-operator -- crd > {}` (or UPDATE_CRD=1)",
-        path.display()
-    );
+    assert_matches_file(&path, &generated, "UPDATE_CRD");
 }
 
 #[test]
@@ -60,8 +57,9 @@ fn good_examples_pass_cel_and_validate() {
         }
         let conn: StripeConnection =
             serde_json::from_value(value).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let problems = validate(&conn.metadata.name.clone().unwrap_or_default(), &conn.spec);
-        assert!(problems.is_empty(), "{}: {problems:?}", path.display());
+        if let Err(problems) = validate(&conn) {
+            panic!("{}: {problems:?}", path.display());
+        }
     }
 }
 
@@ -85,12 +83,12 @@ fn cel_rules_and_validate_reject_the_same_examples() {
             .unwrap_or_else(|| panic!("{}: CEL accepted a bad example", path.display()));
         let conn: StripeConnection =
             serde_json::from_value(value).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let problems = validate(&conn.metadata.name.clone().unwrap_or_default(), &conn.spec);
-        assert!(
-            !problems.is_empty(),
-            "{}: validate() accepted what CEL rejected ({errors:?})",
-            path.display()
-        );
+        let problems = validate(&conn).err().unwrap_or_else(|| {
+            panic!(
+                "{}: validate() accepted what CEL rejected ({errors:?})",
+                path.display()
+            )
+        });
         let cel_message = errors[0].message.clone();
         let field = &problems[0].field;
         let field_leaf = field
@@ -117,15 +115,11 @@ fn validate_rejects_schema_violations_too() {
     }) {
         match serde_json::from_value::<StripeConnection>(yaml_value(&path)) {
             Err(_) => {}
-            Ok(conn) => {
-                let problems =
-                    validate(&conn.metadata.name.clone().unwrap_or_default(), &conn.spec);
-                assert!(
-                    !problems.is_empty(),
-                    "{}: validate() accepted it",
-                    path.display()
-                );
-            }
+            Ok(conn) => assert!(
+                validate(&conn).is_err(),
+                "{}: validate() accepted it",
+                path.display()
+            ),
         }
     }
 }

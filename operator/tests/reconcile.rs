@@ -72,10 +72,13 @@ impl Scenario {
         (action, self.api.take_requests())
     }
 
-    /// Plays the Deployment controller: `ready` of the Deployment's replicas are ready and the
-    /// rollout is complete.
+    /// Plays the HPA and the Deployment controller: the replicas are raised to the connection's
+    /// minimum (2) if below it, `ready` of them are ready and the rollout is complete.
     fn nodes_ready(&self, ready: i64) {
         self.api.edit(DEPLOYMENT, |d| {
+            if d["spec"]["replicas"].as_i64().unwrap_or(0) < 2 {
+                d["spec"]["replicas"] = json!(2);
+            }
             let generation = d["metadata"]["generation"].clone();
             let replicas = d["spec"]["replicas"].clone();
             d["status"] = json!({
@@ -145,22 +148,20 @@ async fn create_builds_every_child_with_owner_references() {
     let (action, requests) = s.reconcile().await;
     assert_eq!(action, Action::requeue(RESYNC));
 
-    for path in [SERVICE_ACCOUNT, CONFIG_MAP, SERVICE, HPA, PDB] {
+    for path in [SERVICE_ACCOUNT, CONFIG_MAP, DEPLOYMENT, SERVICE, HPA, PDB] {
         assert!(wrote(&requests, Method::PATCH, path), "no apply of {path}");
         let owner = &s.api.get(path).expect("child stored")["metadata"]["ownerReferences"][0];
         assert_eq!(owner["uid"], "conn-uid", "{path}");
         assert_eq!(owner["controller"], true, "{path}");
     }
-    // The Deployment is created once with the minimum; the client token Secret is created.
-    assert!(wrote(
-        &requests,
-        Method::POST,
-        "/apis/apps/v1/namespaces/shop/deployments"
-    ));
-    assert_eq!(
-        s.api.get(DEPLOYMENT).expect("deployment")["spec"]["replicas"],
-        2
-    );
+    // The Deployment is applied without a replica count (the HPA owns it); the client token
+    // Secret is created.
+    let deployment_apply = requests
+        .iter()
+        .find(|r| r.method == Method::PATCH && r.path == DEPLOYMENT)
+        .and_then(|r| r.body.clone())
+        .expect("deployment applied");
+    assert!(deployment_apply["spec"].get("replicas").is_none());
     assert!(wrote(
         &requests,
         Method::POST,
@@ -178,7 +179,8 @@ async fn create_builds_every_child_with_owner_references() {
     let status = s.status();
     assert_eq!(status["observedGeneration"], 1);
     assert_eq!(status["endpoint"], "http://payments.shop.svc:8080");
-    assert_eq!(status["nodes"], json!({"desired": 2, "ready": 0}));
+    // One replica (the API server's default) until the HPA raises it to the minimum: starting.
+    assert_eq!(status["nodes"], json!({"desired": 1, "ready": 0}));
     assert_eq!(
         s.condition("Ready"),
         ("False".into(), "NodesStarting".into())
@@ -282,11 +284,7 @@ async fn missing_secret_degrades_with_backoff_then_recovers_when_it_appears() {
     // ... and that reconcile builds the fleet.
     let (action, requests) = s.reconcile().await;
     assert_eq!(action, Action::requeue(RESYNC));
-    assert!(wrote(
-        &requests,
-        Method::POST,
-        "/apis/apps/v1/namespaces/shop/deployments"
-    ));
+    assert!(wrote(&requests, Method::PATCH, DEPLOYMENT));
     assert_eq!(
         s.condition("Degraded"),
         ("False".into(), "AsExpected".into())
@@ -642,11 +640,7 @@ async fn missing_ca_bundle_degrades_then_is_mounted_when_it_appears() {
         message.contains("ConfigMap \"corp-ca\"") && message.contains("spec.tls.caBundleRef"),
         "{message}"
     );
-    assert!(!wrote(
-        &requests,
-        Method::POST,
-        "/apis/apps/v1/namespaces/shop/deployments"
-    ));
+    assert!(!wrote(&requests, Method::PATCH, DEPLOYMENT));
 
     // The ConfigMap watch maps the new ConfigMap to this connection ...
     let ca = json!({"apiVersion": "v1", "kind": "ConfigMap",

@@ -89,6 +89,9 @@ def stripe_crd(kube):
         lambda: "apis/connectors.integration.dev/v1" in json.loads(kube.kubectl("get", "--raw", "/openapi/v3").stdout)["paths"],
         what="the CRD's OpenAPI served",
     )
+    # kubectl caches discovery for hours, and `kubectl explain` doesn't look again when a kind is
+    # missing from it; `kubectl api-resources` refreshes it, as a user would.
+    kube.kubectl("api-resources", "--api-group=connectors.integration.dev")
     return name
 
 

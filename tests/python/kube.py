@@ -134,10 +134,11 @@ def service_account_user(namespace: str, name: str) -> str:
     return f"system:serviceaccount:{namespace}:{name}"
 
 
-def cargo_binary(name: str) -> Path:
-    """A workspace binary built by `cargo build --workspace --bins` (scripts/test.sh)."""
+def cargo_binary(name: str, profile: str = "debug") -> Path:
+    """A workspace binary built by `cargo build --workspace --bins` (scripts/test.sh), or of
+    another profile (benchmarks: release)."""
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    path = target / "debug" / name
+    path = target / profile / name
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `cargo build --workspace --bins` first")
     return path
@@ -178,6 +179,7 @@ def start_operator(
     extra_args: Iterable[str] = (),
     env: dict[str, str] | None = None,
     name: str = "operator",
+    profile: str = "debug",
 ) -> OperatorProcess:
     """Starts `stripe-operator run` authenticated as `namespace/service_account` with a
     TokenRequest token and no other credentials, so what the chart's RBAC grants is all it can
@@ -186,7 +188,7 @@ def start_operator(
     workdir.mkdir(parents=True, exist_ok=True)
     kubeconfig = kube.plane.token_kubeconfig(workdir / f"{name}.kubeconfig", kube.create_token(service_account, namespace))
     port = free_port()
-    args = [str(cargo_binary("stripe-operator")), "run", "--log-format=text", *extra_args]
+    args = [str(cargo_binary("stripe-operator", profile)), "run", "--log-format=text", *extra_args]
     proc_env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "RUST_LOG": "info",

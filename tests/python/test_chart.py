@@ -4,6 +4,7 @@ rendered objects against the Kubernetes schemas of the newest minor versions."""
 from __future__ import annotations
 
 import copy
+import difflib
 
 import helm_python as helm
 import pytest
@@ -399,7 +400,15 @@ def test_chart_crd_equals_the_generated_crd():
     shipped = sorted((CHART / "crds").glob("*.yaml"))
     assert [p.name for p in shipped] == [p.name for p in generated]
     for ours, theirs in zip(shipped, generated):
-        assert ours.read_bytes() == theirs.read_bytes(), f"{ours} differs from {theirs}: copy it again"
+        diff = "".join(
+            difflib.unified_diff(
+                theirs.read_text().splitlines(keepends=True),
+                ours.read_text().splitlines(keepends=True),
+                str(theirs),
+                str(ours),
+            )
+        )
+        assert not diff, f"{ours} differs from {theirs}: copy it again\n{diff}"
 
 
 def test_chart_crd_is_the_stripeconnection_crd():

@@ -1,4 +1,4 @@
-"""examples/: the seed's example connection, the proxy example and the client Job, validated
+"""examples/: the Stripe connector's example connection, the proxy example and the client Job, validated
 against the CRD's schema and the Kubernetes schemas."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _by_kind(name: str) -> dict[str, dict]:
     return {doc["kind"]: doc for doc in load_yaml_docs(EXAMPLES / name)}
 
 
-def test_seed_example_connection():
+def test_stripe_connector_example_connection():
     docs = _by_kind("stripe-connection.yaml")
     conn, secret = docs["StripeConnection"], docs["Secret"]
     assert conn["metadata"]["name"] == "stripe-connection"
@@ -75,7 +75,7 @@ def test_client_job_calls_the_node_with_the_generated_token():
     assert "env" not in container
 
 
-def _seed_connection() -> dict:
+def _example_connection() -> dict:
     return copy.deepcopy(_by_kind("stripe-connection.yaml")["StripeConnection"])
 
 
@@ -113,7 +113,7 @@ BAD_SPECS = {
 
 @pytest.mark.parametrize("mutation", BAD_SPECS)
 def test_crd_rejects_bad_connections(mutation):
-    conn = _seed_connection()
+    conn = _example_connection()
     validate_stripe_connection(conn)
     change, reason = BAD_SPECS[mutation]
     change(conn)
@@ -123,7 +123,7 @@ def test_crd_rejects_bad_connections(mutation):
 
 
 def test_crd_accepts_a_49_character_name_and_defaults():
-    conn = _seed_connection()
+    conn = _example_connection()
     conn["metadata"]["name"] = "s" * 48 + "1"
     del conn["spec"]["nodes"]  # defaults 2..50 satisfy min <= max
     validate_stripe_connection(conn)

@@ -1,5 +1,5 @@
-"""Every pod the chart renders, and the example client Job, meets Pod Security "restricted"
-(issue 8 point 5, chart half). The checker itself is tested on violations of each rule."""
+"""Every pod the chart renders, and the example client Job, meets Pod Security "restricted".
+The checker itself is tested on violations of each rule."""
 
 from __future__ import annotations
 

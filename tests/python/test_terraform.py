@@ -1,5 +1,5 @@
 """examples/terraform/: parsed with python-hcl2 (terraform itself is not on CI machines; its
-`terraform fmt -check` run is recorded in docs/install.md). Checks the seed's variables, their
+`terraform fmt -check` run is recorded in docs/install.md). Checks the connection settings as variables, their
 types and sensitivity, and that the StripeConnection it writes uses only fields of the CRD."""
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def test_files():
     assert sorted(parsed()) == ["main.tf", "outputs.tf", "variables.tf", "versions.tf"]
 
 
-# The seed's connection settings: (variable, type, sensitive)
-SEED_VARIABLES = [
+# The Stripe connector's connection settings: (variable, type, sensitive)
+CONNECTION_SETTINGS = [
     ("proxy_enabled", "bool", False),
     ("proxy_auth_scheme", "string", False),
     ("proxy_user", "string", False),
@@ -62,8 +62,8 @@ SEED_VARIABLES = [
 ]
 
 
-@pytest.mark.parametrize("name,type_,sensitive", SEED_VARIABLES)
-def test_seed_variables(name, type_, sensitive):
+@pytest.mark.parametrize("name,type_,sensitive", CONNECTION_SETTINGS)
+def test_connection_setting_variables(name, type_, sensitive):
     variables = blocks("variable")
     assert name in variables
     assert variables[name]["type"] == type_
@@ -94,7 +94,7 @@ def test_enumerations_match_the_crd():
     assert _enum_in_validation("proxy_ssltype") == set(proxy["sslType"]["enum"])
 
 
-def test_defaults_are_the_seeds():
+def test_defaults_are_the_example_connection():
     variables = blocks("variable")
     assert unquote(variables["connection_name"]["default"]) == "stripe-connection"
     assert variables["verbosity"]["default"] == 5

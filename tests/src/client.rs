@@ -1,4 +1,6 @@
 //! A small client of the node's v2 API for tests: every call returns the status and JSON body.
+//! Entity writes take an Entity body (`{"fields": {...}}`): the helpers wrap a bare map of
+//! fields sent to an entity path, so tests write the fields only.
 
 use serde_json::Value;
 
@@ -29,8 +31,12 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(body))
-            .await
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .json(&entity_body(path, body)),
+        )
+        .await
     }
 
     pub async fn post_with_key(&self, path: &str, body: &Value, key: &str) -> (u16, Value) {
@@ -38,14 +44,18 @@ impl Api {
             self.http
                 .post(format!("{}{path}", self.base))
                 .header("Idempotency-Key", key)
-                .json(body),
+                .json(&entity_body(path, body)),
         )
         .await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.send(self.http.patch(format!("{}{path}", self.base)).json(body))
-            .await
+        self.send(
+            self.http
+                .patch(format!("{}{path}", self.base))
+                .json(&entity_body(path, body)),
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
@@ -68,8 +78,38 @@ impl Api {
             .post(&format!("/v2/entityTypes/{entity}/entities"), &fields)
             .await;
         assert_eq!(status, 200, "create {entity} {fields}: {body}");
-        body["Id"].as_str().expect("Id").to_string()
+        body["fields"]["Id"].as_str().expect("Id").to_string()
     }
+}
+
+/// The Entity body of a write to an entity path: a bare map of fields is wrapped in `fields`.
+fn entity_body(path: &str, body: &Value) -> Value {
+    let entity_write = path.contains("/entities") && !path.contains("deleteEntitiesWithConditions");
+    match body.as_object() {
+        Some(map) if entity_write && !map.contains_key("fields") => {
+            serde_json::json!({ "fields": body })
+        }
+        _ => body.clone(),
+    }
+}
+
+/// The google.rpc.ErrorInfo detail of an error object (`body["error"]`).
+pub fn error_info(error: &Value) -> Value {
+    error["details"]
+        .as_array()
+        .and_then(|d| {
+            d.iter()
+                .find(|x| x["@type"] == "type.googleapis.com/google.rpc.ErrorInfo")
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("no ErrorInfo in {error}"))
+}
+
+/// One of Stripe's fields in the ErrorInfo metadata of an error from Stripe.
+pub fn stripe_detail(error: &Value, key: &str) -> Value {
+    let info = error_info(error);
+    assert_eq!(info["domain"], "stripe.com", "{error}");
+    info["metadata"][key].clone()
 }
 
 /// Asserts the API's error shape and returns the error object.

@@ -283,6 +283,25 @@ impl Node {
         }
     }
 
+    /// Runs `stripe-node` with the API key file `key_file` and `args`, expecting it to refuse to
+    /// start; returns what it printed on stderr.
+    pub fn start_up_error<S: AsRef<std::ffi::OsStr>>(
+        key_file: &Path,
+        args: impl IntoIterator<Item = S>,
+    ) -> String {
+        let out = Command::new(workspace_bin("stripe-node"))
+            .env_clear()
+            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+            .arg("--stripe-api-key-file")
+            .arg(key_file)
+            .args(args)
+            .output()
+            .expect("stripe-node runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "stripe-node started: {stderr}");
+        stderr
+    }
+
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }

@@ -109,7 +109,7 @@ async fn stripe_timing_out_throughout_is_a_clear_error_and_the_caller_s_retry_ma
     // The caller retries with its key: Stripe replays the object it made.
     let (status, replay) = api.post_with_key(CUSTOMERS, &body, "order-6735").await;
     assert_eq!(status, 200, "{replay}");
-    let id = replay["Id"].as_str().expect("Id").to_string();
+    let id = replay["fields"]["Id"].as_str().expect("Id").to_string();
     let objects = fake.objects("customer").await;
     assert_eq!(objects.len(), 1, "{objects:?}");
     assert_eq!(objects[0]["id"], id.as_str());
@@ -207,7 +207,7 @@ async fn sigterm_finishes_in_flight_requests_refuses_new_ones_and_leaves_the_lim
     while let Some(result) = in_flight.join_next().await {
         let (status, body) = result.unwrap();
         assert_eq!(status, 200, "an in-flight request failed: {body}");
-        acknowledged.push(body["Id"].as_str().expect("Id").to_string());
+        acknowledged.push(body["fields"]["Id"].as_str().expect("Id").to_string());
     }
     assert_eq!(
         node.service.wait(Duration::from_secs(10)),

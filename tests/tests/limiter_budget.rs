@@ -268,7 +268,7 @@ async fn a_password_protected_redis_needs_the_password() {
         .query::<()>(&mut r)
         .unwrap();
     let mut with = settings(&redis, "a", "n1", 6);
-    with.redis_password = Some("s3cret-pass".into());
+    with.redis_password = Some(stripe_node::secret::Secret::new("s3cret-pass"));
     assert_eq!(
         SharedBudget::new(with)
             .unwrap()

@@ -1,5 +1,5 @@
 //! The distributed limiter over real node processes, a real redis-server and localstripe.
-//! Traffic goes to GET /v2:checkStatus, the Stripe-bound route behind the admission middleware.
+//! Traffic goes to GET /v2:checkStatus, a Stripe-bound method that passes the limiter's admission.
 //! Assertions are on counts of admitted requests over a measured window, with a tolerance band.
 
 use std::time::{Duration, Instant};
@@ -403,17 +403,15 @@ fn an_unreadable_redis_password_file_stops_the_node_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("api-key");
     std::fs::write(&key_file, "sk_test_x").unwrap();
-    let output = std::process::Command::new(e2e::workspace_bin("stripe-node"))
-        .env_clear()
-        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
-        .arg("--stripe-api-key-file")
-        .arg(&key_file)
-        .args(["--redis-url", "redis://127.0.0.1:9/"])
-        .args(["--redis-password-file", "/nonexistent/password"])
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = Node::start_up_error(
+        &key_file,
+        [
+            "--redis-url",
+            "redis://127.0.0.1:9/",
+            "--redis-password-file",
+            "/nonexistent/password",
+        ],
+    );
     assert!(
         stderr.contains("--redis-password-file /nonexistent/password: cannot read"),
         "{stderr}"

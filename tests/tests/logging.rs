@@ -83,10 +83,10 @@ async fn verbosity_5_logs_everything_but_secrets() {
         .call(
             reqwest::Method::POST,
             "/v2/entityTypes/PaymentIntent/entities",
-            Some(json!({"Amount": 2000, "Currency": "usd"})),
+            Some(json!({"fields": {"Amount": 2000, "Currency": "usd"}})),
         )
         .await;
-    let id = created["Id"].as_str().expect("Id").to_string();
+    let id = created["fields"]["Id"].as_str().expect("Id").to_string();
     let fetched = node
         .call(
             reqwest::Method::GET,

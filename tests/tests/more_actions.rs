@@ -1,4 +1,4 @@
-//! The actions beyond the seed's nine, against the Stripe fake: invoice life cycle,
+//! The actions beyond the Stripe connector's nine, against the Stripe fake: invoice life cycle,
 //! subscriptions and Checkout Sessions.
 
 use e2e::{Api, Node, StripeFake, api_node_options, assert_error};
@@ -64,7 +64,10 @@ async fn invoice_actions_walk_the_life_cycle() {
         .execute("VoidInvoice", json!({"InvoiceId": invoice}))
         .await;
     let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert_eq!(err["details"][0]["code"], "resource_unexpected_state");
+    assert_eq!(
+        e2e::stripe_detail(&err, "stripeCode"),
+        "resource_unexpected_state"
+    );
 }
 
 #[tokio::test]

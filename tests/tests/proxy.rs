@@ -338,17 +338,9 @@ async fn ssl_types_always_tunnel_and_never() {
     assert_eq!(squid.wait_for_lines(&forwarded, 2), 2);
     let key = dir.path().join("key");
     std::fs::write(&key, "sk_test_never").unwrap();
-    let out = std::process::Command::new(e2e::workspace_bin("stripe-node"))
-        .env_clear()
-        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
-        .arg("--stripe-api-key-file")
-        .arg(&key)
-        .args(["--stripe-base-url", &front.url()])
-        .args(proxy_args(&squid, "BASIC", "NEVER", &pw))
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut args = vec!["--stripe-base-url".to_string(), front.url()];
+    args.extend(proxy_args(&squid, "BASIC", "NEVER", &pw));
+    let stderr = Node::start_up_error(&key, args);
     assert!(
         stderr.contains("--proxy-ssl-type NEVER") && stderr.contains("clear text"),
         "{stderr}"
@@ -414,17 +406,8 @@ fn bad_proxy_and_tls_settings_stop_start_up_naming_the_flag() {
         (&["--verbosity", "6"], "--verbosity"),
     ];
     for (args, want) in cases {
-        let out = std::process::Command::new(e2e::workspace_bin("stripe-node"))
-            .env_clear()
-            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
-            .arg("--stripe-api-key-file")
-            .arg(&key)
-            .args(["--stripe-base-url", "http://127.0.0.1:9"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{args:?} started");
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let base_url = ["--stripe-base-url", "http://127.0.0.1:9"];
+        let stderr = Node::start_up_error(&key, base_url.iter().chain(args));
         assert!(stderr.contains(want), "{args:?}: {stderr}");
     }
 }

@@ -10,8 +10,10 @@ use e2e::services::wait_for_port;
 use e2e::squid::{ProxyAuth, Squid};
 use e2e::tls_front::{TestPki, TlsFront};
 use e2e::{Service, StripeFake, free_port, workspace_bin};
-use stripe_operator::children::{self, Settings, StartupInputs, node_env};
+use stripe_operator::children::{self, Settings, node_env};
 use stripe_operator::crd::StripeConnection;
+use stripe_operator::dereference::Dereferenced;
+use stripe_operator::validate::{ValidConnection, validate};
 
 const MOUNT_ROOT: &str = "/var/run/stripe-connector";
 
@@ -34,7 +36,7 @@ struct OperatorNode {
 }
 
 impl OperatorNode {
-    fn start(connection: &StripeConnection, base_url: &str, files: &[(&str, String)]) -> Self {
+    fn start(connection: &ValidConnection, base_url: &str, files: &[(&str, String)]) -> Self {
         let env = node_env(connection, &settings());
         let root = tempfile::tempdir().unwrap();
         let mount = |path: &str| path.replace(MOUNT_ROOT, &root.path().display().to_string());
@@ -81,8 +83,9 @@ impl OperatorNode {
     }
 }
 
-fn connection(yaml: &str) -> StripeConnection {
-    serde_yaml::from_str(yaml).expect("connection")
+fn connection(yaml: &str) -> ValidConnection {
+    let parsed: StripeConnection = serde_yaml::from_str(yaml).expect("connection");
+    validate(&parsed).expect("a valid connection")
 }
 
 #[tokio::test]
@@ -179,7 +182,7 @@ spec:
 
     // The ConfigMap points EXTRA_CA_FILE at the file the Deployment mounts from the ConfigMap.
     let env = node_env(&connection, &settings());
-    let built = children::build(&connection, &settings(), &StartupInputs::new()).expect("builds");
+    let built = children::build(&connection, &settings(), &Dereferenced::default());
     let pod = built
         .deployment
         .spec
@@ -239,7 +242,7 @@ spec:
     // The same spec without the bundle is refused by the front's unknown CA: the bundle is
     // what makes it work.
     let mut without = connection.clone();
-    without.spec.tls = None;
+    without.ca_bundle = None;
     let untrusting = OperatorNode::start(
         &without,
         &front.url(),

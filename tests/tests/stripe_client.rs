@@ -1,7 +1,7 @@
 //! The node's Stripe client on the wire, against the Stripe fake: idempotency keys on every POST,
 //! bounded retries that honour Stripe-Should-Retry, and Stripe errors mapped to canonical codes.
 
-use e2e::{Api, Node, StripeFake, api_node_options, assert_error};
+use e2e::{Api, Node, StripeFake, api_node_options, assert_error, error_info, stripe_detail};
 use serde_json::json;
 
 fn start() -> (StripeFake, Node, Api) {
@@ -53,7 +53,11 @@ async fn the_caller_s_idempotency_key_is_passed_on_and_replays() {
         )
         .await;
     let err = assert_error(status, &err, 400, "INVALID_ARGUMENT");
-    assert_eq!(err["details"][0]["type"], "idempotency_error", "{err}");
+    assert_eq!(
+        stripe_detail(&err, "stripeType"),
+        "idempotency_error",
+        "{err}"
+    );
     assert_eq!(fake.objects("customer").await.len(), 1);
 }
 
@@ -80,7 +84,7 @@ async fn stripe_should_retry_false_is_never_retried() {
     fake.inject(json!({"path_prefix": "/v1/customers", "method": "POST", "status": 500, "count": 1, "should_retry": false})).await;
     let (status, body) = api.post(CUSTOMERS, &json!({"Name": "Once"})).await;
     let err = assert_error(status, &body, 503, "UNAVAILABLE");
-    assert_eq!(err["details"][0]["http_status"], 500);
+    assert_eq!(stripe_detail(&err, "stripeHttpStatus"), "500");
     assert_eq!(fake.requests("POST", "/v1/customers").await, 1);
     assert!(fake.objects("customer").await.is_empty());
 }
@@ -100,7 +104,7 @@ async fn retries_are_bounded_and_then_the_error_is_mapped() {
         .await;
     let (status, body) = api.get(CUSTOMERS).await;
     let err = assert_error(status, &body, 429, "RESOURCE_EXHAUSTED");
-    assert_eq!(err["details"][0]["code"], "rate_limit");
+    assert_eq!(stripe_detail(&err, "stripeCode"), "rate_limit");
     // The first try and three retries.
     assert_eq!(fake.requests("GET", "/v1/customers").await, 4);
 }
@@ -111,7 +115,11 @@ async fn stripe_errors_map_to_canonical_codes_with_stripe_s_fields() {
     // Missing object: 404 NOT_FOUND with Stripe's code and param.
     let (status, body) = api.get(&format!("{CUSTOMERS}/cus_missing")).await;
     let err = assert_error(status, &body, 404, "NOT_FOUND");
-    assert_eq!(err["details"][1]["code"], "resource_missing", "{err}");
+    assert_eq!(
+        stripe_detail(&err, "stripeCode"),
+        "resource_missing",
+        "{err}"
+    );
     assert!(err["message"].as_str().unwrap().contains("cus_missing"));
 
     // Card error: 400 FAILED_PRECONDITION with code and decline_code.
@@ -125,10 +133,11 @@ async fn stripe_errors_map_to_canonical_codes_with_stripe_s_fields() {
         .execute("ConfirmPaymentIntent", json!({"PaymentIntentId": pi}))
         .await;
     let err = assert_error(status, &body, 400, "FAILED_PRECONDITION");
-    let stripe = &err["details"][0];
-    assert_eq!(stripe["type"], "card_error", "{err}");
-    assert_eq!(stripe["code"], "card_declined");
-    assert_eq!(stripe["decline_code"], "generic_decline");
+    assert_eq!(stripe_detail(&err, "stripeType"), "card_error", "{err}");
+    assert_eq!(stripe_detail(&err, "stripeCode"), "card_declined");
+    assert_eq!(stripe_detail(&err, "declineCode"), "generic_decline");
+    assert_eq!(error_info(&err)["reason"], "CARD_DECLINED");
+    assert_eq!(stripe_detail(&err, "requestId"), "req_fake");
     assert_eq!(err["message"], "Your card was declined.");
 
     // Invalid request with a param: 400 INVALID_ARGUMENT naming the API's field.
@@ -143,14 +152,17 @@ async fn stripe_errors_map_to_canonical_codes_with_stripe_s_fields() {
         err["details"][0]["fieldViolations"][0]["field"], "Amount",
         "{err}"
     );
-    assert_eq!(err["details"][1]["param"], "amount");
+    assert_eq!(stripe_detail(&err, "param"), "amount");
 
     // A state error from Stripe (capturing an uncaptureable intent) stays Stripe's message.
     let (status, body) = api
         .execute("CapturePaymentIntent", json!({"PaymentIntentId": pi}))
         .await;
     let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert_eq!(err["details"][0]["code"], "payment_intent_unexpected_state");
+    assert_eq!(
+        stripe_detail(&err, "stripeCode"),
+        "payment_intent_unexpected_state"
+    );
 }
 
 #[tokio::test]

@@ -1,56 +1,108 @@
-//! `POST /v2/actions/{action}:execute` with `{"parameters": {...}}` -> `{"results": [...]}`.
+//! `POST .../actions/{action}:execute`: ExecuteActionRequest `{"parameters": {...},
+//! "executionConfig"?}` -> ExecuteActionResponse `{"results": [...]}`.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use http::Method;
 use serde_json::{Map, Value, json};
 
+use super::extract::{JsonBody, Target, check_execution_headers};
 use super::metadata::find_action;
-use super::payload::{self, flatten};
-use super::{idempotency_key, json_body};
-use crate::catalog::{Action, DataType, Output, Param, ParamTarget};
+use super::payload::{self, check_type, flatten};
+use super::{admit, idempotency_key};
+use crate::catalog::{Action, Output, ParamTarget};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::stripe::StripeRequest;
 
+/// `.../actions/{action}:execute`; other verbs are not routes of the document.
 pub async fn execute(
     State(state): State<AppState>,
-    Path(action_and_verb): Path<String>,
+    target: Target,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
-    let Some(name) = action_and_verb.strip_suffix(":execute") else {
+    let (name, verb) = target.with_verb("action");
+    if verb != Some("execute") {
         return Err(ApiError::not_found(format!(
-            "POST /v2/actions/{action_and_verb}: use POST /v2/actions/{{action}}:execute"
+            "POST .../actions/{}: use POST .../actions/{{action}}:execute",
+            target.param("action")
         )));
-    };
-    let action = find_action(name)?;
-    let body = json_body(&body)?;
-    let parameters = match body.get("parameters") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(p)) => p.clone(),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "parameters",
-                "must be a JSON object of the action's input parameters",
-            ));
-        }
-    };
-    if let Some(extra) = body
-        .as_object()
-        .and_then(|b| b.keys().find(|k| *k != "parameters"))
-    {
-        return Err(ApiError::invalid(
-            extra.clone(),
-            "unknown top-level key; the body is {\"parameters\": {...}}",
-        ));
     }
+    let action = find_action(name)?;
+    let parameters = request_parameters(&body)?;
     let request =
         build_request(action, &parameters)?.with_idempotency_key(idempotency_key(&headers)?);
+    admit(&state).await?;
+    run(&state, action, request).await.map(Json)
+}
+
+/// The `parameters` of an ExecuteActionRequest (or ExecuteToolRequest) body.
+pub fn request_parameters(body: &Value) -> ApiResult<Map<String, Value>> {
+    let Some(object) = body.as_object() else {
+        return Err(ApiError::invalid("body", "must be {\"parameters\": {...}}"));
+    };
+    for (key, value) in object {
+        match key.as_str() {
+            "parameters" => {}
+            "executionConfig" => check_execution_config(value)?,
+            _ => {
+                return Err(ApiError::invalid(
+                    key.clone(),
+                    "unknown top-level key; the body is {\"parameters\": {...}}",
+                ));
+            }
+        }
+    }
+    match object.get("parameters") {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(p)) => Ok(p.clone()),
+        Some(_) => Err(ApiError::invalid(
+            "parameters",
+            "must be a JSON object of the action's input parameters",
+        )),
+    }
+}
+
+/// ExecutionConfig `{"headers": "<JSON object as a string>"}`.
+pub fn check_execution_config(value: &Value) -> ApiResult<()> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Object(config) => {
+            for (key, v) in config {
+                match (key.as_str(), v) {
+                    ("headers", Value::String(text)) => {
+                        check_execution_headers("executionConfig.headers", text)?
+                    }
+                    ("headers", Value::Null) => {}
+                    ("headers", _) => {
+                        return Err(ApiError::invalid(
+                            "executionConfig.headers",
+                            "must be a string holding a JSON object",
+                        ));
+                    }
+                    _ => {
+                        return Err(ApiError::invalid(
+                            format!("executionConfig.{key}"),
+                            "unknown key; ExecutionConfig has headers",
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        }
+        _ => Err(ApiError::invalid(
+            "executionConfig",
+            "must be an ExecutionConfig object",
+        )),
+    }
+}
+
+/// Runs the action's Stripe call: ExecuteActionResponse.
+pub async fn run(state: &AppState, action: &Action, request: StripeRequest) -> ApiResult<Value> {
     let object = state.stripe.call(request).await?;
-    Ok(Json(json!({"results": [result(action, &object)]})))
+    Ok(json!({"results": [result(action, &object)]}))
 }
 
 /// The Stripe call for an action, checking every parameter against its declaration.
@@ -79,17 +131,10 @@ pub fn build_request(action: &Action, parameters: &Map<String, Value>) -> ApiRes
             }
             continue;
         };
-        let text = scalar(param, value)?;
+        check_type(param.name, "", param.data_type, value)?;
+        let text = payload::scalar_text(value);
         match param.target {
-            ParamTarget::Path => {
-                if text.is_empty() || text.contains(['/', '?', '#']) {
-                    return Err(ApiError::invalid(
-                        param.name,
-                        "is not a valid Stripe object id",
-                    ));
-                }
-                id = Some(text);
-            }
+            ParamTarget::Path => id = Some(payload::id_segment(param.name, &text)?),
             ParamTarget::Form(key) => payload::encode(key, &Value::String(text), &mut form),
         }
     }
@@ -104,30 +149,7 @@ pub fn build_request(action: &Action, parameters: &Map<String, Value>) -> ApiRes
     Ok(request)
 }
 
-fn scalar(param: &Param, value: &Value) -> ApiResult<String> {
-    let text = match (param.data_type, value) {
-        (DataType::String, Value::String(s)) => Some(s.clone()),
-        (DataType::Boolean, Value::Bool(b)) => Some(b.to_string()),
-        // Integration clients often send booleans as strings.
-        (DataType::Boolean, Value::String(s)) if s == "true" || s == "false" => Some(s.clone()),
-        (DataType::Integer, v) => v
-            .as_i64()
-            .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .map(|i| i.to_string()),
-        _ => None,
-    };
-    text.ok_or_else(|| {
-        let expected = match param.data_type {
-            DataType::Boolean => "true or false",
-            DataType::Integer => "an integer",
-            _ => "a string",
-        };
-        ApiError::invalid(param.name, format!("expected {expected}, got {value}"))
-    })
-}
-
-/// The seed's result object for an action's Stripe response.
+/// The result object of an action, as Integration Connectors' Stripe connector returns it.
 pub fn result(action: &Action, object: &Value) -> Value {
     match action.output {
         Output::SuccessOnly => json!({"Success": "true"}),
@@ -151,7 +173,7 @@ mod tests {
     }
 
     #[test]
-    fn confirm_takes_the_seed_s_parameters() {
+    fn confirm_takes_the_documented_parameters() {
         let a = action("ConfirmPaymentIntent").unwrap();
         let r = build_request(
             a,
@@ -170,20 +192,20 @@ mod tests {
     fn missing_unknown_and_mistyped_parameters_are_named() {
         let a = action("AttachPaymentMethodToCustomer").unwrap();
         let e = build_request(a, &params(json!({"PaymentMethodId": "pm_1"}))).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("CustomerId"));
+        assert_eq!(e.field(), Some("CustomerId"));
         let e = build_request(
             a,
             &params(json!({"PaymentMethodId": "pm_1", "CustomerId": "c", "X": 1})),
         )
         .unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("X"));
+        assert_eq!(e.field(), Some("X"));
         let e = build_request(a, &params(json!({"PaymentMethodId": 5, "CustomerId": "c"})))
             .unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("PaymentMethodId"));
+        assert_eq!(e.field(), Some("PaymentMethodId"));
     }
 
     #[test]
-    fn results_have_the_seed_s_shapes() {
+    fn results_have_the_documented_shapes() {
         let quote = json!({"id": "qt_1", "invoice": "in_1", "status": "accepted"});
         assert_eq!(
             result(action("AcceptQuote").unwrap(), &quote),

@@ -1,192 +1,247 @@
-//! Entity operations: List, Get, Create, Update, Delete, and the with-conditions variants.
+//! Entity operations: list, get, create, patch, delete, and the with-conditions variants, with
+//! Entity `{name, fields}` bodies and answers.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
 
 use super::conditions::Conditions;
+use super::extract::{JsonBody, QueryParams, Scope, Target};
 use super::list::{self, PageToken};
 use super::metadata::find_entity;
 use super::payload::{self, Write};
-use super::{idempotency_key, json_body};
+use super::{admit, idempotency_key, paging};
 use crate::catalog::{Entity, Operations};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 use crate::stripe::StripeRequest;
 
-pub const DEFAULT_PAGE_SIZE: usize = 25;
-pub const MAX_PAGE_SIZE: usize = 200;
 /// Most objects one with-conditions call changes; past it the call is refused before any change.
 pub const MAX_BULK: usize = 200;
 /// Most list rounds (each up to `list::MAX_STRIPE_PAGES` Stripe pages) a with-conditions call
 /// scans for matches, so a clause Stripe cannot narrow does not read a whole large account.
 pub const MAX_BULK_SCAN_ROUNDS: usize = 20;
 
-type Params = Query<HashMap<String, String>>;
-
-fn reject_unknown(params: &HashMap<String, String>, known: &[&str]) -> ApiResult<()> {
-    match params.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(ApiError::invalid(
-            k.clone(),
-            format!("unknown query parameter; known: {}", known.join(", ")),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// The entity named in the path, when it supports the operation; otherwise the error says what
-/// to use instead.
-fn entity_supporting(
+/// The entity named in the path, when it supports the operation; otherwise 405 (the entity type
+/// does not allow it) with what to use instead.
+pub fn entity_supporting(
     name: &str,
     operation: &str,
     supported: impl Fn(&Operations) -> bool,
 ) -> ApiResult<&'static Entity> {
     let entity = find_entity(name)?;
     if !supported(&entity.operations) {
-        return Err(unsupported(entity, operation));
+        let mut message = format!("{} does not support {operation}", entity.name);
+        if let Some(instead) = entity.instead {
+            message.push_str(": ");
+            message.push_str(instead);
+        }
+        return Err(ApiError::method_not_allowed(message));
     }
     Ok(entity)
 }
 
-fn unsupported(entity: &Entity, operation: &str) -> ApiError {
-    let mut message = format!("{} does not support {operation}", entity.name);
-    if let Some(instead) = entity.instead {
-        message.push_str(": ");
-        message.push_str(instead);
-    }
-    ApiError::new(Code::Unimplemented, message)
-}
-
 /// Names Stripe's `param` in the API's terms (`address[city]` becomes `AddressCity`).
-fn in_api_terms(entity: &Entity, mut error: ApiError) -> ApiError {
-    if let Some(name) = error
-        .field
-        .as_deref()
+fn in_api_terms(entity: &Entity, error: ApiError) -> ApiError {
+    match error
+        .field()
         .and_then(|p| payload::field_for_param(entity, p))
     {
-        error.field = Some(name.to_string());
+        Some(name) => error.about_field(name),
+        None => error,
     }
-    error
 }
 
 fn object_path(entity: &Entity, id: &str) -> ApiResult<String> {
-    if id.is_empty() || id.contains(['/', '?', '#']) {
-        return Err(ApiError::invalid("id", "is not a valid Stripe object id"));
+    Ok(format!(
+        "{}/{}",
+        entity.path,
+        payload::id_segment("id", id)?
+    ))
+}
+
+/// The Entity of a Stripe object: its resource name and its fields.
+pub fn entity_json(scope: &Scope, entity: &Entity, id: &str, fields: Map<String, Value>) -> Value {
+    json!({
+        "name": format!("{}/entityTypes/{}/entities/{id}", scope.name(), entity.name),
+        "fields": fields,
+    })
+}
+
+/// The `fields` of an Entity request body `{"name"?, "fields": {...}, "metadata"?}`.
+pub fn body_fields(body: &Value) -> ApiResult<&Value> {
+    let Some(object) = body.as_object() else {
+        return Err(ApiError::invalid(
+            "body",
+            "must be an Entity: {\"fields\": {...}}",
+        ));
+    };
+    if let Some(other) = object
+        .keys()
+        .find(|k| !["name", "fields", "metadata"].contains(&k.as_str()))
+    {
+        return Err(ApiError::invalid(
+            other.clone(),
+            "is not a key of an Entity; the body is {\"fields\": {...}} with the entity's fields inside",
+        ));
     }
-    Ok(format!("{}/{id}", entity.path))
+    match object.get("fields") {
+        Some(fields @ Value::Object(_)) => Ok(fields),
+        Some(_) => Err(ApiError::invalid(
+            "fields",
+            "must be a JSON object of entity fields",
+        )),
+        None => Err(ApiError::invalid(
+            "fields",
+            "is required: the Entity's fields to write",
+        )),
+    }
+}
+
+/// What a list asks for, from the query or from a tool's parameters.
+#[derive(Debug, Default)]
+pub struct ListQuery<'a> {
+    pub conditions: Option<&'a str>,
+    pub page_size: Option<&'a str>,
+    pub page_token: Option<&'a str>,
+    pub sort_by: Vec<&'a str>,
+    pub sort_order: Vec<&'a str>,
 }
 
 pub async fn list(
     State(state): State<AppState>,
-    Path(entity): Path<String>,
-    Query(params): Params,
+    target: Target,
+    query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let entity = entity_supporting(&entity, "List", |o| o.list)?;
-    reject_unknown(
-        &params,
-        &["conditions", "pageSize", "pageToken", "sortBy", "sortOrder"],
-    )?;
-    let page_size = match params.get("pageSize") {
-        None => DEFAULT_PAGE_SIZE,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => {
-                return Err(ApiError::invalid(
-                    "pageSize",
-                    format!("must be a whole number from 1 to {MAX_PAGE_SIZE}, got {text:?}"),
-                ));
-            }
-        },
+    query.allow(&["conditions", "pageSize", "pageToken", "sortBy", "sortOrder"])?;
+    let entity = entity_supporting(target.param("type"), "List", |o| o.list)?;
+    let request = ListQuery {
+        conditions: query.one("conditions")?,
+        page_size: query.one("pageSize")?,
+        page_token: query.one("pageToken")?,
+        sort_by: query.all("sortBy"),
+        sort_order: query.all("sortOrder"),
     };
-    let sort = Sort::parse(
-        entity,
-        params.get("sortBy").map(String::as_str),
-        params.get("sortOrder").map(String::as_str),
-    )?;
-    let conditions = Conditions::parse(entity, params.get("conditions").map(String::as_str))?;
+    list_entities(&state, &target.scope, entity, &request)
+        .await
+        .map(Json)
+}
+
+/// ListEntitiesResponse for one page.
+pub async fn list_entities(
+    state: &AppState,
+    scope: &Scope,
+    entity: &Entity,
+    request: &ListQuery<'_>,
+) -> ApiResult<Value> {
+    let page_size = paging::page_size(request.page_size)?;
+    let sort = Sort::parse(entity, &request.sort_by, &request.sort_order)?;
+    let conditions = Conditions::parse(entity, request.conditions)?;
     let hash = list::query_hash(entity, &conditions);
-    let start = match params.get("pageToken").filter(|t| !t.is_empty()) {
+    let start = match request.page_token.filter(|t| !t.is_empty()) {
         Some(text) => PageToken::decode(text, &hash)?,
         None => PageToken {
             hash,
             ..PageToken::default()
         },
     };
+    admit(state).await?;
     let page = list::fetch_page(state.stripe.as_ref(), entity, &conditions, start, page_size)
         .await
         .map_err(|e| in_api_terms(entity, e))?;
-    let mut rows: Vec<Map<String, Value>> = page
+    let mut rows: Vec<(String, Map<String, Value>)> = page
         .objects
         .iter()
-        .map(|o| payload::to_fields(entity, o))
+        .map(|o| {
+            let id = o["id"].as_str().unwrap_or_default().to_string();
+            (id, payload::to_fields(entity, o))
+        })
         .collect();
     sort.apply(&mut rows);
-    let mut body = json!({
-        "entities": rows.into_iter().map(|fields| json!({"fields": fields})).collect::<Vec<_>>(),
-    });
+    let entities: Vec<Value> = rows
+        .into_iter()
+        .map(|(id, fields)| entity_json(scope, entity, &id, fields))
+        .collect();
+    let mut body = json!({ "entities": entities });
     if let Some(next) = page.next {
         body["nextPageToken"] = json!(next.encode());
     }
-    Ok(Json(body))
+    Ok(body)
 }
 
-/// `sortBy`/`sortOrder`: Stripe lists newest first and cannot sort otherwise, so the node sorts
-/// the entities of the returned page (not the whole result set).
-struct Sort {
-    fields: Vec<&'static str>,
-    descending: bool,
+/// `sortBy`/`sortOrder` (both repeated, by position; one order applies to every column):
+/// Stripe lists newest first and cannot sort otherwise, so the node sorts the entities of the
+/// returned page (not the whole result set).
+#[derive(Debug)]
+pub struct Sort {
+    columns: Vec<(&'static str, bool)>,
 }
 
 impl Sort {
-    fn parse(entity: &Entity, by: Option<&str>, order: Option<&str>) -> ApiResult<Self> {
-        let mut fields = Vec::new();
-        for name in by
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
+    pub fn parse(entity: &Entity, by: &[&str], order: &[&str]) -> ApiResult<Self> {
+        let mut names = Vec::new();
+        for name in by.iter().flat_map(|b| b.split(',')).map(str::trim) {
+            if name.is_empty() {
+                continue;
+            }
             let field = entity.field(name).ok_or_else(|| {
                 ApiError::invalid(
                     "sortBy",
                     format!("{name} is not a field of {}", entity.name),
                 )
             })?;
-            fields.push(field.name);
+            names.push(field.name);
         }
-        let descending = match order.map(str::to_ascii_uppercase).as_deref() {
-            None | Some("") | Some("ASC") => false,
-            Some("DESC") => true,
-            Some(other) => {
-                return Err(ApiError::invalid(
+        let orders = order
+            .iter()
+            .flat_map(|o| o.split(','))
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| match o.to_ascii_uppercase().as_str() {
+                "ASC" => Ok(false),
+                "DESC" => Ok(true),
+                _ => Err(ApiError::invalid(
                     "sortOrder",
-                    format!("must be ASC or DESC, got {other}"),
-                ));
-            }
-        };
-        if descending && fields.is_empty() {
-            return Err(ApiError::invalid("sortOrder", "needs sortBy"));
+                    format!("must be ASC or DESC, got {o}"),
+                )),
+            })
+            .collect::<ApiResult<Vec<bool>>>()?;
+        if orders.len() > names.len().max(1) || (!orders.is_empty() && names.is_empty()) {
+            return Err(ApiError::invalid(
+                "sortOrder",
+                "needs a sortBy column for each order",
+            ));
         }
-        Ok(Self { fields, descending })
+        let columns = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let descending = match orders.as_slice() {
+                    [one] => *one,
+                    all => all.get(i).copied().unwrap_or(false),
+                };
+                (*name, descending)
+            })
+            .collect();
+        Ok(Self { columns })
     }
 
-    fn apply(&self, rows: &mut [Map<String, Value>]) {
-        if self.fields.is_empty() {
+    pub fn apply<T>(&self, rows: &mut [(T, Map<String, Value>)]) {
+        if self.columns.is_empty() {
             return;
         }
-        rows.sort_by(|a, b| {
-            let ord = self
-                .fields
+        rows.sort_by(|(_, a), (_, b)| {
+            self.columns
                 .iter()
-                .map(|f| compare(&a[*f], &b[*f]))
+                .map(|(f, descending)| {
+                    let ord = compare(&a[*f], &b[*f]);
+                    if *descending { ord.reverse() } else { ord }
+                })
                 .find(|o| *o != Ordering::Equal)
-                .unwrap_or(Ordering::Equal);
-            if self.descending { ord.reverse() } else { ord }
+                .unwrap_or(Ordering::Equal)
         });
     }
 }
@@ -215,12 +270,28 @@ fn compare(a: &Value, b: &Value) -> Ordering {
 
 pub async fn get(
     State(state): State<AppState>,
-    Path((entity, id)): Path<(String, String)>,
+    target: Target,
+    query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let entity = entity_supporting(&entity, "Get", |o| o.get)?;
+    query.allow(&[])?;
+    let entity = entity_supporting(target.param("type"), "Get", |o| o.get)?;
+    let id = target.param("id");
+    object_path(entity, id)?;
+    admit(&state).await?;
+    get_entity(&state, &target.scope, entity, id)
+        .await
+        .map(Json)
+}
+
+pub async fn get_entity(
+    state: &AppState,
+    scope: &Scope,
+    entity: &Entity,
+    id: &str,
+) -> ApiResult<Value> {
     let object = state
         .stripe
-        .call(StripeRequest::get(object_path(entity, &id)?))
+        .call(StripeRequest::get(object_path(entity, id)?))
         .await?;
     // Stripe still answers 200 for a deleted customer (`{"id", "deleted": true}`).
     if object["deleted"] == true {
@@ -229,100 +300,149 @@ pub async fn get(
             entity.name
         )));
     }
-    Ok(Json(json!({"fields": payload::to_fields(entity, &object)})))
+    Ok(entity_json(
+        scope,
+        entity,
+        id,
+        payload::to_fields(entity, &object),
+    ))
 }
 
 pub async fn create(
     State(state): State<AppState>,
-    Path(entity): Path<String>,
+    target: Target,
+    query: QueryParams,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
-    let entity = entity_supporting(&entity, "Create", |o| o.create)?;
-    let params = payload::to_form(entity, &json_body(&body)?, Write::Create)?;
-    let request =
-        StripeRequest::post(entity.path, params).with_idempotency_key(idempotency_key(&headers)?);
+    query.allow(&[])?;
+    let entity = entity_supporting(target.param("type"), "Create", |o| o.create)?;
+    let fields = body_fields(&body)?;
+    let key = idempotency_key(&headers)?;
+    let params = payload::to_form(entity, fields, Write::Create)?;
+    admit(&state).await?;
+    create_entity(&state, &target.scope, entity, params, key)
+        .await
+        .map(Json)
+}
+
+/// Creates the object; the Entity answered carries its `Id`, as Integration Connectors does.
+pub async fn create_entity(
+    state: &AppState,
+    scope: &Scope,
+    entity: &Entity,
+    params: Vec<(String, String)>,
+    key: Option<String>,
+) -> ApiResult<Value> {
+    let request = StripeRequest::post(entity.path, params).with_idempotency_key(key);
     let object = state
         .stripe
         .call(request)
         .await
         .map_err(|e| in_api_terms(entity, e))?;
-    Ok(Json(json!({"Id": object["id"]})))
+    Ok(id_entity(scope, entity, &object))
 }
 
-fn update_params(entity: &Entity, body: &[u8]) -> ApiResult<Vec<(String, String)>> {
-    let params = payload::to_form(entity, &json_body(body)?, Write::Update)?;
+fn id_entity(scope: &Scope, entity: &Entity, object: &Value) -> Value {
+    let id = object["id"].as_str().unwrap_or_default();
+    let mut fields = Map::new();
+    fields.insert(entity.key().name.to_string(), object["id"].clone());
+    entity_json(scope, entity, id, fields)
+}
+
+/// Form parameters of an update, which must change something.
+pub fn update_params(entity: &Entity, fields: &Value) -> ApiResult<Vec<(String, String)>> {
+    let params = payload::to_form(entity, fields, Write::Update)?;
     if params.is_empty() {
-        return Err(ApiError::invalid("body", "names no field to update"));
+        return Err(ApiError::invalid("fields", "names no field to update"));
     }
     Ok(params)
 }
 
-pub async fn update(
+pub async fn patch(
     State(state): State<AppState>,
-    Path((entity, id)): Path<(String, String)>,
+    target: Target,
+    query: QueryParams,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
-    let entity = entity_supporting(&entity, "Update", |o| o.update)?;
-    let params = update_params(entity, &body)?;
-    let request = StripeRequest::post(object_path(entity, &id)?, params)
-        .with_idempotency_key(idempotency_key(&headers)?);
+    query.allow(&[])?;
+    let entity = entity_supporting(target.param("type"), "Update", |o| o.update)?;
+    let id = target.param("id");
+    object_path(entity, id)?;
+    let params = update_params(entity, body_fields(&body)?)?;
+    let key = idempotency_key(&headers)?;
+    admit(&state).await?;
+    update_entity(&state, &target.scope, entity, id, params, key)
+        .await
+        .map(Json)
+}
+
+pub async fn update_entity(
+    state: &AppState,
+    scope: &Scope,
+    entity: &Entity,
+    id: &str,
+    params: Vec<(String, String)>,
+    key: Option<String>,
+) -> ApiResult<Value> {
+    let request = StripeRequest::post(object_path(entity, id)?, params).with_idempotency_key(key);
     let object = state
         .stripe
         .call(request)
         .await
         .map_err(|e| in_api_terms(entity, e))?;
-    Ok(Json(json!({"Id": object["id"]})))
+    Ok(id_entity(scope, entity, &object))
 }
 
-async fn delete_one(state: &AppState, entity: &Entity, id: &str) -> ApiResult<()> {
+pub async fn delete_entity(state: &AppState, entity: &Entity, id: &str) -> ApiResult<()> {
     state
         .stripe
         .call(StripeRequest::delete(object_path(entity, id)?))
         .await
-        .map_err(|mut e| {
+        .map_err(|e| match (e.code(), entity.instead) {
             // e.g. a finalized invoice: say what to do instead.
-            if let (Code::InvalidArgument, Some(instead)) = (e.code, entity.instead) {
-                e.message = format!("{}; {instead}", e.message);
-            }
-            e
+            (Code::InvalidArgument, Some(instead)) => e.with_context(|m| format!("{m}; {instead}")),
+            _ => e,
         })?;
     Ok(())
 }
 
 pub async fn delete(
     State(state): State<AppState>,
-    Path((entity, id)): Path<(String, String)>,
+    target: Target,
+    query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let entity = entity_supporting(&entity, "Delete", |o| o.delete)?;
-    delete_one(&state, entity, &id).await?;
+    query.allow(&[])?;
+    let entity = entity_supporting(target.param("type"), "Delete", |o| o.delete)?;
+    let id = target.param("id");
+    object_path(entity, id)?;
+    admit(&state).await?;
+    delete_entity(&state, entity, id).await?;
     Ok(Json(json!({})))
 }
 
-/// The ids of every object matching non-empty conditions (at most `MAX_BULK`).
-async fn matching_ids(
-    state: &AppState,
-    entity: &Entity,
-    params: &HashMap<String, String>,
-) -> ApiResult<Vec<String>> {
-    reject_unknown(params, &["conditions"])?;
-    let text = params
-        .get("conditions")
-        .map(|t| t.trim())
-        .unwrap_or_default();
+/// The clause of a with-conditions call: required and not blank, so it never matches all.
+fn bulk_conditions(entity: &Entity, query: &QueryParams) -> ApiResult<Conditions> {
+    query.allow(&["conditions"])?;
+    let text = query.one("conditions")?.map(str::trim).unwrap_or_default();
     if text.is_empty() {
         return Err(ApiError::invalid(
             "conditions",
             "is required: an empty clause would match every object",
         ));
     }
-    let conditions = Conditions::parse(entity, Some(text))?;
-    if conditions.is_empty() {
-        return Err(ApiError::invalid("conditions", "is required"));
-    }
+    Conditions::parse(entity, Some(text))
+}
+
+/// The ids of every object matching the conditions (at most `MAX_BULK`).
+async fn matching_ids(
+    state: &AppState,
+    entity: &Entity,
+    conditions: &Conditions,
+) -> ApiResult<Vec<String>> {
     let mut token = PageToken {
-        hash: list::query_hash(entity, &conditions),
+        hash: list::query_hash(entity, conditions),
         ..PageToken::default()
     };
     let mut ids = Vec::new();
@@ -330,9 +450,9 @@ async fn matching_ids(
         let page = list::fetch_page(
             state.stripe.as_ref(),
             entity,
-            &conditions,
+            conditions,
             token,
-            MAX_PAGE_SIZE,
+            paging::MAX_PAGE_SIZE,
         )
         .await
         .map_err(|e| in_api_terms(entity, e))?;
@@ -356,33 +476,34 @@ async fn matching_ids(
         "conditions",
         format!(
             "would scan more than {} {} objects; narrow them with fields Stripe filters (see pushedDownOperators); nothing was changed",
-            MAX_BULK_SCAN_ROUNDS * super::list::MAX_STRIPE_PAGES * 100,
+            MAX_BULK_SCAN_ROUNDS * list::MAX_STRIPE_PAGES * 100,
             entity.name
         ),
     ))
 }
 
-fn partial_failure(mut e: ApiError, verb: &str, done: &[String], total: usize) -> ApiError {
-    e.message = format!(
-        "{} (after {verb} {} of {total} matching objects: {:?})",
-        e.message,
-        done.len(),
-        done
-    );
-    e
+fn partial_failure(e: ApiError, verb: &str, done: &[String], total: usize) -> ApiError {
+    e.with_context(|m| {
+        format!(
+            "{m} (after {verb} {} of {total} matching objects: {done:?})",
+            done.len()
+        )
+    })
 }
 
 pub async fn update_with_conditions(
     State(state): State<AppState>,
-    Path(entity): Path<String>,
-    Query(params): Params,
+    target: Target,
+    query: QueryParams,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
-    let entity = entity_supporting(&entity, "Update", |o| o.update)?;
-    let form = update_params(entity, &body)?;
+    let entity = entity_supporting(target.param("type"), "Update", |o| o.update)?;
+    let conditions = bulk_conditions(entity, &query)?;
+    let form = update_params(entity, body_fields(&body)?)?;
     let key = idempotency_key(&headers)?;
-    let ids = matching_ids(&state, entity, &params).await?;
+    admit(&state).await?;
+    let ids = matching_ids(&state, entity, &conditions).await?;
     let mut done = Vec::new();
     for id in &ids {
         // One idempotency key per object, derived from the caller's, so a retried bulk call
@@ -399,22 +520,26 @@ pub async fn update_with_conditions(
         }
         done.push(id.clone());
     }
-    Ok(Json(json!({"updatedCount": done.len(), "ids": done})))
+    Ok(Json(json!({
+        "response": {"updatedCount": done.len(), "ids": done},
+    })))
 }
 
 pub async fn delete_with_conditions(
     State(state): State<AppState>,
-    Path(entity): Path<String>,
-    Query(params): Params,
+    target: Target,
+    query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let entity = entity_supporting(&entity, "Delete", |o| o.delete)?;
-    let ids = matching_ids(&state, entity, &params).await?;
+    let entity = entity_supporting(target.param("type"), "Delete", |o| o.delete)?;
+    let conditions = bulk_conditions(entity, &query)?;
+    admit(&state).await?;
+    let ids = matching_ids(&state, entity, &conditions).await?;
     let mut done = Vec::new();
     for id in &ids {
-        if let Err(e) = delete_one(&state, entity, id).await {
+        if let Err(e) = delete_entity(&state, entity, id).await {
             return Err(partial_failure(e, "deleting", &done, ids.len()));
         }
         done.push(id.clone());
     }
-    Ok(Json(json!({"deletedCount": done.len(), "ids": done})))
+    Ok(Json(json!({})))
 }

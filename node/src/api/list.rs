@@ -262,7 +262,7 @@ mod tests {
         assert!(!text.contains('='), "url-safe without padding: {text}");
         assert_eq!(PageToken::decode(&text, "abc").unwrap(), token);
         let other = PageToken::decode(&text, "def").unwrap_err();
-        assert_eq!(other.field.as_deref(), Some("pageToken"));
+        assert_eq!(other.field(), Some("pageToken"));
         assert!(PageToken::decode("not-a-token", "abc").is_err());
     }
 

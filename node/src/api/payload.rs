@@ -67,46 +67,55 @@ pub fn to_form(entity: &Entity, body: &Value, write: Write) -> ApiResult<Vec<(St
             }
             continue;
         }
-        check_type(field, value)?;
+        check_type(field.name, field.path, field.data_type, value)?;
         encode(&key, value, &mut params);
     }
     Ok(params)
 }
 
-fn check_type(field: &Field, value: &Value) -> ApiResult<()> {
-    let ok = match field.data_type {
+/// The one typing rule for every value written to Stripe, entity fields and action parameters
+/// alike: the value has the declared JSON type, or is a string holding a value of that type
+/// (integration clients often send `"true"` or `"42"`); integers may be written as whole floats
+/// (`1500.0`). `Metadata` (Stripe path `metadata`) holds strings only.
+pub fn check_type(name: &str, path: &str, data_type: DataType, value: &Value) -> ApiResult<()> {
+    let text = value.as_str().map(str::trim);
+    let ok = match data_type {
         DataType::String => value.is_string(),
-        DataType::Integer | DataType::Timestamp => as_integer(value).is_some(),
-        DataType::Decimal => value.is_number(),
-        DataType::Boolean => value.is_boolean(),
+        DataType::Integer | DataType::Timestamp => {
+            as_integer(value).is_some() || text.is_some_and(|t| t.parse::<i64>().is_ok())
+        }
+        DataType::Decimal => {
+            value.is_number() || text.is_some_and(|t| t.parse::<f64>().is_ok_and(f64::is_finite))
+        }
+        DataType::Boolean => value.is_boolean() || matches!(text, Some("true" | "false")),
         DataType::Object => value.as_object().is_some_and(|m| {
             // Metadata holds strings; nested objects may nest further.
-            field.path != "metadata" || m.values().all(|v| !v.is_object() && !v.is_array())
+            path != "metadata" || m.values().all(|v| !v.is_object() && !v.is_array())
         }),
         DataType::Array => value.is_array(),
     };
     if ok {
         return Ok(());
     }
-    let expected = match field.data_type {
+    let expected = match data_type {
         DataType::String => "a string",
         DataType::Integer => "an integer",
         DataType::Timestamp => "an integer (Unix seconds)",
         DataType::Decimal => "a number",
         DataType::Boolean => "true or false",
-        DataType::Object if field.path == "metadata" => {
+        DataType::Object if path == "metadata" => {
             "an object of string values, e.g. {\"order\": \"6735\"}"
         }
         DataType::Object => "a JSON object",
         DataType::Array => "a JSON array",
     };
     Err(ApiError::invalid(
-        field.name,
+        name,
         format!("expected {expected}, got {value}"),
     ))
 }
 
-/// Integers, also when written as a whole float (`1500.0`, as the seed does).
+/// Integers, also when written as a whole float (`1500.0`, as the connector's documentation does).
 fn as_integer(value: &Value) -> Option<i64> {
     value.as_i64().or_else(|| {
         value
@@ -114,6 +123,31 @@ fn as_integer(value: &Value) -> Option<i64> {
             .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
             .map(|f| f as i64)
     })
+}
+
+/// Characters kept as they are in a Stripe path segment; the rest is percent-encoded.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// A Stripe object id as one path segment, percent-encoded; `field` names it in errors.
+pub fn id_segment(field: &str, id: &str) -> ApiResult<String> {
+    let id = id.trim();
+    if id.is_empty() || id == "." || id == ".." || id.chars().any(char::is_control) {
+        return Err(ApiError::invalid(field, "is not a valid Stripe object id"));
+    }
+    Ok(percent_encoding::utf8_percent_encode(id, SEGMENT).to_string())
+}
+
+/// A scalar as a form value: strings as written (trimmed), whole floats as integers.
+pub fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(_) => as_integer(value).map_or_else(|| value.to_string(), |i| i.to_string()),
+        other => other.to_string(),
+    }
 }
 
 /// Stripe's bracket notation: `metadata[k]=v`, `items[0][price]=p`.
@@ -131,11 +165,7 @@ pub fn encode(key: &str, value: &Value, out: &mut Vec<(String, String)>) {
         }
         Value::Null => out.push((key.to_string(), String::new())),
         Value::String(s) => out.push((key.to_string(), s.clone())),
-        Value::Number(_) => out.push((
-            key.to_string(),
-            as_integer(value).map_or_else(|| value.to_string(), |i| i.to_string()),
-        )),
-        Value::Bool(b) => out.push((key.to_string(), b.to_string())),
+        Value::Number(_) | Value::Bool(_) => out.push((key.to_string(), scalar_text(value))),
     }
 }
 
@@ -179,10 +209,10 @@ pub fn field_for_param(entity: &Entity, param: &str) -> Option<&'static str> {
         .map(|f| f.name)
 }
 
-/// A Stripe object flattened the way the seed's action results are: dotted keys for nested
-/// objects, scalars as strings, nulls as null. Empty objects and empty arrays are null (the seed's
-/// `"lines.data": null`, `"discounts": null`); other arrays are kept as compact JSON text so no data
-/// is lost.
+/// A Stripe object flattened the way Integration Connectors' Stripe connector returns action
+/// results: dotted keys for nested objects, scalars as strings, nulls as null. Empty objects and
+/// empty arrays are null (its `"lines.data": null`, `"discounts": null`); other arrays are kept
+/// as compact JSON text so no data is lost.
 pub fn flatten(object: &Value) -> Map<String, Value> {
     let mut out = Map::new();
     flatten_into(None, object, &mut out);
@@ -233,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn the_seed_s_payment_intent_create_becomes_form_params() {
+    fn the_documented_payment_intent_create_becomes_form_params() {
         let pi = entity("PaymentIntent").unwrap();
         let body = json!({"PaymentMethod": "pm_1", "Currency": "usd", "Amount": 1500.0});
         let params = to_form(pi, &body, Write::Create).unwrap();
@@ -292,27 +322,27 @@ mod tests {
     fn bad_fields_are_errors_naming_the_field() {
         let customer = entity("Customer").unwrap();
         let unknown = to_form(customer, &json!({"Emial": "a@b.c"}), Write::Create).unwrap_err();
-        assert_eq!(unknown.field.as_deref(), Some("Emial"));
+        assert_eq!(unknown.field(), Some("Emial"));
         assert!(
-            unknown.message.contains("unknown field"),
+            unknown.message().contains("unknown field"),
             "{}",
-            unknown.message
+            unknown.message()
         );
         let ro = to_form(customer, &json!({"Id": "cus_1"}), Write::Update).unwrap_err();
-        assert_eq!(ro.field.as_deref(), Some("Id"));
-        assert!(ro.message.contains("read-only"));
+        assert_eq!(ro.field(), Some("Id"));
+        assert!(ro.message().contains("read-only"));
         let ty = to_form(customer, &json!({"Balance": "ten"}), Write::Update).unwrap_err();
-        assert_eq!(ty.field.as_deref(), Some("Balance"));
-        assert!(ty.message.contains("integer"));
+        assert_eq!(ty.field(), Some("Balance"));
+        assert!(ty.message().contains("integer"));
         let fraction = to_form(customer, &json!({"Balance": 1.5}), Write::Update).unwrap_err();
-        assert_eq!(fraction.field.as_deref(), Some("Balance"));
+        assert_eq!(fraction.field(), Some("Balance"));
         let meta = to_form(
             customer,
             &json!({"Metadata": {"a": {"b": 1}}}),
             Write::Update,
         )
         .unwrap_err();
-        assert_eq!(meta.field.as_deref(), Some("Metadata"));
+        assert_eq!(meta.field(), Some("Metadata"));
         assert!(to_form(customer, &json!([1]), Write::Create).is_err());
     }
 
@@ -335,7 +365,7 @@ mod tests {
     }
 
     #[test]
-    fn flattening_follows_the_seed() {
+    fn flattening_follows_the_connector_s_action_results() {
         let object = json!({
             "id": "pi_1", "amount": 33000, "livemode": false, "canceled_at": null,
             "payment_method_options": {"card": {"installments": null}},

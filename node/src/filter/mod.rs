@@ -19,7 +19,6 @@ mod fuzz;
 mod tests;
 
 use crate::catalog::Field;
-use crate::error::{ApiError, Code};
 
 /// Longest clause accepted, in bytes (checked before parsing).
 pub const MAX_CLAUSE_BYTES: usize = 4096;
@@ -91,22 +90,5 @@ impl Filter {
     /// True when every conjunct was pushed down, so Stripe's pages need no extra filtering.
     pub fn fully_pushed_down(&self) -> bool {
         self.fully_pushed_down
-    }
-}
-
-impl From<FilterError> for ApiError {
-    fn from(e: FilterError) -> Self {
-        let field = match &e.field {
-            Some(name) => format!("conditions.{name}"),
-            None => "conditions".to_string(),
-        };
-        let message = if e.message.starts_with("conditions") {
-            e.message
-        } else {
-            format!("invalid conditions: {}", e.message)
-        };
-        let mut api = ApiError::new(Code::InvalidArgument, message);
-        api.field = Some(field);
-        api
     }
 }

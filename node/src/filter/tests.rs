@@ -611,33 +611,6 @@ fn nesting_limit_counts_parentheses_and_not() {
 }
 
 #[test]
-fn api_error_names_the_field_or_the_clause() {
-    let api: ApiError = err("Livemode = 'yes'").into();
-    assert_eq!(api.code, Code::InvalidArgument);
-    assert_eq!(api.code.http_status().as_u16(), 400);
-    assert_eq!(api.field.as_deref(), Some("conditions.Livemode"));
-    assert!(
-        api.message
-            .starts_with("invalid conditions: Livemode is a Boolean field"),
-        "{}",
-        api.message
-    );
-    let body = api.body();
-    assert_eq!(body["error"]["status"], "INVALID_ARGUMENT");
-    assert_eq!(
-        body["error"]["details"][0]["fieldViolations"][0]["field"],
-        "conditions.Livemode"
-    );
-
-    let api: ApiError = err("Email = ").into();
-    assert_eq!(api.field.as_deref(), Some("conditions"));
-    assert!(api.message.contains("position 9"), "{}", api.message);
-
-    let api: ApiError = err(" ").into();
-    assert_eq!(api.message, "conditions is empty");
-}
-
-#[test]
 fn filter_can_be_shared_across_tasks() {
     fn shareable<T: Send + Sync + 'static>(_: &T) {}
     let f = ok("Email LIKE 'a%' AND Created > '2024-01-01'");

@@ -2,7 +2,7 @@
 //!
 //! - [`shared`]: the shared budgets (connection and Stripe account) in Redis, one Lua script.
 //! - [`NodeLimiter`]: uses them while Redis answers, else this node's [`LocalLimiter`].
-//! - [`admission`]: the axum middleware in front of every Stripe-bound route.
+//! - [`admit`]: the admission every Stripe-bound handler passes before its Stripe call.
 
 mod local;
 pub mod metrics;
@@ -11,7 +11,7 @@ mod node_limiter;
 pub mod shared;
 
 pub use local::LocalLimiter;
-pub use middleware::admission;
+pub use middleware::admit;
 pub use node_limiter::{HEARTBEAT_INTERVAL, LimiterSettings, NodeLimiter};
 pub use shared::Reason;
 
@@ -21,8 +21,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::json;
 
-use crate::config::Config;
+use crate::config::LimiterArgs;
 use crate::metrics::Metrics;
+use crate::secret::SecretFile;
+use crate::stripe::ApiKeyFile;
 
 /// The outcome of asking the limiter for one transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,53 +82,46 @@ pub fn default_account_tps(api_key: &str) -> u32 {
     }
 }
 
-/// The node's limiter from its settings, with its metrics registered in `metrics`.
-pub fn from_config(config: &Config, metrics: &Metrics) -> anyhow::Result<Arc<NodeLimiter>> {
-    let shared = match &config.redis_url {
+/// The node's limiter from its flags, with its metrics registered in `metrics`. `scope` is the
+/// connection's name in Redis keys ([`Config::connection_scope`]); the Stripe account id, or
+/// without one the API key, names the account's budget.
+///
+/// [`Config::connection_scope`]: crate::config::Config::connection_scope
+pub fn from_args(
+    args: &LimiterArgs,
+    scope: &str,
+    account_id: Option<&str>,
+    api_key: &ApiKeyFile,
+    metrics: &Metrics,
+) -> anyhow::Result<Arc<NodeLimiter>> {
+    let shared = match &args.redis_url {
         None => None,
-        Some(url) => Some(shared_settings(config, url)?),
+        Some(url) => Some(shared_settings(args, url, scope, account_id, api_key)?),
     };
     let settings = LimiterSettings {
-        tps_per_node: config.tps_per_node,
-        max_wait: Duration::from_millis(config.limiter_max_wait_ms),
+        tps_per_node: args.tps_per_node,
+        max_wait: Duration::from_millis(args.max_wait_ms),
         shared,
     };
     let limiter_metrics = metrics.with_registry(metrics::LimiterMetrics::register);
     NodeLimiter::start(settings, limiter_metrics)
 }
 
-/// The connection's name in Redis keys: `<namespace>/<name>`, unique cluster-wide, as
-/// connections of every namespace may share one Redis.
-fn connection_scope(config: &Config) -> String {
-    match &config.connection_namespace {
-        Some(namespace) => format!("{namespace}/{}", config.connection_name),
-        None => config.connection_name.clone(),
-    }
-}
-
-fn shared_settings(config: &Config, url: &str) -> anyhow::Result<shared::SharedSettings> {
-    let redis_password = match &config.redis_password_file {
+fn shared_settings(
+    args: &LimiterArgs,
+    url: &str,
+    scope: &str,
+    account_id: Option<&str>,
+    api_key: &ApiKeyFile,
+) -> anyhow::Result<shared::SharedSettings> {
+    // Read once: an open Redis connection stays authenticated.
+    let redis_password = match &args.redis_password_file {
         None => None,
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .map_err(|e| {
-                    anyhow::anyhow!("--redis-password-file {}: cannot read: {e}", path.display())
-                })?
-                .trim()
-                .to_string(),
-        ),
+        Some(path) => Some(SecretFile::open("--redis-password-file", path)?.current()),
     };
-    let key_file = &config.stripe_api_key_file;
-    let api_key = std::fs::read_to_string(key_file)
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "--stripe-api-key-file {}: cannot read: {e}",
-                key_file.display()
-            )
-        })?
-        .trim()
-        .to_string();
-    let node_id = match &config.node_id {
+    // The account's budget is named at start-up, after the key of that moment.
+    let api_key = api_key.current();
+    let node_id = match &args.node_id {
         Some(id) => id.clone(),
         None => hostname::get()
             .map_err(|e| anyhow::anyhow!("--node-id: not set and no hostname to default to: {e}"))?
@@ -136,17 +131,13 @@ fn shared_settings(config: &Config, url: &str) -> anyhow::Result<shared::SharedS
     Ok(shared::SharedSettings {
         redis_url: url.to_string(),
         redis_password,
-        keys: shared::Keys::new(
-            &connection_scope(config),
-            config.stripe_account_id.as_deref(),
-            &api_key,
-        ),
+        keys: shared::Keys::new(scope, account_id, api_key.expose()),
         node_id,
-        tps_per_node: config.tps_per_node,
-        account_tps: config
+        tps_per_node: args.tps_per_node,
+        account_tps: args
             .account_tps
-            .unwrap_or_else(|| default_account_tps(&api_key)),
-        command_timeout: Duration::from_millis(config.redis_timeout_ms),
+            .unwrap_or_else(|| default_account_tps(api_key.expose())),
+        command_timeout: Duration::from_millis(args.redis_timeout_ms),
         heartbeat_ttl: HEARTBEAT_TTL,
         least_tolerance: LEAST_TOLERANCE,
     })
@@ -155,6 +146,8 @@ fn shared_settings(config: &Config, url: &str) -> anyhow::Result<shared::SharedS
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::secret::MountedFile;
 
     #[test]
     fn account_budget_defaults_follow_stripes_limits() {
@@ -170,12 +163,13 @@ mod tests {
         let config = Config::parse_from([
             "stripe-node",
             "--stripe-api-key-file",
-            "/nonexistent",
+            "/k",
             "--tps-per-node",
             "2",
         ]);
         let metrics = Metrics::new();
-        let limiter = from_config(&config, &metrics).unwrap();
+        let api_key = ApiKeyFile::open(&MountedFile::new("sk_test_local").path).unwrap();
+        let limiter = from_args(&config.limiter, "local", None, &api_key, &metrics).unwrap();
         assert_eq!(limiter.mode(), Mode::Local);
         assert_eq!(
             limiter.details(),
@@ -214,8 +208,8 @@ mod tests {
                 namespace,
             ])
         };
-        let shop = shared::Keys::new(&connection_scope(&config("shop")), None, "sk_test_x");
-        let billing = shared::Keys::new(&connection_scope(&config("billing")), None, "sk_test_x");
+        let shop = shared::Keys::new(&config("shop").connection_scope(), None, "sk_test_x");
+        let billing = shared::Keys::new(&config("billing").connection_scope(), None, "sk_test_x");
         assert_eq!(
             shop.connection,
             "stripe-connector:connection:shop/payments:gcra"

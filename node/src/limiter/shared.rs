@@ -7,6 +7,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, RedisError, Script};
 use sha2::{Digest, Sha256};
 
+use crate::secret::Secret;
+
 static ACQUIRE: &str = include_str!("acquire.lua");
 static HEARTBEAT: &str = include_str!("heartbeat.lua");
 
@@ -98,7 +100,7 @@ impl Keys {
 #[derive(Debug, Clone)]
 pub struct SharedSettings {
     pub redis_url: String,
-    pub redis_password: Option<String>,
+    pub redis_password: Option<Secret>,
     pub keys: Keys,
     pub node_id: String,
     pub tps_per_node: u32,
@@ -132,7 +134,10 @@ impl SharedBudget {
             .into_connection_info()
             .map_err(|e| anyhow::anyhow!("--redis-url: not a valid Redis URL ({:?})", e.kind()))?;
         if let Some(password) = &settings.redis_password {
-            let redis = info.redis_settings().clone().set_password(password);
+            let redis = info
+                .redis_settings()
+                .clone()
+                .set_password(password.expose());
             info = info.set_redis_settings(redis);
         }
         let client = redis::Client::open(info)
@@ -265,6 +270,27 @@ mod tests {
         );
         assert_eq!(keys.account_nodes, "stripe-connector:account:acct_1:nodes");
         assert_eq!(keys.account_member("n1"), "shop/n1");
+    }
+
+    #[test]
+    fn settings_never_print_the_redis_password() {
+        let settings = SharedSettings {
+            redis_url: "redis://127.0.0.1:6379/".into(),
+            redis_password: Some(Secret::new("redis-pass-in-debug")),
+            keys: Keys::new("shop", None, "sk_test_secret"),
+            node_id: "n1".into(),
+            tps_per_node: 6,
+            account_tps: 25,
+            least_tolerance: Duration::from_millis(20),
+            command_timeout: Duration::from_millis(50),
+            heartbeat_ttl: Duration::from_secs(3),
+        };
+        let printed = format!("{settings:?}");
+        assert!(
+            printed.contains("redis_password: Some(Secret([REDACTED]))"),
+            "{printed}"
+        );
+        assert!(!printed.contains("redis-pass-in-debug"), "{printed}");
     }
 
     #[test]

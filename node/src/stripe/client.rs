@@ -14,8 +14,8 @@ use super::proxy::Proxy;
 use super::tls;
 use super::transport::Transport;
 use super::{ApiKeyFile, StripeApi, StripeRequest};
-use crate::config::Config;
-use crate::error::{ApiError, Code, StripeErrorDetail};
+use crate::config::{StripeArgs, Verbosity};
+use crate::error::ApiError;
 
 /// Longest wait the client accepts from a `Retry-After` header before giving up on a retry.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
@@ -37,26 +37,27 @@ pub struct ClientOptions {
     pub proxy: Option<Arc<Proxy>>,
     /// PEM bundle trusted in addition to the system roots.
     pub extra_ca_file: Option<PathBuf>,
-    /// How much of each exchange is logged, 1..5.
-    pub verbosity: u8,
+    /// How much of each exchange is logged.
+    pub verbosity: Verbosity,
 }
 
 impl ClientOptions {
-    /// The options from the flags; fails on unusable proxy settings, naming the flag.
-    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        Ok(Self {
-            base_url: config.stripe_base_url.trim_end_matches('/').to_string(),
-            api_version: config.stripe_api_version.clone(),
-            account_id: config.stripe_account_id.clone().filter(|a| !a.is_empty()),
-            max_retries: config.stripe_max_retries,
-            retry_base: Duration::from_millis(config.stripe_retry_base_ms),
+    /// The options from the Stripe flags, with the outbound proxy (if any) and the exchange log's
+    /// verbosity.
+    pub fn new(args: &StripeArgs, proxy: Option<Proxy>, verbosity: Verbosity) -> Self {
+        Self {
+            base_url: args.base_url.trim_end_matches('/').to_string(),
+            api_version: args.api_version.clone(),
+            account_id: args.account_id.clone().filter(|a| !a.is_empty()),
+            max_retries: args.max_retries,
+            retry_base: Duration::from_millis(args.retry_base_ms),
             max_retry_delay: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(config.stripe_timeout_secs),
-            proxy: Proxy::from_config(config)?.map(Arc::new),
-            extra_ca_file: config.extra_ca_file.clone(),
-            verbosity: config.verbosity,
-        })
+            request_timeout: Duration::from_secs(args.timeout_secs),
+            proxy: proxy.map(Arc::new),
+            extra_ca_file: args.extra_ca_file.clone(),
+            verbosity,
+        }
     }
 
     /// The pooled HTTP transport: rustls with the system roots (+ extra CA), through the proxy.
@@ -135,12 +136,7 @@ impl HttpStripeClient {
         idempotency_key: Option<&str>,
         attempt: usize,
     ) -> Result<Value, Failure> {
-        let key = self.key.get().map_err(|error| Failure {
-            error,
-            retryable: false,
-            retry_after: None,
-        })?;
-        crate::redact::register_secret(&key);
+        let key = self.key.current();
         let encoded = serde_urlencoded::to_string(&request.params).unwrap_or_default();
         let post = request.method == Method::POST;
         let mut url = format!("{}{}", self.options.base_url, request.path);
@@ -153,7 +149,7 @@ impl HttpStripeClient {
         } else {
             Bytes::new()
         };
-        let headers = self.headers(&key, idempotency_key, post);
+        let headers = self.headers(key.expose(), idempotency_key, post);
         let started = Instant::now();
         let outcome = self.http.send(&request.method, &url, &headers, body).await;
         Exchange {
@@ -189,7 +185,7 @@ impl HttpStripeClient {
             return Ok(body);
         }
         Err(Failure {
-            error: map_stripe_error(status, &body),
+            error: ApiError::from_stripe(status, &body, header("Request-Id")),
             retryable: retryable(status, should_retry.as_deref()),
             retry_after: retry_after.filter(|d| *d <= MAX_RETRY_AFTER),
         })
@@ -217,8 +213,8 @@ impl StripeApi for HttpStripeClient {
             .when(|f: &Failure| f.retryable)
             .adjust(|f: &Failure, delay| delay.map(|d| f.retry_after.map_or(d, |r| r.max(d))))
             .notify(|f: &Failure, delay| {
-                if self.options.verbosity >= 4 {
-                    tracing::info!(target: "stripe", path = %request.path, error = %f.error.message, ?delay, "retrying Stripe call");
+                if self.options.verbosity.logs_transport() {
+                    tracing::info!(target: "stripe", path = %request.path, error = %f.error.message(), ?delay, "retrying Stripe call");
                 }
             })
             .await
@@ -236,42 +232,9 @@ fn retryable(status: u16, should_retry: Option<&str>) -> bool {
     }
 }
 
-/// Maps a Stripe error response to the API's canonical code, keeping Stripe's own fields.
-pub fn map_stripe_error(status: u16, body: &Value) -> ApiError {
-    let err = &body["error"];
-    let text = |k: &str| err[k].as_str().map(str::to_string);
-    let detail = StripeErrorDetail {
-        kind: text("type"),
-        code: text("code"),
-        decline_code: text("decline_code"),
-        param: text("param"),
-        message: text("message"),
-        http_status: status,
-    };
-    let code = match (status, detail.kind.as_deref()) {
-        (401, _) | (_, Some("authentication_error")) => Code::Unauthenticated,
-        (402, _) | (_, Some("card_error")) => Code::FailedPrecondition,
-        (403, _) => Code::PermissionDenied,
-        (404, _) => Code::NotFound,
-        (409, _) => Code::Aborted,
-        (429, _) | (_, Some("rate_limit_error")) => Code::ResourceExhausted,
-        (500..=599, _) | (_, Some("api_error")) => Code::Unavailable,
-        _ => Code::InvalidArgument,
-    };
-    let message = detail
-        .message
-        .clone()
-        .unwrap_or_else(|| format!("Stripe answered HTTP {status}"));
-    let mut e = ApiError::new(code, message);
-    e.field = detail.param.clone();
-    e.stripe = Some(Box::new(detail));
-    e
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn stripe_should_retry_decides_before_the_status() {
@@ -283,33 +246,5 @@ mod tests {
             assert!(!retryable(status, None), "{status}");
         }
         assert!(retryable(400, Some("true")));
-    }
-
-    #[test]
-    fn stripe_errors_map_to_canonical_codes_with_stripe_fields() {
-        let card = map_stripe_error(
-            402,
-            &json!({"error": {"type": "card_error", "code": "card_declined",
-                "decline_code": "generic_decline", "param": "payment_method", "message": "Your card was declined."}}),
-        );
-        assert_eq!(card.code, Code::FailedPrecondition);
-        assert_eq!(card.code.http_status().as_u16(), 400);
-        let body = card.body();
-        let stripe = &body["error"]["details"][1];
-        assert_eq!(stripe["decline_code"], "generic_decline");
-        assert_eq!(stripe["code"], "card_declined");
-        assert_eq!(stripe["param"], "payment_method");
-        let cases = [
-            (400, "invalid_request_error", Code::InvalidArgument),
-            (401, "authentication_error", Code::Unauthenticated),
-            (404, "invalid_request_error", Code::NotFound),
-            (429, "rate_limit_error", Code::ResourceExhausted),
-            (500, "api_error", Code::Unavailable),
-            (503, "api_error", Code::Unavailable),
-        ];
-        for (status, kind, code) in cases {
-            let e = map_stripe_error(status, &json!({"error": {"type": kind, "message": "m"}}));
-            assert_eq!(e.code, code, "{status} {kind}");
-        }
     }
 }

@@ -9,13 +9,14 @@ use serde_json::{Map, Value, json};
 
 use super::StripeRequest;
 use super::transport::{Received, TransportError};
+use crate::config::Verbosity;
 use crate::redact;
 
 /// Bodies are cut to this many characters below verbosity 5.
 const BODY_LIMIT: usize = 2048;
 
 pub struct Exchange<'a> {
-    pub verbosity: u8,
+    pub verbosity: Verbosity,
     pub request: &'a StripeRequest,
     pub url: &'a str,
     pub headers: &'a HeaderMap,
@@ -35,13 +36,13 @@ impl Exchange<'_> {
         let latency_ms = self.latency.as_secs_f64() * 1000.0;
         let status = match outcome {
             Ok(r) => r.status.to_string(),
-            Err(e) => serde_json::to_value(e.to_api_error().code)
+            Err(e) => serde_json::to_value(e.to_api_error().code())
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
         };
         let error = outcome.err().map(|e| redact::redact_text(&e.to_string()));
-        if self.verbosity < 2 {
+        if !self.verbosity.logs_headers() {
             tracing::info!(target: "stripe", operation, method, status, latency_ms,
                 attempt = self.attempt, error, "stripe call");
             return;
@@ -59,7 +60,7 @@ impl Exchange<'_> {
             json!(format!("{} {} HTTP/1.1", self.request.method, self.url)),
         );
         detail.insert("headers".into(), headers(self.headers));
-        if self.verbosity >= 3 && self.request.method == Method::POST {
+        if self.verbosity.logs_bodies() && self.request.method == Method::POST {
             let form: Map<String, Value> = redact::form_params(&self.request.params)
                 .into_iter()
                 .map(|(k, v)| (k, Value::String(v)))
@@ -75,10 +76,10 @@ impl Exchange<'_> {
         };
         let mut detail = Map::new();
         detail.insert("headers".into(), headers(&received.headers));
-        if self.verbosity >= 3 {
+        if self.verbosity.logs_bodies() {
             detail.insert("body".into(), self.body(&received.body));
         }
-        if self.verbosity >= 4
+        if self.verbosity.logs_transport()
             && let Some(c) = &received.connection
         {
             detail.insert(
@@ -94,7 +95,7 @@ impl Exchange<'_> {
             Ok(v) => redact::json_body(&v),
             Err(_) => Value::String(redact::redact_text(&String::from_utf8_lossy(body))),
         };
-        if self.verbosity >= 5 {
+        if self.verbosity.logs_whole_bodies() {
             return value;
         }
         let text = value.to_string();
@@ -188,7 +189,7 @@ mod tests {
         };
         tracing::subscriber::with_default(subscriber, || {
             Exchange {
-                verbosity,
+                verbosity: Verbosity::new(verbosity),
                 request: &request,
                 url: "https://api.stripe.com/v1/payment_intents",
                 headers: &headers,

@@ -1,74 +1,31 @@
-use std::path::{Path, PathBuf};
-use std::sync::RwLock;
-use std::time::SystemTime;
+use std::path::Path;
 
-use crate::error::{ApiError, Code};
+use crate::secret::{Secret, SecretFile};
 
-/// The API key from a mounted Secret file, re-read whenever the file's modification time changes
-/// (Kubernetes swaps the file when the Secret is rotated). One `stat` per call is cheaper than a
-/// file watcher and cannot miss the atomic symlink swap Kubernetes does.
+/// The Stripe API key from its mounted Secret file, re-read when the file changes (secret.rs).
 pub struct ApiKeyFile {
-    path: PathBuf,
-    cached: RwLock<Option<(SystemTime, String)>>,
+    file: SecretFile,
 }
 
 const PREFIXES: [&str; 4] = ["sk_test_", "sk_live_", "rk_test_", "rk_live_"];
 
 impl ApiKeyFile {
-    pub fn new(path: PathBuf) -> Self {
-        Self {
-            path,
-            cached: RwLock::new(None),
-        }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Reads and checks the key once; the error names the file, never the key.
-    pub fn validate(&self) -> anyhow::Result<()> {
-        let key = std::fs::read_to_string(&self.path).map_err(|e| {
-            anyhow::anyhow!(
-                "--stripe-api-key-file {}: cannot read: {e}",
-                self.path.display()
-            )
-        })?;
-        if !well_formed(key.trim()) {
+    /// Reads and checks the key; the error names the file, never the key. Only start-up checks
+    /// the key's shape: a rotated key goes to Stripe as it is, and Stripe's answer tells.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let file = SecretFile::open("--stripe-api-key-file", path)?;
+        if !well_formed(file.current().expose()) {
             anyhow::bail!(
                 "--stripe-api-key-file {}: not a Stripe secret key (expected sk_test_..., sk_live_..., rk_test_... or rk_live_...)",
-                self.path.display()
+                path.display()
             );
         }
-        Ok(())
+        Ok(Self { file })
     }
 
-    /// The current key, re-read when the file changed.
-    pub fn get(&self) -> Result<String, ApiError> {
-        let unreadable = |e: std::io::Error| {
-            ApiError::new(
-                Code::Internal,
-                format!("cannot read the API key file {}: {e}", self.path.display()),
-            )
-        };
-        let modified = std::fs::metadata(&self.path)
-            .and_then(|m| m.modified())
-            .map_err(unreadable)?;
-        if let Some((at, key)) = self
-            .cached
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            && *at == modified
-        {
-            return Ok(key.clone());
-        }
-        let key = std::fs::read_to_string(&self.path)
-            .map_err(unreadable)?
-            .trim()
-            .to_string();
-        *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some((modified, key.clone()));
-        Ok(key)
+    /// The current key.
+    pub fn current(&self) -> Secret {
+        self.file.current()
     }
 }
 
@@ -82,38 +39,25 @@ fn well_formed(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::MountedFile;
 
     #[test]
     fn re_reads_the_key_when_the_file_changes() {
-        let dir = std::env::temp_dir().join(format!("keyfile-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("key");
-        std::fs::write(&path, "sk_test_one\n").unwrap();
-        let file = ApiKeyFile::new(path.clone());
-        file.validate().unwrap();
-        assert_eq!(file.get().unwrap(), "sk_test_one");
-        std::fs::write(&path, "sk_test_two").unwrap();
-        // Make sure the modification time moves even on coarse-grained file systems.
-        let later = SystemTime::now() + std::time::Duration::from_secs(5);
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(later)
-            .unwrap();
-        assert_eq!(file.get().unwrap(), "sk_test_two");
-        std::fs::remove_dir_all(dir).unwrap();
+        let mounted = MountedFile::new("sk_test_one\n");
+        let key = ApiKeyFile::open(&mounted.path).unwrap();
+        assert_eq!(key.current().expose(), "sk_test_one");
+        mounted.rotate("sk_test_two");
+        assert_eq!(key.current().expose(), "sk_test_two");
+        // Only start-up checks the shape: Stripe judges a rotated key.
+        mounted.rotate("pk_test_rotated");
+        assert_eq!(key.current().expose(), "pk_test_rotated");
     }
 
     #[test]
     fn a_malformed_key_is_a_clear_error_without_the_key() {
-        let dir = std::env::temp_dir().join(format!("keyfile-bad-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("key");
-        std::fs::write(&path, "pk_test_secretish").unwrap();
-        let err = ApiKeyFile::new(path).validate().unwrap_err().to_string();
+        let mounted = MountedFile::new("pk_test_secretish");
+        let err = ApiKeyFile::open(&mounted.path).err().unwrap().to_string();
         assert!(err.contains("not a Stripe secret key"), "{err}");
         assert!(!err.contains("secretish"), "{err}");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -7,7 +7,7 @@ pub mod proxy;
 pub mod tls;
 pub mod transport;
 
-pub use client::{ClientOptions, HttpStripeClient, map_stripe_error};
+pub use client::{ClientOptions, HttpStripeClient};
 pub use key::ApiKeyFile;
 
 use async_trait::async_trait;

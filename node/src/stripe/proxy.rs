@@ -11,7 +11,8 @@ use base64::Engine;
 use digest_auth::{AuthContext, HttpMethod, WwwAuthenticateHeader};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::config::{Config, ProxyAuthScheme, ProxySslType};
+use crate::config::{ProxyArgs, ProxyAuthScheme, ProxySslType};
+use crate::secret::{Secret, SecretFile};
 
 /// Largest CONNECT response head accepted from a proxy.
 const MAX_HEAD: usize = 16 * 1024;
@@ -29,15 +30,9 @@ pub struct Proxy {
 struct Credentials {
     scheme: ProxyAuthScheme,
     user: String,
-    password: String,
-}
-
-/// The answer of a proxy to CONNECT.
-pub enum TunnelAnswer {
-    Open,
-    /// 407 even after answering the challenge (or with basic credentials): wrong credentials.
-    AuthRejected,
-    Refused(u16),
+    password: Secret,
+    /// The base64 of `user:password` that basic credentials send, itself a secret.
+    basic: Secret,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -52,72 +47,47 @@ impl std::fmt::Debug for Proxy {
 }
 
 impl Proxy {
-    /// The proxy from the flags, or `None` when no proxy host is set. Errors name the flag.
-    pub fn from_config(config: &Config) -> anyhow::Result<Option<Self>> {
-        let Some(host) = config.proxy_host.clone().filter(|h| !h.trim().is_empty()) else {
+    /// The proxy from its flags, or `None` when no proxy host is set. Errors name the flag.
+    /// `stripe_base_url` is where the calls go (NEVER is refused for https).
+    pub fn from_args(args: &ProxyArgs, stripe_base_url: &str) -> anyhow::Result<Option<Self>> {
+        let Some(host) = args.host.clone().filter(|h| !h.trim().is_empty()) else {
             return Ok(None);
         };
-        let port = config
-            .proxy_port
+        let port = args
+            .port
             .ok_or_else(|| anyhow::anyhow!("--proxy-port is required when --proxy-host is set"))?;
-        if config.proxy_ssl_type == ProxySslType::Never
-            && config.stripe_base_url.starts_with("https:")
-        {
+        if args.ssl_type == ProxySslType::Never && stripe_base_url.starts_with("https:") {
             anyhow::bail!(
-                "--proxy-ssl-type NEVER: the Stripe base URL {} is https, and NEVER would hand the \
-                 request (with the API key) to the proxy in clear text; use AUTO or TUNNEL, which \
-                 keep TLS end to end through a CONNECT tunnel",
-                config.stripe_base_url
+                "--proxy-ssl-type NEVER: the Stripe base URL {stripe_base_url} is https, and NEVER \
+                 would hand the request (with the API key) to the proxy in clear text; use AUTO or \
+                 TUNNEL, which keep TLS end to end through a CONNECT tunnel"
             );
         }
-        let credentials = match config.proxy_auth_scheme {
+        let credentials = match args.auth_scheme {
             ProxyAuthScheme::None => None,
             scheme => {
-                let user = config
-                    .proxy_user
-                    .clone()
-                    .filter(|u| !u.is_empty())
-                    .ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "--proxy-user is required with --proxy-auth-scheme {scheme:?}"
-                        )
-                    })?;
-                let path = config.proxy_password_file.as_ref().ok_or_else(|| {
+                let user = args.user.clone().filter(|u| !u.is_empty()).ok_or_else(|| {
+                    anyhow::anyhow!("--proxy-user is required with --proxy-auth-scheme {scheme:?}")
+                })?;
+                let path = args.password_file.as_ref().ok_or_else(|| {
                     anyhow::anyhow!(
                         "--proxy-password-file is required with --proxy-auth-scheme {scheme:?}"
                     )
                 })?;
-                let password = std::fs::read_to_string(path)
-                    .map_err(|e| {
-                        anyhow::anyhow!(
-                            "--proxy-password-file {}: cannot read: {e}",
-                            path.display()
-                        )
-                    })?
-                    .trim_end_matches(['\r', '\n'])
-                    .to_string();
-                if password.is_empty() {
-                    anyhow::bail!(
-                        "--proxy-password-file {}: the file is empty",
-                        path.display()
-                    );
-                }
-                crate::redact::register_secret(&password);
+                // Read once: the operator rolls the nodes when the password changes.
+                let password = SecretFile::open("--proxy-password-file", path)?.current();
                 Some(Credentials {
+                    basic: Secret::new(basic_token(&user, password.expose())),
                     scheme,
                     user,
                     password,
                 })
             }
         };
-        if let Some(c) = &credentials {
-            let basic = basic_value(&c.user, &c.password);
-            crate::redact::register_secret(basic.trim_start_matches("Basic "));
-        }
         Ok(Some(Self {
             host,
             port,
-            ssl_type: config.proxy_ssl_type,
+            ssl_type: args.ssl_type,
             credentials,
             challenge: Mutex::new(None),
         }))
@@ -152,13 +122,13 @@ impl Proxy {
         let c = self.credentials.as_ref()?;
         match c.scheme {
             ProxyAuthScheme::None => None,
-            ProxyAuthScheme::Basic => Some(basic_value(&c.user, &c.password)),
+            ProxyAuthScheme::Basic => Some(format!("Basic {}", c.basic.expose())),
             ProxyAuthScheme::Digest => {
                 let mut guard = self.challenge.lock().unwrap_or_else(|p| p.into_inner());
                 let challenge = guard.as_mut()?;
                 let context = AuthContext::new_with_method(
                     c.user.as_str(),
-                    c.password.as_str(),
+                    c.password.expose(),
                     uri,
                     None::<&[u8]>,
                     HttpMethod(method.to_string().into()),
@@ -207,9 +177,8 @@ impl Proxy {
     }
 }
 
-fn basic_value(user: &str, password: &str) -> String {
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    format!("Basic {token}")
+fn basic_token(user: &str, password: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
 
 /// Reads a response head byte by byte (so nothing of the tunnel is consumed) and returns the
@@ -259,7 +228,8 @@ mod tests {
             credentials: Some(Credentials {
                 scheme,
                 user: "alice".into(),
-                password: "pw-secret".into(),
+                password: Secret::new("pw-secret"),
+                basic: Secret::new(basic_token("alice", "pw-secret")),
             }),
             challenge: Mutex::new(None),
         }

@@ -24,6 +24,7 @@ use tokio::net::TcpStream;
 
 use super::proxy::Proxy;
 use super::tls;
+use crate::config::Verbosity;
 use crate::error::{ApiError, Code};
 
 /// Why a request did not get an HTTP answer from Stripe. Messages name the proxy or the peer,
@@ -105,7 +106,7 @@ impl Transport {
         proxy: Option<Arc<Proxy>>,
         connect_timeout: Duration,
         request_timeout: Duration,
-        verbosity: u8,
+        verbosity: Verbosity,
     ) -> Self {
         let connector = Connector {
             inner: Arc::new(ConnectorInner {
@@ -264,7 +265,7 @@ struct ConnectorInner {
     tls: Arc<ClientConfig>,
     proxy: Option<Arc<Proxy>>,
     connect_timeout: Duration,
-    verbosity: u8,
+    verbosity: Verbosity,
     next_id: AtomicU64,
 }
 
@@ -345,14 +346,11 @@ async fn dial(inner: &ConnectorInner, uri: &Uri) -> Result<Conn, TransportError>
     let mut route = Vec::new();
     let (stream, forwarded): (Box<dyn Io>, bool) = match &inner.proxy {
         None => {
-            let tcp =
-                TcpStream::connect(&target)
-                    .await
-                    .map_err(|e| TransportError::Unreachable {
-                        target: target.clone(),
-                        reason: e.to_string(),
-                    })?;
-            let _ = tcp.set_nodelay(true);
+            let tcp = tcp(&target, |reason| TransportError::Unreachable {
+                target: target.clone(),
+                reason,
+            })
+            .await?;
             route.push("direct".to_string());
             (Box::new(tcp), false)
         }
@@ -384,7 +382,7 @@ async fn dial(inner: &ConnectorInner, uri: &Uri) -> Result<Conn, TransportError>
         stream
     };
     let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
-    if inner.verbosity >= 4 {
+    if inner.verbosity.logs_transport() {
         tracing::info!(
             target: "stripe",
             connection = id,
@@ -404,6 +402,19 @@ async fn dial(inner: &ConnectorInner, uri: &Uri) -> Result<Conn, TransportError>
     })
 }
 
+/// A TCP connection to `address` (no Nagle delay: requests are small and answered at once);
+/// `unreachable` names the peer in the error.
+async fn tcp(
+    address: &str,
+    unreachable: impl FnOnce(String) -> TransportError,
+) -> Result<TcpStream, TransportError> {
+    let tcp = TcpStream::connect(address)
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
+}
+
 /// A connection to the proxy itself (TLS when the SSL type is ALWAYS).
 async fn open_proxy(
     inner: &ConnectorInner,
@@ -411,13 +422,11 @@ async fn open_proxy(
     route: &mut Vec<String>,
 ) -> Result<Box<dyn Io>, TransportError> {
     let address = proxy.address();
-    let tcp = TcpStream::connect(&address)
-        .await
-        .map_err(|e| TransportError::ProxyUnreachable {
-            proxy: address.clone(),
-            reason: e.to_string(),
-        })?;
-    let _ = tcp.set_nodelay(true);
+    let tcp = tcp(&address, |reason| TransportError::ProxyUnreachable {
+        proxy: address.clone(),
+        reason,
+    })
+    .await?;
     if !proxy.tls_to_proxy() {
         route.push(format!("proxy {address}"));
         return Ok(Box::new(tcp));
@@ -458,7 +467,7 @@ async fn open_tunnel(
             }
             407 => {
                 if round == 0 && proxy.learn_challenge(challenges.iter().map(String::as_str)) {
-                    if inner.verbosity >= 4 {
+                    if inner.verbosity.logs_transport() {
                         tracing::info!(target: "stripe", proxy = %proxy.address(), tunnel = target,
                             "proxy sent a digest challenge; answering it once");
                     }

@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{Owner, names};
-use crate::crd::StripeConnection;
+use crate::validate::ValidConnection;
 
 /// The per-node gauge the node exports: admitted plus throttled requests per second.
 pub const OFFERED_LOAD_METRIC: &str = "stripe_connector_offered_requests_per_second";
@@ -21,11 +21,7 @@ const CPU_TARGET_PERCENT: i32 = 70;
 /// Scales on the load offered per node with a target of the connection's TPS per node: when
 /// callers are throttled the average exceeds the target and the fleet grows; when they offer
 /// less, it shrinks. CPU is a second metric for clusters without a custom metrics adapter.
-pub fn horizontal_pod_autoscaler(
-    owner: &Owner,
-    conn: &StripeConnection,
-) -> HorizontalPodAutoscaler {
-    let spec = &conn.spec;
+pub fn horizontal_pod_autoscaler(owner: &Owner, conn: &ValidConnection) -> HorizontalPodAutoscaler {
     let policy = |type_: &str, value: i32, period_seconds: i32| HPAScalingPolicy {
         type_: type_.into(),
         value,
@@ -39,8 +35,8 @@ pub fn horizontal_pod_autoscaler(
                 kind: "Deployment".into(),
                 name: names::nodes(&owner.name),
             },
-            min_replicas: Some(spec.nodes.min),
-            max_replicas: spec.nodes.max,
+            min_replicas: Some(conn.min_nodes),
+            max_replicas: conn.max_nodes,
             metrics: Some(vec![
                 MetricSpec {
                     type_: "Pods".into(),
@@ -52,7 +48,7 @@ pub fn horizontal_pod_autoscaler(
                         target: MetricTarget {
                             type_: "AverageValue".into(),
                             average_value: Some(Quantity(
-                                spec.rate_limit.transactions_per_second_per_node.to_string(),
+                                conn.transactions_per_second_per_node.to_string(),
                             )),
                             ..MetricTarget::default()
                         },

@@ -1,5 +1,6 @@
 //! The Deployment of connector nodes. Its replica count is left to the HPA: the builder never
-//! sets `spec.replicas` (the operator sets it once, when it creates the Deployment).
+//! sets `spec.replicas`. A new Deployment gets the API server's default of 1, and the HPA raises
+//! it to `nodes.min` at its next sync (it does so below its minimum without any metric).
 
 use std::collections::BTreeMap;
 
@@ -19,24 +20,26 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::{
     ADMIN_PORT, API_PORT, CA_BUNDLE_DIR, CONFIG_HASH_ANNOTATION, MOUNT_ROOT, Owner, Settings,
-    StartupInputs, config_hash, names, node_env,
+    config_hash, names, node_env,
 };
-use crate::crd::{CaBundleKind, ProxyAuthScheme, StripeConnection};
+use crate::crd::CaBundleKind;
+use crate::dereference::Dereferenced;
+use crate::validate::ValidConnection;
 
 /// Non-root user of the node image (distroless "nonroot").
 const NODE_UID: i64 = 65532;
 
 pub fn deployment(
     owner: &Owner,
-    conn: &StripeConnection,
+    conn: &ValidConnection,
     settings: &Settings,
-    inputs: &StartupInputs,
+    found: &Dereferenced,
 ) -> Deployment {
     let selector = owner.selector();
     let annotations = BTreeMap::from([
         (
             CONFIG_HASH_ANNOTATION.to_string(),
-            config_hash(&node_env(conn, settings), inputs),
+            config_hash(&node_env(conn, settings), found),
         ),
         ("prometheus.io/scrape".to_string(), "true".to_string()),
         ("prometheus.io/port".to_string(), ADMIN_PORT.to_string()),
@@ -194,7 +197,7 @@ fn runtime_default_seccomp() -> SeccompProfile {
 /// writable /tmp.
 fn volumes(
     owner: &Owner,
-    conn: &StripeConnection,
+    conn: &ValidConnection,
     settings: &Settings,
 ) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes = Vec::new();
@@ -221,16 +224,9 @@ fn volumes(
             ..VolumeMount::default()
         });
     };
-    let api_key = &conn.spec.auth.api_key_secret_ref;
-    secret("api-key", api_key.name.clone(), &api_key.key);
+    secret("api-key", conn.api_key.name.clone(), &conn.api_key.key);
     secret("client-token", names::client_token(&owner.name), "token");
-    if let Some(proxy) = conn
-        .spec
-        .proxy
-        .as_ref()
-        .filter(|p| p.enabled && p.auth_scheme.is_some_and(|s| s != ProxyAuthScheme::None))
-        && let Some(password) = &proxy.password_secret_ref
-    {
+    if let Some(password) = conn.proxy_password() {
         secret("proxy-password", password.name.clone(), &password.key);
     }
     if settings.redis_password.is_some() {
@@ -240,11 +236,7 @@ fn volumes(
             "password",
         );
     }
-    let ca_bundle = conn
-        .spec
-        .tls
-        .as_ref()
-        .and_then(|t| t.ca_bundle_ref.as_ref());
+    let ca_bundle = conn.ca_bundle.as_ref();
     if let Some(ca) = ca_bundle
         && ca.kind == CaBundleKind::Secret
     {

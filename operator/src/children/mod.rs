@@ -1,5 +1,6 @@
-//! The objects a StripeConnection owns, built as pure functions of the connection and the
-//! operator's settings. Nothing here talks to the API server.
+//! The objects a StripeConnection owns, built as pure functions of the validated connection,
+//! what dereferencing found and the operator's settings. Nothing here talks to the API server,
+//! and nothing can fail: validation already proved what the builders rely on.
 
 mod autoscaling;
 mod config_map;
@@ -14,14 +15,14 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kube::{Resource, ResourceExt};
 
-use crate::crd::StripeConnection;
+use crate::dereference::Dereferenced;
+use crate::validate::ValidConnection;
 
 pub use autoscaling::{OFFERED_LOAD_METRIC, horizontal_pod_autoscaler, pod_disruption_budget};
 pub use config_map::{CONFIG_HASH_ANNOTATION, config_hash, config_map, node_env};
 pub use deployment::deployment;
-pub use secrets::{client_token_secret, generate_client_token, redis_password_secret};
+pub use secrets::{ClientTokenSecret, generate_client_token, redis_password_secret};
 pub use service::{service, service_account};
 
 /// The single field manager of every server-side apply the operator makes.
@@ -60,49 +61,36 @@ impl std::fmt::Debug for Settings {
     }
 }
 
-/// `resourceVersion`s of the referenced objects the nodes read only at start-up (the proxy
-/// password Secret, the CA bundle), keyed by the spec field that references them. They are
-/// mixed into the pod template's config hash, so changing such an object rolls the nodes.
-/// Versions, not contents: nothing derived from a password is written anywhere. The API key is
-/// not here: the nodes re-read it without restarting.
-pub type StartupInputs = BTreeMap<&'static str, String>;
-
-/// The children of one connection, except the client token Secret (created once, elsewhere).
+/// Every child of one connection. Applying destructures it without `..`, so a child added here
+/// cannot be left out of the apply (or of `stripe-operator render`).
 #[derive(Clone, Debug)]
 pub struct Children {
     pub service_account: ServiceAccount,
     pub config_map: ConfigMap,
     pub redis_password: Option<Secret>,
+    /// Created once, with a fresh token, and never rewritten.
+    pub client_token: ClientTokenSecret,
+    /// Carries no replica count: the HPA owns it.
     pub deployment: Deployment,
     pub service: Service,
     pub hpa: HorizontalPodAutoscaler,
     pub pdb: PodDisruptionBudget,
 }
 
-/// Why children cannot be built.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    #[error("the StripeConnection has no {0} yet")]
-    MissingMetadata(&'static str),
-}
-
-/// Every child of `conn`, ready for server-side apply; `inputs` as read from the API (empty
-/// when rendering offline).
-pub fn build(
-    conn: &StripeConnection,
-    settings: &Settings,
-    inputs: &StartupInputs,
-) -> Result<Children, BuildError> {
-    let owner = Owner::of(conn)?;
-    Ok(Children {
+/// Every child of `conn`, ready for server-side apply; `found` as dereferenced from the API
+/// (default when rendering offline).
+pub fn build(conn: &ValidConnection, settings: &Settings, found: &Dereferenced) -> Children {
+    let owner = Owner::of(conn);
+    Children {
         service_account: service_account(&owner),
         config_map: config_map(&owner, conn, settings),
         redis_password: redis_password_secret(&owner, settings),
-        deployment: deployment(&owner, conn, settings, inputs),
+        client_token: ClientTokenSecret::new(&owner),
+        deployment: deployment(&owner, conn, settings, found),
         service: service(&owner),
         hpa: horizontal_pod_autoscaler(&owner, conn),
         pdb: pod_disruption_budget(&owner),
-    })
+    }
 }
 
 /// What every child needs to know about its owner.
@@ -115,25 +103,18 @@ pub struct Owner {
 }
 
 impl Owner {
-    pub fn of(conn: &StripeConnection) -> Result<Self, BuildError> {
-        let namespace = conn
-            .namespace()
-            .ok_or(BuildError::MissingMetadata("namespace"))?;
-        let owner_ref = conn
-            .controller_owner_ref(&())
-            .ok_or(BuildError::MissingMetadata("uid"))?;
-        let name = conn.name_any();
+    pub fn of(conn: &ValidConnection) -> Self {
         // The connection's own labels first, so the operator's cannot be overridden.
-        let mut labels = conn.spec.labels.clone();
-        labels.extend(selector_labels(&name));
+        let mut labels = conn.labels.clone();
+        labels.extend(selector_labels(&conn.name));
         labels.insert("app.kubernetes.io/managed-by".into(), FIELD_MANAGER.into());
         labels.insert("app.kubernetes.io/component".into(), "node".into());
-        Ok(Self {
-            name,
-            namespace,
-            owner_ref,
+        Self {
+            name: conn.name.clone(),
+            namespace: conn.namespace.clone(),
+            owner_ref: conn.owner_ref.clone(),
             labels,
-        })
+        }
     }
 
     /// Metadata of a child called `name`: namespace, labels and the controller ownerReference

@@ -14,16 +14,35 @@ pub fn generate_client_token() -> String {
 }
 
 /// The Secret callers read the connection's client token from (key `token`). The operator
-/// creates it once and never rewrites it, so the token stays stable.
-pub fn client_token_secret(owner: &Owner, token: &str) -> Secret {
-    Secret {
-        metadata: owner.meta(names::client_token(&owner.name)),
-        type_: Some("Opaque".into()),
-        data: Some(BTreeMap::from([(
-            "token".into(),
-            ByteString(token.as_bytes().to_vec()),
-        )])),
-        ..Secret::default()
+/// creates it once and never rewrites it, so the token stays stable; the token itself is chosen
+/// only at that creation.
+#[derive(Clone, Debug)]
+pub struct ClientTokenSecret {
+    owner: Owner,
+}
+
+impl ClientTokenSecret {
+    pub fn new(owner: &Owner) -> Self {
+        Self {
+            owner: owner.clone(),
+        }
+    }
+
+    pub fn name(&self) -> String {
+        names::client_token(&self.owner.name)
+    }
+
+    /// The Secret holding `token`.
+    pub fn with_token(&self, token: &str) -> Secret {
+        Secret {
+            metadata: self.owner.meta(self.name()),
+            type_: Some("Opaque".into()),
+            data: Some(BTreeMap::from([(
+                "token".into(),
+                ByteString(token.as_bytes().to_vec()),
+            )])),
+            ..Secret::default()
+        }
     }
 }
 

@@ -233,8 +233,12 @@ impl FakeApi {
     }
 }
 
-/// Fields the API server sets on creation.
+/// Fields the API server sets on creation (and the one default the operator relies on: a
+/// Deployment without a replica count gets 1).
 fn stamp(state: &mut State, object: &mut Value) {
+    if object["kind"] == "Deployment" && object["spec"].get("replicas").is_none() {
+        object["spec"]["replicas"] = json!(1);
+    }
     state.next_uid += 1;
     let meta = &mut object["metadata"];
     if meta.get("uid").is_none() {

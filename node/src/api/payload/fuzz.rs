@@ -91,14 +91,14 @@ proptest! {
                 }
             }
             Err(e) => {
-                prop_assert_eq!(e.code, Code::InvalidArgument);
-                prop_assert_eq!(e.code.http_status().as_u16(), 400);
-                let field = e.field.clone().unwrap_or_default();
+                prop_assert_eq!(e.code(), Code::InvalidArgument);
+                prop_assert_eq!(e.http_status().as_u16(), 400);
+                let field = e.field().unwrap_or_default().to_string();
                 let named = field == "body"
                     || body.as_object().is_some_and(|m| m.contains_key(&field))
                     || entity.fields.iter().any(|f| f.name == field);
                 prop_assert!(named, "error names no field of the body: {e:?} for {body}");
-                prop_assert!(e.message.contains(&field), "{}", e.message);
+                prop_assert!(e.message().contains(&field), "{}", e.message());
             }
         }
     }

@@ -1,5 +1,5 @@
-//! Every example of the seed (Google's Stripe connector page), replayed against a real node in
-//! front of the Stripe fake: the seed's inputs, and outputs of the seed's shape (the same keys,
+//! Every example of Google Cloud Integration Connectors' Stripe connector page, replayed against
+//! a real node in front of the Stripe fake: the page's inputs, and outputs of its shape (the same keys,
 //! `"Success": "true"`, scalars as strings, nulls as null).
 
 use e2e::{Api, Node, StripeFake, api_node_options};
@@ -12,15 +12,15 @@ fn start() -> (StripeFake, Node, Api) {
     (fake, node, api)
 }
 
-/// Checks an action result against the seed's example output: a list of one object with every
-/// key of the seed's, and each value of the seed's kind (string or null). Non-empty arrays are
-/// kept as JSON text where the seed shows null (docs/node.md).
-fn assert_seed_shape(body: &Value, seed: Value) {
+/// Checks an action result against the page's example output: a list of one object with every
+/// key of the example's, and each value of the example's kind (string or null). Non-empty arrays
+/// are kept as JSON text where the page shows null (docs/node.md).
+fn assert_example_shape(body: &Value, example: Value) {
     let results = body["results"].as_array().expect("results is a list");
     assert_eq!(results.len(), 1, "{body}");
     let got = results[0].as_object().expect("one object");
     assert_eq!(got["Success"], "true", "{body}");
-    for (key, want) in seed.as_object().expect("seed object") {
+    for (key, want) in example.as_object().expect("example object") {
         let value = got
             .get(key)
             .unwrap_or_else(|| panic!("{key} missing in {body}"));
@@ -30,7 +30,7 @@ fn assert_seed_shape(body: &Value, seed: Value) {
                 "{key} should be null: {value}"
             ),
             Value::String(_) => assert!(value.is_string(), "{key} should be a string: {value}"),
-            other => panic!("seed has only strings and nulls, not {other}"),
+            other => panic!("examples have only strings and nulls, not {other}"),
         }
     }
     for (key, value) in got {
@@ -64,7 +64,7 @@ async fn confirm_payment_intent_with_return_url() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_seed_shape(
+    assert_example_shape(
         &body,
         json!({
             "Success": "true", "id": "pi_3OggwFANHgX3SHp71AVrNtT3", "object": "payment_intent",
@@ -87,9 +87,9 @@ async fn confirm_payment_intent_with_return_url() {
     assert_eq!(r["amount_received"], "33000");
 }
 
-/// A customer's manual-capture PaymentIntent of 33000, as in the seed, and the confirm answer.
+/// A customer's manual-capture PaymentIntent of 33000, as in the page's example, and the confirm answer.
 async fn confirmed_manual_capture_intent(api: &Api) -> (String, (u16, Value)) {
-    let customer = api.create("Customer", json!({"Name": "Seed"})).await;
+    let customer = api.create("Customer", json!({"Name": "Example"})).await;
     let pi = api
         .create(
             "PaymentIntent",
@@ -113,7 +113,7 @@ async fn capture_payment_intent() {
         .execute("CapturePaymentIntent", json!({"PaymentIntentId": pi}))
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_seed_shape(
+    assert_example_shape(
         &body,
         json!({
             "Success": "true", "id": "pi_3Ogh4sANHgX3SHp72YB0YotA", "object": "payment_intent",
@@ -142,7 +142,7 @@ async fn cancel_payment_intent() {
         .execute("CancelPaymentIntent", json!({"PaymentIntentId": pi}))
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_seed_shape(
+    assert_example_shape(
         &body,
         json!({
             "Success": "true", "id": "pi_3Ogh7HANHgX3SHp738skMdSQ", "object": "payment_intent",
@@ -165,7 +165,7 @@ async fn cancel_payment_intent() {
 async fn attach_and_detach_payment_method() {
     let (_fake, _node, api) = start();
     let customer = api
-        .create("Customer", json!({"Email": "seed@example.com"}))
+        .create("Customer", json!({"Email": "example@example.com"}))
         .await;
     let pm = api
         .create(
@@ -207,13 +207,13 @@ async fn attach_and_detach_payment_method() {
 #[tokio::test]
 async fn finalize_invoice() {
     let (_fake, _node, api) = start();
-    let customer = api.create("Customer", json!({"Name": "Seed"})).await;
+    let customer = api.create("Customer", json!({"Name": "Example"})).await;
     let invoice = api.create("Invoice", json!({"Customer": customer})).await;
     let (status, body) = api
         .execute("FinalizeInvoice", json!({"InvoiceId": invoice}))
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_seed_shape(
+    assert_example_shape(
         &body,
         json!({
             "Success": "true", "id": "in_1OhnXRANHgX3SHp73ufStlXy", "object": "invoice",
@@ -231,10 +231,10 @@ async fn finalize_invoice() {
 }
 
 async fn draft_quote(api: &Api) -> String {
-    let customer = api.create("Customer", json!({"Name": "Seed"})).await;
+    let customer = api.create("Customer", json!({"Name": "Example"})).await;
     api.create(
         "Quote",
-        json!({"Customer": customer, "LineItems": [{"price": "price_seed", "quantity": 2}]}),
+        json!({"Customer": customer, "LineItems": [{"price": "price_example", "quantity": 2}]}),
     )
     .await
 }
@@ -283,7 +283,7 @@ async fn finalize_accept_and_cancel_quotes() {
 #[tokio::test]
 async fn entity_examples_list_get_create_update_delete() {
     let (_fake, _node, api) = start();
-    // Create PaymentIntent with the seed's payload (Amount as 1500.0) -> {"Id": ...}.
+    // Create PaymentIntent with the page's payload (Amount as 1500.0) -> {"Id": ...}.
     let (status, body) = api
         .post(
             "/v2/entityTypes/PaymentIntent/entities",
@@ -291,9 +291,17 @@ async fn entity_examples_list_get_create_update_delete() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let obj = body.as_object().expect("object");
+    // The Entity answered carries the connector's output payload {"Id": ...} as its fields.
+    let obj = body["fields"].as_object().expect("fields");
     assert_eq!(obj.keys().collect::<Vec<_>>(), ["Id"]);
-    let pi = body["Id"].as_str().unwrap();
+    let pi = body["fields"]["Id"].as_str().unwrap();
+    assert!(
+        body["name"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/entityTypes/PaymentIntent/entities/{pi}")),
+        "{body}"
+    );
     let (_, got) = api
         .get(&format!("/v2/entityTypes/PaymentIntent/entities/{pi}"))
         .await;
@@ -323,7 +331,7 @@ async fn entity_examples_list_get_create_update_delete() {
             &json!({"Name": "John"}),
         )
         .await;
-    assert_eq!((status, body), (200, json!({"Id": customer})));
+    assert_eq!((status, &body["fields"]), (200, &json!({"Id": customer})));
     let (_, got) = api
         .get(&format!("/v2/entityTypes/Customer/entities/{customer}"))
         .await;
