@@ -275,9 +275,10 @@ class PodRunner:
             self.refused[key] = str(refusal)
             return
         self.waiting.pop(uid, None)
+        # Started before it is listed, so every listed pod has a process.
+        self._launch(process)
         with self.lock:
             self.pods[uid] = process
-        self._launch(process)
         self._write_file_sd()
 
     def _pod_gone(self, uid: str) -> None:
