@@ -1,4 +1,4 @@
-.PHONY: run test lint crds cluster demo autoscaling-plot e2e bench-node bench-limiter bench-operator
+.PHONY: run test lint crds cluster demo autoscaling-plot e2e bench-node bench-limiter bench-operator bench-filter
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -56,3 +56,8 @@ bench-operator:
 	scripts/install-test-deps.sh
 	cargo build --release -p stripe-operator
 	.venv/bin/python tests/python/bench_operator.py $(ARGS)
+
+# Filter-clause benchmark: Stripe calls and latency per List page, this tree against BASE
+# (default main) side by side (figures in docs/filter-clause.md).
+bench-filter:
+	scripts/bench-filter.sh $(ARGS)

@@ -35,7 +35,8 @@ if [ ! -f "$stamp" ] || ! cmp -s tests/requirements.txt "$stamp"; then
 fi
 
 if ! command -v cargo-nextest >/dev/null; then
-  cargo install --locked cargo-nextest
+  # Without the self-update feature: fewer crates to build on a fresh machine.
+  cargo install --locked cargo-nextest --no-default-features --features default-no-update
 fi
 
 # Go is on the machine (the project's machines are of the polyglot kind): it builds the test

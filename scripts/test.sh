@@ -5,15 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-test-deps.sh
-
 # The test control plane's programs (etcd, Kubernetes, kwok, helm; minutes the first time on a
-# machine, nothing later) build beside the Rust build, filling the cores either leaves idle; the
-# tests only start once both are done.
+# machine, nothing later) build beside the installs and the Rust build, filling the cores they
+# leave idle; the tests only start once both are done.
 tools_log=$(mktemp)
 setsid scripts/cluster-tools.sh >"$tools_log" 2>&1 &
 tools=$!
 trap 'kill -- -$tools 2>/dev/null || true; rm -f "$tools_log"' EXIT
+
+scripts/install-test-deps.sh
 
 # Workspace binaries (stripe-node, stripe-operator, the Stripe fake) are started as real processes.
 cargo build --workspace --bins

@@ -155,9 +155,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         // Losing the lease stops the controllers like a signal does.
         let lost = leadership.lost();
         let lost_stop = stop.clone();
+        // Ends on a stop too, so it drops its view of the Lease and `release` can give it up.
         tokio::spawn(async move {
-            lost.await;
-            lost_stop.cancel();
+            tokio::select! {
+                () = lost => lost_stop.cancel(),
+                () = lost_stop.cancelled() => {}
+            }
         });
         Some(leadership)
     } else {

@@ -10,6 +10,8 @@ horizontal-pod-autoscaler controller's.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -357,6 +359,12 @@ def test_leader_election_hands_over_after_a_crash_without_extra_writes(kube, aud
         started = time.monotonic()
         wait_resync(audit, user, ns, "led", mark, started)
         assert describe(writes_by(audit, user, ns, mark)) == []
+
+        # SIGTERM is a graceful stop: the leader exits by itself and gives its Lease up.
+        leader = replicas[standby]
+        os.killpg(leader.proc.pid, signal.SIGTERM)
+        assert leader.proc.wait(timeout=60) == 0, leader.output()[-2000:]
+        assert lease(kube, system, lease_name).get("holderIdentity") != standby, "the Lease was not released"
     finally:
         for replica in replicas.values():
             replica.stop()

@@ -63,6 +63,41 @@ impl Api {
             .await
     }
 
+    /// `GET /v2/entityTypes/{entity}/entities?conditions=...` plus `extra` query pairs.
+    pub async fn list(
+        &self,
+        entity: &str,
+        conditions: &str,
+        extra: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let url = format!("{}/v2/entityTypes/{entity}/entities", self.base);
+        let mut query = vec![("conditions", conditions)];
+        query.extend_from_slice(extra);
+        self.send(self.http.get(url).query(&query)).await
+    }
+
+    /// The entities' fields of a List that must succeed.
+    pub async fn rows(&self, entity: &str, conditions: &str, extra: &[(&str, &str)]) -> Vec<Value> {
+        let (status, page) = self.list(entity, conditions, extra).await;
+        assert_eq!(status, 200, "{entity} {conditions}: {page}");
+        page["entities"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no entities: {page}"))
+            .iter()
+            .map(|e| e["fields"].clone())
+            .collect()
+    }
+
+    /// The `Id`s of a list answer's entities.
+    pub fn ids(page: &Value) -> Vec<String> {
+        page["entities"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no entities: {page}"))
+            .iter()
+            .map(|e| e["fields"]["Id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// `POST /v2/actions/{action}:execute` with `{"parameters": ...}`.
     pub async fn execute(&self, action: &str, parameters: Value) -> (u16, Value) {
         self.post(
@@ -118,6 +153,14 @@ pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str
     assert_eq!(body["error"]["status"], want_code, "{body}");
     assert_eq!(body["error"]["code"], want_status, "{body}");
     body["error"].clone()
+}
+
+/// A Stripe fake and a node in front of it, with a client of the node's API.
+pub fn fake_and_node() -> (crate::StripeFake, crate::Node, Api) {
+    let fake = crate::StripeFake::start();
+    let node = crate::Node::start(&api_node_options(fake.url()));
+    let api = Api::new(node.url());
+    (fake, node, api)
 }
 
 /// Node options for API tests: the limiter out of the way (its own tests cover it) and short

@@ -391,6 +391,59 @@ impl StripeFake {
         body["count"].as_u64().unwrap_or_default()
     }
 
+    /// A call of Stripe's API on the fake, to arrange what the node then reads (objects Stripe
+    /// creates itself, children the node only lists). Asserts success and returns the object.
+    pub async fn stripe(
+        &self,
+        method: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> serde_json::Value {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let url = format!("{}{path}", self.url());
+        let request = reqwest::Client::new()
+            .request(method.clone(), url)
+            .bearer_auth("sk_test_arrange");
+        let request = if method == reqwest::Method::GET {
+            request.query(form)
+        } else {
+            request.form(form)
+        };
+        let response = request.send().await.expect("fake answers");
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert!(
+            status.is_success(),
+            "{method} {path} {form:?}: {status} {body}"
+        );
+        body
+    }
+
+    /// How long the fake's search index lags behind writes.
+    pub async fn set_search_delay(&self, delay: Duration) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/_fake/search_delay", self.url()))
+            .json(&serde_json::json!({"ms": delay.as_millis() as u64}))
+            .send()
+            .await
+            .expect("fake answers");
+        assert!(response.status().is_success());
+    }
+
+    /// The bank settled a payout (what Stripe's API cannot cause).
+    pub async fn settle_payout(&self, id: &str) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/_fake/payouts/{id}/paid", self.url()))
+            .send()
+            .await
+            .expect("fake answers");
+        assert!(
+            response.status().is_success(),
+            "{:?}",
+            response.text().await
+        );
+    }
+
     /// How many requests with this method reached paths starting with the prefix.
     pub async fn requests(&self, method: &str, path_prefix: &str) -> u64 {
         let body: serde_json::Value = reqwest::get(format!(

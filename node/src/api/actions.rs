@@ -139,10 +139,10 @@ pub fn build_request(action: &Action, parameters: &Map<String, Value>) -> ApiRes
         }
     }
     let path = action.path.replace("{}", &id.unwrap_or_default());
-    let method = if action.method == "DELETE" {
-        Method::DELETE
-    } else {
-        Method::POST
+    let method = match action.method {
+        "DELETE" => Method::DELETE,
+        "GET" => Method::GET,
+        _ => Method::POST,
     };
     let mut request = StripeRequest::new(method, path);
     request.params = form;

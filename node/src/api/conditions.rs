@@ -11,6 +11,7 @@ use crate::filter::{self, Filter, FilterError};
 pub struct Conditions {
     text: String,
     filter: Option<Filter>,
+    consistent_read: bool,
 }
 
 impl Conditions {
@@ -31,7 +32,18 @@ impl Conditions {
         Ok(Self {
             text: text.to_string(),
             filter,
+            consistent_read: false,
         })
+    }
+
+    /// Only Stripe's list endpoints, never its Search API (whose index lags writes).
+    pub fn with_consistent_read(mut self, consistent: bool) -> Self {
+        self.consistent_read = consistent;
+        self
+    }
+
+    pub fn consistent_read(&self) -> bool {
+        self.consistent_read
     }
 
     /// The clause as written, to tie page tokens to it.
@@ -39,7 +51,8 @@ impl Conditions {
         &self.text
     }
 
-    /// Stripe list parameters that apply the pushed-down part of the clause.
+    /// Stripe list parameters sent on every call for the clause.
+    #[cfg(test)]
     pub fn pushdown(&self) -> Vec<(String, String)> {
         self.filter
             .as_ref()
@@ -47,9 +60,9 @@ impl Conditions {
             .unwrap_or_default()
     }
 
-    /// Whether Stripe applies the whole clause (the node need not check objects).
-    pub fn fully_pushed_down(&self) -> bool {
-        self.filter.as_ref().is_none_or(Filter::fully_pushed_down)
+    /// The parsed clause (`None` when blank).
+    pub fn filter(&self) -> Option<&Filter> {
+        self.filter.as_ref()
     }
 
     pub fn matches(&self, object: &Value) -> bool {

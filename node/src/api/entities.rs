@@ -109,6 +109,8 @@ pub struct ListQuery<'a> {
     pub page_token: Option<&'a str>,
     pub sort_by: Vec<&'a str>,
     pub sort_order: Vec<&'a str>,
+    /// `true`: Stripe's list endpoints only, never its lagging Search API.
+    pub consistent_read: Option<&'a str>,
 }
 
 pub async fn list(
@@ -116,7 +118,14 @@ pub async fn list(
     target: Target,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    query.allow(&["conditions", "pageSize", "pageToken", "sortBy", "sortOrder"])?;
+    query.allow(&[
+        "conditions",
+        "pageSize",
+        "pageToken",
+        "sortBy",
+        "sortOrder",
+        "consistentRead",
+    ])?;
     let entity = entity_supporting(target.param("type"), "List", |o| o.list)?;
     let request = ListQuery {
         conditions: query.one("conditions")?,
@@ -124,6 +133,7 @@ pub async fn list(
         page_token: query.one("pageToken")?,
         sort_by: query.all("sortBy"),
         sort_order: query.all("sortOrder"),
+        consistent_read: query.one("consistentRead")?,
     };
     list_entities(&state, &target.scope, entity, &request)
         .await
@@ -139,7 +149,18 @@ pub async fn list_entities(
 ) -> ApiResult<Value> {
     let page_size = paging::page_size(request.page_size)?;
     let sort = Sort::parse(entity, &request.sort_by, &request.sort_order)?;
-    let conditions = Conditions::parse(entity, request.conditions)?;
+    let consistent = match request.consistent_read {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "consistentRead",
+                format!("must be true or false, got {other:?}"),
+            ));
+        }
+    };
+    let conditions =
+        Conditions::parse(entity, request.conditions)?.with_consistent_read(consistent);
     let hash = list::query_hash(entity, &conditions);
     let start = match request.page_token.filter(|t| !t.is_empty()) {
         Some(text) => PageToken::decode(text, &hash)?,
@@ -432,7 +453,8 @@ fn bulk_conditions(entity: &Entity, query: &QueryParams) -> ApiResult<Conditions
             "is required: an empty clause would match every object",
         ));
     }
-    Conditions::parse(entity, Some(text))
+    // Changes must reach every match, so never through the Search API's lagging index.
+    Conditions::parse(entity, Some(text)).map(|c| c.with_consistent_read(true))
 }
 
 /// The ids of every object matching the conditions (at most `MAX_BULK`).

@@ -52,8 +52,8 @@ pub fn json_schema(data_type: DataType, nullable: bool) -> Value {
 fn pushed_down_operators(field: &Field) -> Vec<&'static str> {
     match field.pushdown {
         Pushdown::None => vec![],
-        // IN with a single value; see docs/filter-clause.md for what stays on the node.
-        Pushdown::Equals(_) => vec!["=", "IN"],
+        // See docs/filter-clause.md for what stays on the node.
+        Pushdown::Equals(_) | Pushdown::AnyOf(..) => vec!["=", "IN"],
         Pushdown::Range(_) => vec!["=", "<", "<=", ">", ">=", "BETWEEN"],
     }
 }
@@ -67,6 +67,8 @@ fn field_details(field: &Field) -> Map<String, Value> {
         "pushedDownOperators".into(),
         pushed_down_operators(field).into(),
     );
+    // Stripe's Search API can match it (docs/filter-clause.md, "Stripe's Search API").
+    details.insert("searchable".into(), field.searchable().into());
     details
 }
 

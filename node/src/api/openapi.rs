@@ -177,6 +177,11 @@ fn entity_paths(entity: &Entity, paths: &mut Map<String, Value>, schemas: &mut M
                 json!({"type": "array", "items": {"type": "string", "enum": ["ASC", "DESC"]}}),
                 "ASC or DESC per sortBy column.",
             ),
+            query_param(
+                "consistentRead",
+                json!({"type": "boolean"}),
+                "true: Stripe's list endpoints only, never its Search API, whose index lags writes (docs/filter-clause.md).",
+            ),
         ]);
         collection.insert(
             "get".into(),

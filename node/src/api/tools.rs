@@ -450,6 +450,7 @@ async fn run(
                     page_token: token.as_deref(),
                     sort_by: by.iter().map(String::as_str).collect(),
                     sort_order: order.iter().map(String::as_str).collect(),
+                    consistent_read: None,
                 };
                 entities::list_entities(state, scope, entity, &query).await
             }

@@ -1,13 +1,11 @@
-//! Actions as data: the seed's nine actions with its parameter names, plus the ones users of
-//! such connectors also need. Each action is one Stripe call on one object.
-
-use serde::Serialize;
+//! Actions as data: the nine actions of Integration Connectors' Stripe connector with its
+//! parameter names, plus the ones billing users of such connectors also need. Each action is one
+//! Stripe call, on one object or (PreviewUpcomingInvoice) a preview.
 
 use super::model::DataType::{self, Boolean, Integer, String};
 
 /// Where a parameter goes in the Stripe call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "param", rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamTarget {
     /// The id of the object in the path.
     Path,
@@ -15,20 +13,17 @@ pub enum ParamTarget {
     Form(&'static str),
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy)]
 pub struct Param {
     pub name: &'static str,
     pub data_type: DataType,
     pub required: bool,
     pub description: &'static str,
-    #[serde(skip)]
     pub target: ParamTarget,
 }
 
-/// What the action returns (the seed's shapes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// What the action returns (the shapes of Integration Connectors' Stripe connector).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
     /// `[{"Success": "true", ...the Stripe object flattened with dotted keys}]`.
     Object,
@@ -38,16 +33,13 @@ pub enum Output {
     InvoiceId,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy)]
 pub struct Action {
     pub name: &'static str,
     pub description: &'static str,
-    /// `POST` or `DELETE`.
-    #[serde(skip)]
+    /// `POST`, `DELETE`, or `GET` for a preview that changes nothing.
     pub method: &'static str,
-    /// Stripe path with `{}` where the `Path` parameter goes.
-    #[serde(skip)]
+    /// Stripe path with `{}` where the `Path` parameter goes, if the action has one.
     pub path: &'static str,
     pub params: &'static [Param],
     pub output: Output,
@@ -59,7 +51,7 @@ impl Action {
     }
 }
 
-const fn id(name: &'static str, description: &'static str) -> Param {
+pub(crate) const fn id(name: &'static str, description: &'static str) -> Param {
     Param {
         name,
         data_type: String,
@@ -68,7 +60,7 @@ const fn id(name: &'static str, description: &'static str) -> Param {
         target: ParamTarget::Path,
     }
 }
-const fn opt(
+pub(crate) const fn opt(
     name: &'static str,
     stripe: &'static str,
     data_type: DataType,
@@ -99,7 +91,9 @@ const PM: Param = id("PaymentMethodId", "The PaymentMethod id.");
 const INVOICE: Param = id("InvoiceId", "The invoice id.");
 const QUOTE: Param = id("QuoteId", "The quote id.");
 const SUBSCRIPTION: Param = id("SubscriptionId", "The subscription id.");
+const SCHEDULE: Param = id("SubscriptionScheduleId", "The subscription schedule id.");
 
+#[rustfmt::skip]
 pub static ACTIONS: &[Action] = &[
     Action {
         name: "ConfirmPaymentIntent",
@@ -108,24 +102,9 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/payment_intents/{}/confirm",
         params: &[
             PI,
-            opt(
-                "ReturnUrl",
-                "return_url",
-                String,
-                "Where the customer returns after a redirect (3-D Secure).",
-            ),
-            opt(
-                "PaymentMethod",
-                "payment_method",
-                String,
-                "Payment method to confirm with.",
-            ),
-            opt(
-                "ReceiptEmail",
-                "receipt_email",
-                String,
-                "Email the receipt is sent to.",
-            ),
+            opt("ReturnUrl", "return_url", String, "Where the customer returns after a redirect (3-D Secure)."),
+            opt("PaymentMethod", "payment_method", String, "Payment method to confirm with."),
+            opt("ReceiptEmail", "receipt_email", String, "Email the receipt is sent to."),
         ],
         output: Output::Object,
     },
@@ -136,12 +115,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/payment_intents/{}/capture",
         params: &[
             PI,
-            opt(
-                "AmountToCapture",
-                "amount_to_capture",
-                Integer,
-                "Amount to capture; all of it when left out.",
-            ),
+            opt("AmountToCapture", "amount_to_capture", Integer, "Amount to capture; all of it when left out."),
         ],
         output: Output::Object,
     },
@@ -152,12 +126,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/payment_intents/{}/cancel",
         params: &[
             PI,
-            opt(
-                "CancellationReason",
-                "cancellation_reason",
-                String,
-                "duplicate, fraudulent, requested_by_customer or abandoned.",
-            ),
+            opt("CancellationReason", "cancellation_reason", String, "duplicate, fraudulent, requested_by_customer or abandoned."),
         ],
         output: Output::Object,
     },
@@ -168,12 +137,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/payment_methods/{}/attach",
         params: &[
             PM,
-            req(
-                "CustomerId",
-                "customer",
-                String,
-                "The customer to attach the payment method to.",
-            ),
+            req("CustomerId", "customer", String, "The customer to attach the payment method to."),
         ],
         output: Output::SuccessOnly,
     },
@@ -192,12 +156,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/invoices/{}/finalize",
         params: &[
             INVOICE,
-            opt(
-                "AutoAdvance",
-                "auto_advance",
-                Boolean,
-                "Whether Stripe then collects it automatically.",
-            ),
+            opt("AutoAdvance", "auto_advance", Boolean, "Whether Stripe then collects it automatically."),
         ],
         output: Output::Object,
     },
@@ -208,12 +167,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/quotes/{}/finalize",
         params: &[
             QUOTE,
-            opt(
-                "ExpiresAt",
-                "expires_at",
-                Integer,
-                "When the quote expires (Unix seconds).",
-            ),
+            opt("ExpiresAt", "expires_at", Integer, "When the quote expires (Unix seconds)."),
         ],
         output: Output::SuccessOnly,
     },
@@ -248,18 +202,8 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/invoices/{}/pay",
         params: &[
             INVOICE,
-            opt(
-                "PaymentMethod",
-                "payment_method",
-                String,
-                "Payment method to pay with.",
-            ),
-            opt(
-                "PaidOutOfBand",
-                "paid_out_of_band",
-                Boolean,
-                "Mark it paid outside Stripe.",
-            ),
+            opt("PaymentMethod", "payment_method", String, "Payment method to pay with."),
+            opt("PaidOutOfBand", "paid_out_of_band", Boolean, "Mark it paid outside Stripe."),
         ],
         output: Output::Object,
     },
@@ -286,12 +230,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/subscriptions/{}",
         params: &[
             SUBSCRIPTION,
-            opt(
-                "InvoiceNow",
-                "invoice_now",
-                Boolean,
-                "Invoice pending usage and prorations now.",
-            ),
+            opt("InvoiceNow", "invoice_now", Boolean, "Invoice pending usage and prorations now."),
             opt("Prorate", "prorate", Boolean, "Credit the unused time."),
         ],
         output: Output::Object,
@@ -303,12 +242,7 @@ pub static ACTIONS: &[Action] = &[
         path: "/v1/subscriptions/{}/resume",
         params: &[
             SUBSCRIPTION,
-            opt(
-                "BillingCycleAnchor",
-                "billing_cycle_anchor",
-                String,
-                "now or unchanged.",
-            ),
+            opt("BillingCycleAnchor", "billing_cycle_anchor", String, "now or unchanged."),
         ],
         output: Output::Object,
     },
@@ -352,6 +286,109 @@ pub static ACTIONS: &[Action] = &[
         params: &[id("DisputeId", "The dispute id.")],
         output: Output::Object,
     },
+    Action {
+        name: "PreviewUpcomingInvoice",
+        description: "The invoice Stripe would create next for a customer or subscription, without creating it (Stripe's upcoming invoice).",
+        method: "GET",
+        path: "/v1/invoices/upcoming",
+        params: &[
+            opt("CustomerId", "customer", String, "The customer; needed unless SubscriptionId is given."),
+            opt("SubscriptionId", "subscription", String, "The subscription to preview the next invoice of."),
+            opt("ScheduleId", "schedule", String, "The subscription schedule to preview the next invoice of."),
+            opt("Coupon", "coupon", String, "A coupon to preview the invoice with."),
+        ],
+        output: Output::Object,
+    },
+    Action {
+        name: "CancelSubscriptionSchedule",
+        description: "Cancels a subscription schedule and its subscription.",
+        method: "POST",
+        path: "/v1/subscription_schedules/{}/cancel",
+        params: &[
+            SCHEDULE,
+            opt("InvoiceNow", "invoice_now", Boolean, "Invoice pending usage and prorations now."),
+            opt("Prorate", "prorate", Boolean, "Credit the unused time."),
+        ],
+        output: Output::Object,
+    },
+    Action {
+        name: "ReleaseSubscriptionSchedule",
+        description: "Releases a subscription schedule: its subscription goes on without it.",
+        method: "POST",
+        path: "/v1/subscription_schedules/{}/release",
+        params: &[
+            SCHEDULE,
+            opt("PreserveCancelDate", "preserve_cancel_date", Boolean, "Keep the subscription's cancel_at."),
+        ],
+        output: Output::Object,
+    },
+    Action {
+        name: "CancelRefund",
+        description: "Cancels a refund that requires action (only those can be canceled).",
+        method: "POST",
+        path: "/v1/refunds/{}/cancel",
+        params: &[id("RefundId", "The refund id.")],
+        output: Output::Object,
+    },
+    Action {
+        name: "ReversePayout",
+        description: "Reverses a paid payout to a bank account: the funds return to the balance.",
+        method: "POST",
+        path: "/v1/payouts/{}/reverse",
+        params: &[id("PayoutId", "The payout id.")],
+        output: Output::Object,
+    },
+    Action {
+        name: "IncrementPaymentIntentAuthorization",
+        description: "Raises the authorized amount of an uncaptured card PaymentIntent.",
+        method: "POST",
+        path: "/v1/payment_intents/{}/increment_authorization",
+        params: &[
+            PI,
+            req("Amount", "amount", Integer, "The new, higher amount to authorize."),
+            opt("Description", "description", String, "New description."),
+        ],
+        output: Output::Object,
+    },
+    Action {
+        name: "ApplyCustomerBalanceToPaymentIntent",
+        description: "Pays a customer_balance PaymentIntent from the customer's cash balance.",
+        method: "POST",
+        path: "/v1/payment_intents/{}/apply_customer_balance",
+        params: &[
+            PI,
+            opt("Amount", "amount", Integer, "Amount to apply; what is owed when left out."),
+            opt("Currency", "currency", String, "Currency of Amount."),
+        ],
+        output: Output::Object,
+    },
+    Action {
+        name: "AdvanceTestClock",
+        description: "Moves a test clock forward; its objects advance with it.",
+        method: "POST",
+        path: "/v1/test_helpers/test_clocks/{}/advance",
+        params: &[
+            id("TestClockId", "The test clock id."),
+            req("FrozenTime", "frozen_time", Integer, "The clock's new time (Unix seconds), after its current one."),
+        ],
+        output: Output::Object,
+    },
+    Action {
+        name: "CancelTopUp",
+        description: "Cancels a pending top-up.",
+        method: "POST",
+        path: "/v1/topups/{}/cancel",
+        params: &[id("TopUpId", "The top-up id.")],
+        output: Output::Object,
+    },
+    Action {
+        name: "ApproveReview",
+        description: "Approves a payment Radar held for review, closing the review.",
+        method: "POST",
+        path: "/v1/reviews/{}/approve",
+        params: &[id("ReviewId", "The review id.")],
+        output: Output::Object,
+    },
 ];
 
 #[cfg(test)]
@@ -359,21 +396,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_action_has_exactly_one_path_parameter_and_a_placeholder() {
+    fn every_action_has_a_path_parameter_per_placeholder() {
         for a in ACTIONS {
             let ids = a
                 .params
                 .iter()
                 .filter(|p| p.target == ParamTarget::Path)
                 .count();
-            assert_eq!(ids, 1, "{}", a.name);
-            assert_eq!(a.path.matches("{}").count(), 1, "{}", a.name);
-            assert!(a.method == "POST" || a.method == "DELETE", "{}", a.name);
+            assert!(ids <= 1, "{}", a.name);
+            assert_eq!(a.path.matches("{}").count(), ids, "{}", a.name);
+            assert!(["POST", "DELETE", "GET"].contains(&a.method), "{}", a.name);
         }
     }
 
     #[test]
-    fn the_seed_s_parameter_names() {
+    fn the_parameter_names_of_integration_connectors_stripe_connector() {
         let names = |a: &str| -> Vec<&str> {
             crate::catalog::action(a)
                 .unwrap()

@@ -1,12 +1,16 @@
 //! The declarative catalog of Stripe entities and actions: adding one is data, not code.
 
 pub mod actions;
+#[cfg(test)]
+mod doc;
 pub mod entities;
 pub mod model;
+#[cfg(test)]
+mod spec_check;
 
 pub use actions::{ACTIONS, Action, Output, Param, ParamTarget};
 pub use entities::{ENTITIES, Entity, Operations};
-pub use model::{DataType, Field, Pushdown};
+pub use model::{DataType, Field, Pushdown, SearchKind};
 
 /// The entity of that name (case-sensitive, as the seed spells it).
 pub fn entity(name: &str) -> Option<&'static Entity> {

@@ -1,7 +1,7 @@
 //! The small typed tree a clause is lowered into: only what the grammar allows.
 
 use super::like::LikePattern;
-use crate::catalog::{DataType, Pushdown};
+use crate::catalog::{DataType, Pushdown, SearchKind};
 
 #[derive(Debug, Clone)]
 pub enum Node {
@@ -29,6 +29,10 @@ pub struct FieldRef {
     pub path: Vec<PathKey>,
     pub data_type: DataType,
     pub pushdown: Pushdown,
+    /// How Stripe's Search API can match it, and under which key (`email`, `metadata["k"]`).
+    pub search: Option<(SearchKind, String)>,
+    /// Only known as a list filter (see `Field::request_only`).
+    pub request_only: bool,
 }
 
 /// One step of a JSON path.

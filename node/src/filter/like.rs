@@ -61,6 +61,30 @@ impl LikePattern {
         })
     }
 
+    /// The longest run of literal characters of a case-sensitive pattern: every match contains
+    /// it (`'%@example.com'` -> `@example.com`).
+    pub fn longest_literal_run(&self) -> Option<String> {
+        if self.case_insensitive {
+            return None;
+        }
+        let mut best = String::new();
+        for segment in &self.segments {
+            let mut run = String::new();
+            for piece in segment.iter().chain([&Piece::AnyOne]) {
+                match piece {
+                    Piece::Char(c) => run.push(*c),
+                    Piece::AnyOne => {
+                        if run.chars().count() > best.chars().count() {
+                            best = std::mem::take(&mut run);
+                        }
+                        run.clear();
+                    }
+                }
+            }
+        }
+        (!best.is_empty()).then_some(best)
+    }
+
     pub fn matches(&self, value: &str) -> bool {
         let text: Vec<char> = if self.case_insensitive {
             value.to_lowercase().chars().collect()

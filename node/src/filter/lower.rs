@@ -10,7 +10,7 @@ use super::ast::{CmpOp, FieldRef, Literal, Node, PathKey, Predicate, Test};
 use super::like::LikePattern;
 use super::syntax::{depth_error, describe, is_grammar_keyword, position, syntax_error};
 use super::{FilterError, MAX_DEPTH};
-use crate::catalog::{DataType, Field, Pushdown};
+use crate::catalog::{DataType, Field, Pushdown, SearchKind};
 
 pub fn lower(expr: &Expr, fields: &[Field], clause: &str) -> Result<Node, FilterError> {
     Lowerer { fields, clause }.node(expr, 0)
@@ -279,6 +279,8 @@ impl Lowerer<'_> {
                 path: f.path.split('.').map(PathKey::exact).collect(),
                 data_type: f.data_type,
                 pushdown: f.pushdown,
+                search: f.search.map(|kind| (kind, f.path.to_string())),
+                request_only: f.request_only,
             }));
         }
         if let (Some(head), true) = (named(written[0]), written.len() > 1) {
@@ -300,9 +302,11 @@ impl Lowerer<'_> {
             path.extend(keys.iter().map(|k| PathKey::written(k)));
             return Ok(Some(FieldRef {
                 name: format!("{}.{}", head.name, keys.join(".")),
+                search: search_key_under(head, &path),
                 path,
                 data_type: DataType::String,
                 pushdown: Pushdown::None,
+                request_only: false,
             }));
         }
         if let [word] = idents {
@@ -389,6 +393,19 @@ impl Lowerer<'_> {
             field: field.map(str::to_string),
             position: position(self.clause, at),
         }
+    }
+}
+
+/// The search key of one key under a searchable Object field (`metadata["plan"]`): only when the
+/// key is looked up as written, since a search cannot try its snake_case form as well.
+fn search_key_under(head: &Field, path: &[PathKey]) -> Option<(SearchKind, String)> {
+    let kind = head.search?;
+    match path.split_last() {
+        Some((key, parent)) if parent.len() == 1 && key.snake.is_none() => Some((
+            kind,
+            format!("{}[{}]", head.path, super::search::quoted(&key.key)),
+        )),
+        _ => None,
     }
 }
 

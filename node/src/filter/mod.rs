@@ -2,8 +2,9 @@
 //!
 //! [`parse`] reads the clause with `sqlparser`, types it against the entity's [`Field`]s and
 //! returns a [`Filter`] that knows which conjuncts Stripe's list parameters can filter
-//! ([`Filter::pushdown`]) and evaluates the whole clause on one Stripe object
-//! ([`Filter::matches`]). The grammar, typing rules and pushdown table are in
+//! ([`Filter::list_plan`]), which ones a query of Stripe's Search API can
+//! ([`Filter::search_plan`]), and evaluates the whole clause on one Stripe object
+//! ([`Filter::matches`]). The grammar, typing rules and pushdown tables are in
 //! `docs/filter-clause.md`.
 
 mod ast;
@@ -11,12 +12,16 @@ mod eval;
 mod like;
 mod lower;
 mod pushdown;
+mod search;
 mod syntax;
 
 #[cfg(test)]
 mod fuzz;
 #[cfg(test)]
 mod tests;
+
+pub use pushdown::ListPlan;
+pub use search::{Clause, Op, SearchPlan, Value as SearchValue};
 
 use crate::catalog::Field;
 
@@ -29,8 +34,9 @@ pub const MAX_DEPTH: usize = 32;
 #[derive(Debug, Clone)]
 pub struct Filter {
     root: ast::Node,
-    pushdown: Vec<(String, String)>,
-    fully_pushed_down: bool,
+    list: ListPlan,
+    search: Option<SearchPlan>,
+    request_only: bool,
 }
 
 /// Why a clause was refused: names the field or the position where that helps.
@@ -67,28 +73,59 @@ pub fn parse(conditions: &str, fields: &[Field]) -> Result<Filter, FilterError> 
     }
     let expr = syntax::parse_expr(conditions, fields)?;
     let root = lower::lower(&expr, fields, conditions)?;
-    let (pushdown, fully_pushed_down) = pushdown::plan(&root);
+    let list = pushdown::plan(&root);
+    if let Some(name) = pushdown::unsent_request_only(&root, &list) {
+        return Err(FilterError {
+            message: format!(
+                "{name} is a Stripe list filter, not a field of the objects: use it as a \
+                 top-level condition {name} = '...' or {name} IN (...), not under OR or NOT"
+            ),
+            field: Some(name.to_string()),
+            position: None,
+        });
+    }
+    let request_only = pushdown::conjuncts(&root)
+        .iter()
+        .any(|c| matches!(c, ast::Node::Pred(p) if p.field.request_only));
+    let search = search::plan(&root);
     Ok(Filter {
         root,
-        pushdown,
-        fully_pushed_down,
+        list,
+        search,
+        request_only,
     })
 }
 
 impl Filter {
-    /// Stripe list parameters that are safe to send: only from conjuncts of the top-level AND
-    /// whose field has `Pushdown::Equals` or `Pushdown::Range`; never from under OR or NOT.
+    /// What Stripe's list endpoint can filter: only conjuncts of the top-level AND whose field
+    /// has a list pushdown; never from under OR or NOT.
+    pub fn list_plan(&self) -> &ListPlan {
+        &self.list
+    }
+
+    /// The query of Stripe's Search API for the conjuncts it can express, if any.
+    pub fn search_plan(&self) -> Option<&SearchPlan> {
+        self.search.as_ref()
+    }
+
+    /// The list parameters sent on every call (without a split IN).
     pub fn pushdown(&self) -> Vec<(String, String)> {
-        self.pushdown.clone()
+        self.list.params.clone()
+    }
+
+    /// True when every conjunct was pushed down as list parameters, so Stripe's pages need no
+    /// extra filtering.
+    pub fn fully_pushed_down(&self) -> bool {
+        self.list.complete()
+    }
+
+    /// The clause uses a field only Stripe's list filter knows (so only the list path serves it).
+    pub fn uses_request_only(&self) -> bool {
+        self.request_only
     }
 
     /// Evaluates the whole clause (pushed-down conjuncts included) on one Stripe object.
     pub fn matches(&self, object: &serde_json::Value) -> bool {
         eval::matches(&self.root, object)
-    }
-
-    /// True when every conjunct was pushed down, so Stripe's pages need no extra filtering.
-    pub fn fully_pushed_down(&self) -> bool {
-        self.fully_pushed_down
     }
 }

@@ -2,78 +2,28 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::catalog::entities::f;
-use crate::catalog::{DataType, Field, Pushdown};
+use crate::catalog::{DataType, Field, SearchKind};
 
-const fn field(
-    name: &'static str,
-    path: &'static str,
-    data_type: DataType,
-    pushdown: Pushdown,
-) -> Field {
-    Field {
-        pushdown,
-        ..f(name, path, data_type, "")
-    }
-}
-
-/// A catalog shaped like the node's: Customer-, PaymentIntent- and Price-like fields.
+/// A catalog shaped like the node's: Customer-, PaymentIntent- and Price-like fields, searchable
+/// where Stripe's Search API has them.
+#[rustfmt::skip]
 pub(super) const FIELDS: &[Field] = &[
-    field("Id", "id", DataType::String, Pushdown::None),
-    field(
-        "Email",
-        "email",
-        DataType::String,
-        Pushdown::Equals("email"),
-    ),
-    field("Name", "name", DataType::String, Pushdown::None),
-    field(
-        "Customer",
-        "customer",
-        DataType::String,
-        Pushdown::Equals("customer"),
-    ),
-    field(
-        "Status",
-        "status",
-        DataType::String,
-        Pushdown::Equals("status"),
-    ),
-    field("Amount", "amount", DataType::Integer, Pushdown::None),
-    field(
-        "UnitAmountDecimal",
-        "unit_amount_decimal",
-        DataType::Decimal,
-        Pushdown::None,
-    ),
-    field("Livemode", "livemode", DataType::Boolean, Pushdown::None),
-    field(
-        "Active",
-        "active",
-        DataType::Boolean,
-        Pushdown::Equals("active"),
-    ),
-    field(
-        "Created",
-        "created",
-        DataType::Timestamp,
-        Pushdown::Range("created"),
-    ),
-    field("Metadata", "metadata", DataType::Object, Pushdown::None),
-    field("Address", "address", DataType::Object, Pushdown::None),
-    field(
-        "Address.City",
-        "address.city",
-        DataType::String,
-        Pushdown::None,
-    ),
-    field(
-        "Interval",
-        "recurring.interval",
-        DataType::String,
-        Pushdown::None,
-    ),
-    field("Type", "type", DataType::String, Pushdown::None),
-    field("Discounts", "discounts", DataType::Array, Pushdown::None),
+    f("Id", "id", DataType::String, ""),
+    f("Email", "email", DataType::String, "").eq("email").search(SearchKind::Text),
+    f("Name", "name", DataType::String, "").search(SearchKind::Text),
+    f("Customer", "customer", DataType::String, "").eq("customer").search(SearchKind::Exact),
+    f("Status", "status", DataType::String, "").eq("status").search(SearchKind::Exact),
+    f("Amount", "amount", DataType::Integer, "").search(SearchKind::Numeric),
+    f("UnitAmountDecimal", "unit_amount_decimal", DataType::Decimal, ""),
+    f("Livemode", "livemode", DataType::Boolean, ""),
+    f("Active", "active", DataType::Boolean, "").eq("active").search(SearchKind::Exact),
+    f("Created", "created", DataType::Timestamp, "").range("created").search(SearchKind::Numeric),
+    f("Metadata", "metadata", DataType::Object, "").search(SearchKind::Exact),
+    f("Address", "address", DataType::Object, ""),
+    f("Address.City", "address.city", DataType::String, ""),
+    f("Interval", "recurring.interval", DataType::String, ""),
+    f("Type", "type", DataType::String, "").any_of("types", 3),
+    f("Discounts", "discounts", DataType::Array, ""),
 ];
 
 fn customer() -> Value {
@@ -510,7 +460,6 @@ fn pushdown_keeps_the_rest_on_the_node() {
         "(Email = 'a@b.c' OR Name = 'x') AND Amount > 5",
         "Email != 'a@b.c'",
         "Email > 'a'",
-        "Status IN ('open', 'paid')",
         "Status NOT IN ('open')",
         "Email LIKE 'a%'",
         "Email IS NULL",
@@ -640,4 +589,182 @@ fn positions_count_characters_not_bytes() {
     let e = err("Name = 'é' AND Émail = 'x'");
     assert_eq!(e.position, Some(16));
     assert_eq!(e.field.as_deref(), Some("Émail"));
+}
+
+#[test]
+fn an_in_list_on_a_single_valued_parameter_is_one_list_per_value() {
+    let f = ok("Status IN ('open', 'paid', 'open') AND Email = 'a@b.c'");
+    let plan = f.list_plan();
+    assert_eq!(
+        plan.split,
+        Some((
+            "status".to_string(),
+            vec!["open".to_string(), "paid".to_string()]
+        ))
+    );
+    assert_eq!(plan.params, pairs(&[("email", "a@b.c")]));
+    assert!(plan.complete() && plan.sends("status"));
+    // One split at most; the second IN stays on the node.
+    let f = ok("Status IN ('a', 'b') AND Customer IN ('c', 'd')");
+    assert_eq!(f.list_plan().split.as_ref().unwrap().0, "status");
+    assert_eq!(f.list_plan().pushed, [true, false]);
+    // Nor does a split share its parameter with an equality.
+    let f = ok("Status = 'a' AND Status IN ('a', 'b')");
+    assert_eq!(f.pushdown(), pairs(&[("status", "a")]));
+    assert!(f.list_plan().split.is_none());
+}
+
+#[test]
+fn an_array_parameter_takes_the_whole_in_list_in_one_call() {
+    let f = ok("Type IN ('card', 'sepa_debit')");
+    assert_eq!(
+        f.pushdown(),
+        pairs(&[("types[0]", "card"), ("types[1]", "sepa_debit")])
+    );
+    assert!(f.fully_pushed_down());
+    assert_eq!(
+        ok("Type = 'card'").pushdown(),
+        pairs(&[("types[0]", "card")])
+    );
+    // Over its limit (3 here) it stays on the node.
+    assert!(ok("Type IN ('a', 'b', 'c', 'd')").pushdown().is_empty());
+    // Sent once: a second conjunct on it is checked on the node.
+    let f = ok("Type = 'a' AND Type IN ('a', 'b')");
+    assert_eq!(f.pushdown(), pairs(&[("types[0]", "a")]));
+    assert!(!f.fully_pushed_down());
+}
+
+#[test]
+fn a_boolean_not_equal_is_sent_as_the_other_value() {
+    assert_eq!(
+        ok("Active != TRUE").pushdown(),
+        pairs(&[("active", "false")])
+    );
+    assert_eq!(
+        ok("Active <> FALSE").pushdown(),
+        pairs(&[("active", "true")])
+    );
+    let f = ok("Active != TRUE");
+    assert!(f.matches(&json!({"active": false})));
+    assert!(!f.matches(&json!({"active": null})));
+}
+
+#[rustfmt::skip]
+const CHILD: &[Field] = &[
+    f("Id", "id", DataType::String, ""),
+    f("Invoice", "invoice", DataType::String, "").from_request().eq("invoice"),
+    f("Amount", "amount", DataType::Integer, ""),
+];
+
+#[test]
+fn a_request_only_field_must_be_pushed_down() {
+    let f = parse("Invoice = 'in_1' AND Amount > 5", CHILD).unwrap();
+    assert_eq!(f.pushdown(), pairs(&[("invoice", "in_1")]));
+    assert!(f.uses_request_only());
+    let f = parse("Invoice IN ('in_1', 'in_2')", CHILD).unwrap();
+    assert!(f.list_plan().split.is_some());
+    for clause in [
+        "Invoice = 'in_1' OR Amount > 5",
+        "NOT Invoice = 'in_1'",
+        "Invoice != 'in_1'",
+        "Invoice LIKE 'in%'",
+        "Invoice = 'in_1' AND Invoice = 'in_2'",
+    ] {
+        let e = parse(clause, CHILD).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("Invoice"), "{clause}: {e:?}");
+        assert!(e.message.contains("Invoice = '...'"), "{}", e.message);
+    }
+    assert!(!parse("Amount > 5", CHILD).unwrap().uses_request_only());
+}
+
+fn query(clause: &str) -> Option<String> {
+    ok(clause).search_plan().map(|p| p.query())
+}
+
+#[test]
+fn searchable_conjuncts_become_one_search_query() {
+    assert_eq!(
+        query("Metadata.user_id = 'u_42'").as_deref(),
+        Some(r#"metadata["user_id"]:"u_42""#)
+    );
+    assert_eq!(
+        query("Email = 'a@b.c' AND Created >= '2024-01-31' AND Amount < 500 AND Active = TRUE")
+            .as_deref(),
+        Some(r#"email:"a@b.c" AND created>=1706659200 AND amount<500 AND active:"true""#)
+    );
+    assert_eq!(
+        query("Status != 'void' AND Customer NOT IN ('cus_1', 'cus_2')").as_deref(),
+        Some(r#"-status:"void" AND -customer:"cus_1" AND -customer:"cus_2""#)
+    );
+    assert_eq!(
+        query("Created BETWEEN 10 AND 20").as_deref(),
+        Some("created>=10 AND created<=20")
+    );
+    // Quotes and backslashes are escaped; a key that could also be read in snake_case is not
+    // searched (Stripe looks up one key).
+    assert_eq!(
+        query(r#"Name = 'Say \ "hi" ''ok'''"#).as_deref(),
+        Some(r#"name:"Say \\ \"hi\" 'ok'""#)
+    );
+    assert_eq!(query("Metadata.UserId = 'u'"), None);
+}
+
+#[test]
+fn the_rest_of_a_clause_stays_on_the_node() {
+    let f = ok("Metadata.plan = 'pro' AND Interval = 'month' AND NOT Status = 'x'");
+    let plan = f.search_plan().unwrap();
+    assert_eq!(plan.query(), r#"metadata["plan"]:"pro""#);
+    assert_eq!(plan.used, [true, false, false]);
+    assert!(!plan.complete());
+    // Ordering a string, or a float on a numeric field, has no search form.
+    assert_eq!(query("Email > 'a'"), None);
+    assert_eq!(query("Amount > 1.5"), None);
+    assert_eq!(query("Email = ''"), None);
+    assert_eq!(query("Interval = 'month'"), None);
+}
+
+#[test]
+fn a_like_narrows_to_a_substring_of_at_least_three_characters() {
+    let f = ok("Email LIKE '%@example.com' AND Name = 'Ada'");
+    let plan = f.search_plan().unwrap();
+    assert_eq!(plan.query(), r#"email~"@example.com" AND name:"Ada""#);
+    assert_eq!(plan.used, [true, true]);
+    assert_eq!(plan.exact, [false, true]);
+    assert_eq!(query("Name LIKE 'a_c%'"), None);
+    assert_eq!(query("Name ILIKE '%ada%'"), None);
+    assert_eq!(query("Name NOT LIKE '%ada%'"), None);
+    assert_eq!(
+        query("Status LIKE '%act%'"),
+        None,
+        "token fields have no substring search"
+    );
+}
+
+#[test]
+fn one_in_list_or_disjunction_alone_becomes_an_or_query() {
+    assert_eq!(
+        query("Status IN ('active', 'past_due')").as_deref(),
+        Some(r#"status:"active" OR status:"past_due""#)
+    );
+    assert_eq!(
+        query("Email = 'a@b.c' OR Name = 'Ada'").as_deref(),
+        Some(r#"email:"a@b.c" OR name:"Ada""#)
+    );
+    // AND and OR do not mix in one query: the AND part wins, the IN stays on the node.
+    let f = ok("Status IN ('active', 'past_due') AND Amount > 5");
+    assert_eq!(f.search_plan().unwrap().query(), "amount>5");
+    assert_eq!(query("Email = 'a@b.c' OR Interval = 'x'"), None);
+}
+
+#[test]
+fn a_query_has_at_most_ten_clauses() {
+    let clause = (0..12)
+        .map(|i| format!("Amount != {i}"))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let f = ok(&clause);
+    let plan = f.search_plan().unwrap();
+    assert_eq!(plan.clauses.len(), 10);
+    assert_eq!(plan.used.iter().filter(|u| **u).count(), 10);
+    assert!(!plan.complete());
 }

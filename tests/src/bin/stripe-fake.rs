@@ -1,6 +1,10 @@
-//! A Stripe-shaped fake for what localstripe lacks: quotes, invoice finalize/void/pay/send/
-//! mark_uncollectible, idempotent replay, and faults injected per test. It speaks Stripe's wire
-//! format (form bodies with bracket notation, list objects, error JSON) on 127.0.0.1.
+//! A Stripe-shaped fake for what localstripe lacks, following Stripe's documentation: quotes,
+//! invoice transitions and line items, the Search API (its query language and `page` tokens,
+//! with an indexing delay), events for every change, subscription schedules, Connect objects
+//! (accounts and their persons, external accounts and capabilities; transfers and reversals;
+//! application fees and their refunds), top-ups, payment links, test clocks, idempotent replay,
+//! and faults injected per test. It speaks Stripe's wire format (form bodies with bracket
+//! notation, list and search objects, error JSON) on 127.0.0.1.
 //!
 //! Control endpoints (no auth): `POST /_fake/faults` `{"path_prefix", "method"?, "status",
 //! "count", "should_retry"?: bool, "retry_after"?: secs, "delay_ms"?, "after"?: bool}` (`after`:
@@ -8,11 +12,18 @@
 //! `GET /_fake/objects?type=customer` (ids with the idempotency key that created them),
 //! `GET /_fake/requests?path_prefix=/v1/customers&method=POST` (`{"count": n}`),
 //! `GET /_fake/last_request` (method, path, query pairs and Stripe headers of the last API
-//! request, with the API key it carried: test keys only).
+//! request, with the API key it carried: test keys only), `POST /_fake/search_delay`
+//! `{"ms": n}` (how long a write takes to reach the search index; 0 by default),
+//! `POST /_fake/payouts/{id}/paid` (the bank settled a payout: what Stripe's API cannot cause).
+
+#[path = "stripe-fake/lifecycle.rs"]
+mod lifecycle;
+#[path = "stripe-fake/search.rs"]
+mod search;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -51,10 +62,17 @@ fn one() -> u32 {
 }
 
 #[derive(Default)]
-struct Store {
-    /// Objects by id, and ids per collection in creation order.
+pub struct Store {
+    /// Objects by id, and ids per list in creation order: a collection (`customers`) or a
+    /// parent's child list (`customers/cus_1/tax_ids`).
     objects: HashMap<String, Value>,
     order: HashMap<String, Vec<String>>,
+    /// What Stripe filters an object's list by but does not return on it (the payout that paid
+    /// out a balance transaction), by object id.
+    hidden: HashMap<String, Map<String, Value>>,
+    /// The versions of each object the search index has seen, and from when.
+    indexed: HashMap<String, Vec<(Instant, Value)>>,
+    search_delay: Duration,
     created_by_key: HashMap<String, String>,
     /// Idempotency key -> (request fingerprint, status, body).
     replies: HashMap<String, (String, u16, Value)>,
@@ -77,14 +95,14 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Reply {
-    status: u16,
-    body: Value,
-    headers: Vec<(&'static str, String)>,
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
-    fn ok(body: Value) -> Self {
+    pub fn ok(body: Value) -> Self {
         Self {
             status: 200,
             body,
@@ -112,7 +130,13 @@ impl IntoResponse for Reply {
     }
 }
 
-fn error(status: u16, kind: &str, code: Option<&str>, param: Option<&str>, message: &str) -> Reply {
+pub fn error(
+    status: u16,
+    kind: &str,
+    code: Option<&str>,
+    param: Option<&str>,
+    message: &str,
+) -> Reply {
     let mut e = json!({"type": kind, "message": message});
     if let Some(c) = code {
         e["code"] = json!(c);
@@ -131,11 +155,11 @@ fn error(status: u16, kind: &str, code: Option<&str>, param: Option<&str>, messa
     }
 }
 
-fn invalid(message: &str) -> Reply {
+pub fn invalid(message: &str) -> Reply {
     error(400, "invalid_request_error", None, None, message)
 }
 
-fn missing(param: &str) -> Reply {
+pub fn missing(param: &str) -> Reply {
     error(
         400,
         "invalid_request_error",
@@ -145,7 +169,7 @@ fn missing(param: &str) -> Reply {
     )
 }
 
-fn no_such(kind: &str, id: &str) -> Reply {
+pub fn no_such(kind: &str, id: &str) -> Reply {
     error(
         404,
         "invalid_request_error",
@@ -155,7 +179,7 @@ fn no_such(kind: &str, id: &str) -> Reply {
     )
 }
 
-fn now() -> i64 {
+pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -226,9 +250,17 @@ async fn serve(store: Shared, method: Method, uri: Uri, headers: HeaderMap, body
     } else {
         query.clone()
     };
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(form_text.as_bytes())
-        .into_owned()
-        .collect();
+    let multipart = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("multipart/form-data; boundary="))
+        .map(|b| b.trim_matches('"').to_string());
+    let pairs: Vec<(String, String)> = match multipart {
+        Some(boundary) if method == Method::POST => multipart_fields(&body, &boundary),
+        _ => form_urlencoded::parse(form_text.as_bytes())
+            .into_owned()
+            .collect(),
+    };
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -271,6 +303,33 @@ async fn serve(store: Shared, method: Method, uri: Uri, headers: HeaderMap, body
         Some(f) if f.after && f.status != 0 => fault_reply(&f),
         _ => reply,
     }
+}
+
+/// The fields of a multipart/form-data body (file uploads); a file part becomes its name,
+/// `{name}[filename]` and `{name}[size]`. Hand-written: the fake reads one body already in
+/// memory, where a multipart crate would want a stream.
+fn multipart_fields(body: &[u8], boundary: &str) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(body);
+    let mut fields = Vec::new();
+    for part in text.split(&format!("--{boundary}")) {
+        let Some((head, content)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let content = content.strip_suffix("\r\n").unwrap_or(content);
+        let attr = |key: &str| {
+            let start = head.find(&format!("{key}=\""))? + key.len() + 2;
+            head[start..].split('"').next().map(str::to_string)
+        };
+        let Some(name) = attr("name") else { continue };
+        match attr("filename") {
+            Some(filename) => {
+                fields.push((format!("{name}[filename]"), filename));
+                fields.push((format!("{name}[size]"), content.len().to_string()));
+            }
+            None => fields.push((name, content.to_string())),
+        }
+    }
+    fields
 }
 
 fn take_fault(s: &mut Store, method: &Method, path: &str) -> Option<Fault> {
@@ -357,6 +416,25 @@ fn control_endpoint(
             Reply::ok(json!({"data": data}))
         }
         ("GET", "last_request") => Reply::ok(s.last_headers.clone()),
+        ("POST", "search_delay") => {
+            let ms = serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|v| v["ms"].as_u64());
+            match ms {
+                Some(ms) => {
+                    s.search_delay = Duration::from_millis(ms);
+                    Reply::ok(json!({"ok": true}))
+                }
+                None => invalid("expected {\"ms\": n}"),
+            }
+        }
+        ("POST", path)
+            if let Some(id) = path
+                .strip_prefix("payouts/")
+                .and_then(|p| p.strip_suffix("/paid")) =>
+        {
+            lifecycle::settle_payout(&mut s, id)
+        }
         ("GET", "requests") => {
             let prefix = q.get("path_prefix").cloned().unwrap_or_default();
             let count = s
@@ -380,28 +458,82 @@ fn control_endpoint(
     }
 }
 
-/// Collection path -> (object type, id prefix, deletable).
-fn collection(name: &str) -> Option<(&'static str, &'static str, bool)> {
-    Some(match name {
-        "customers" => ("customer", "cus", true),
-        "payment_intents" => ("payment_intent", "pi", false),
-        "payment_methods" => ("payment_method", "pm", false),
-        "setup_intents" => ("setup_intent", "seti", false),
-        "invoices" => ("invoice", "in", true),
-        "invoiceitems" => ("invoiceitem", "ii", true),
-        "quotes" => ("quote", "qt", false),
-        "charges" => ("charge", "ch", false),
-        "refunds" => ("refund", "re", false),
-        "products" => ("product", "prod", true),
-        "prices" => ("price", "price", false),
-        "subscriptions" => ("subscription", "sub", false),
-        "subscription_items" => ("subscription_item", "si", true),
-        "coupons" => ("coupon", "co", true),
-        "promotion_codes" => ("promotion_code", "promo", false),
-        "tax_rates" => ("tax_rate", "txr", false),
-        "checkout/sessions" => ("checkout.session", "cs", false),
-        _ => return None,
+/// One Stripe collection: its path below `/v1/`, object type, id prefix and whether Stripe has
+/// a DELETE for its objects.
+pub struct Kind {
+    pub col: &'static str,
+    pub object: &'static str,
+    pub prefix: &'static str,
+    pub deletable: bool,
+}
+
+#[rustfmt::skip]
+const KINDS: &[Kind] = &[
+    kind("customers", "customer", "cus", true),
+    kind("payment_intents", "payment_intent", "pi", false),
+    kind("payment_methods", "payment_method", "pm", false),
+    kind("setup_intents", "setup_intent", "seti", false),
+    kind("setup_attempts", "setup_attempt", "setatt", false),
+    kind("mandates", "mandate", "mandate", false),
+    kind("invoices", "invoice", "in", true),
+    kind("invoiceitems", "invoiceitem", "ii", true),
+    kind("quotes", "quote", "qt", false),
+    kind("charges", "charge", "ch", false),
+    kind("refunds", "refund", "re", false),
+    kind("products", "product", "prod", true),
+    kind("prices", "price", "price", false),
+    kind("plans", "plan", "plan", true),
+    kind("subscriptions", "subscription", "sub", false),
+    kind("subscription_items", "subscription_item", "si", true),
+    kind("subscription_schedules", "subscription_schedule", "sub_sched", false),
+    kind("coupons", "coupon", "co", true),
+    kind("promotion_codes", "promotion_code", "promo", false),
+    kind("tax_rates", "tax_rate", "txr", false),
+    kind("tax_codes", "tax_code", "txcd", false),
+    kind("credit_notes", "credit_note", "cn", false),
+    kind("checkout/sessions", "checkout.session", "cs", false),
+    kind("payment_links", "payment_link", "plink", false),
+    kind("shipping_rates", "shipping_rate", "shr", false),
+    kind("billing_portal/configurations", "billing_portal.configuration", "bpc", false),
+    kind("payouts", "payout", "po", false),
+    kind("topups", "topup", "tu", false),
+    kind("transfers", "transfer", "tr", false),
+    kind("accounts", "account", "acct", true),
+    kind("application_fees", "application_fee", "fee", false),
+    kind("balance_transactions", "balance_transaction", "txn", false),
+    kind("events", "event", "evt", false),
+    kind("files", "file", "file", false),
+    kind("file_links", "file_link", "link", false),
+    kind("reviews", "review", "prv", false),
+    kind("radar/early_fraud_warnings", "radar.early_fraud_warning", "issfr", false),
+    kind("test_helpers/test_clocks", "test_helpers.test_clock", "clock", true),
+    kind("webhook_endpoints", "webhook_endpoint", "we", true),
+];
+
+const fn kind(
+    col: &'static str,
+    object: &'static str,
+    prefix: &'static str,
+    deletable: bool,
+) -> Kind {
+    Kind {
+        col,
+        object,
+        prefix,
+        deletable,
+    }
+}
+
+/// The collection a path below `/v1/` is in, and the rest of the path.
+fn collection(path: &str) -> Option<(&'static Kind, &str)> {
+    KINDS.iter().find_map(|k| {
+        let rest = path.strip_prefix(k.col)?;
+        (rest.is_empty() || rest.starts_with('/')).then(|| (k, rest.trim_start_matches('/')))
     })
+}
+
+pub fn kind_of(object: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.object == object)
 }
 
 fn route(
@@ -423,68 +555,84 @@ fn route(
     let Some(rest) = path.strip_prefix("/v1/") else {
         return unrecognized();
     };
-    let (col, rest) = match rest.strip_prefix("checkout/sessions") {
-        Some(r) => ("checkout/sessions", r.trim_start_matches('/')),
-        None => rest.split_once('/').unwrap_or((rest, "")),
-    };
-    let Some((kind, prefix, deletable)) = collection(col) else {
+    let params = nest(pairs);
+    match (method.as_str(), rest) {
+        ("GET", "balance") => return lifecycle::balance(s),
+        ("GET", "invoices/upcoming") => return lifecycle::upcoming_invoice(s, &params),
+        _ => {}
+    }
+    if let Some(customer) = rest
+        .strip_prefix("test_helpers/customers/")
+        .and_then(|r| r.strip_suffix("/fund_cash_balance"))
+        && method == Method::POST
+    {
+        return lifecycle::fund_cash_balance(s, customer, &params);
+    }
+    let Some((kind, rest)) = collection(rest) else {
         return unrecognized();
     };
-    let params = nest(pairs);
     let mut segments = rest.split('/').filter(|x| !x.is_empty());
     let id = segments.next();
-    let verb = segments.next();
-    match (method.as_str(), id, verb) {
-        ("GET", None, None) => list(s, col, kind, &params),
-        ("POST", None, None) => create(s, col, kind, prefix, params, key),
-        ("GET", Some(id), None) => match s.objects.get(id).filter(|o| o["object"] == kind) {
-            Some(o) => Reply::ok(o.clone()),
-            None => no_such(kind, id),
+    let sub = segments.next();
+    let sub_id = segments.next();
+    match (method.as_str(), id, sub) {
+        ("GET", Some("search"), None) => search(s, kind, &params),
+        ("GET", None, None) => lifecycle::list_collection(s, kind, &params),
+        ("POST", None, None) => create(s, kind, params, key),
+        ("GET", Some(id), None) if kind.object == "tax_code" => lifecycle::tax_code(id),
+        ("GET", Some(id), None) => match live(s, kind.object, id) {
+            Some(o) => Reply::ok(o),
+            // Stripe keeps answering GET for a deleted customer with its tombstone.
+            None => match s.objects.get(id).filter(|o| o["object"] == kind.object) {
+                Some(tombstone) => Reply::ok(tombstone.clone()),
+                None => no_such(kind.object, id),
+            },
         },
         ("POST", Some(id), None) => {
-            let live = |o: &&Value| o["object"] == kind && o["deleted"] != true;
-            let Some(mut o) = s.objects.get(id).filter(live).cloned() else {
-                return no_such(kind, id);
+            let Some(mut o) = live(s, kind.object, id) else {
+                return no_such(kind.object, id);
             };
-            merge(&mut o, &params);
-            s.objects.insert(id.to_string(), o.clone());
-            Reply::ok(o)
-        }
-        ("DELETE", Some(id), None) if kind == "subscription" => transition(s, kind, id, |o| {
-            if o["status"] == "canceled" {
-                return Err(invalid("This subscription is already canceled."));
+            if let Err(reply) = lifecycle::before_update(s, &mut o, &params) {
+                return reply;
             }
-            o["status"] = json!("canceled");
-            o["canceled_at"] = json!(now());
-            Ok(())
-        }),
-        ("DELETE", Some(id), None) if deletable => {
-            let Some(o) = s
-                .objects
-                .get(id)
-                .filter(|o| o["object"] == kind && o["deleted"] != true)
-                .cloned()
-            else {
-                return no_such(kind, id);
+            merge(&mut o, &params);
+            Reply::ok(save(s, o))
+        }
+        ("DELETE", Some(id), None) if kind.object == "subscription" => {
+            lifecycle::cancel_subscription(s, id)
+        }
+        ("DELETE", Some(id), None) if kind.deletable => {
+            let Some(o) = live(s, kind.object, id) else {
+                return no_such(kind.object, id);
             };
-            if kind == "invoice" && o["status"] != "draft" {
+            if kind.object == "invoice" && o["status"] != "draft" {
                 return invalid("You can only delete draft invoices.");
             }
-            let tombstone = json!({"id": id, "object": kind, "deleted": true});
-            if kind == "customer" {
-                // Stripe keeps answering GET for a deleted customer with the tombstone.
-                s.objects.insert(id.to_string(), tombstone.clone());
-            } else {
-                s.objects.remove(id);
-            }
+            let tombstone = json!({"id": id, "object": kind.object, "deleted": true});
+            emit(s, &format!("{}.deleted", kind.object), &o, None);
+            s.objects.insert(id.to_string(), tombstone.clone());
             Reply::ok(tombstone)
         }
-        ("POST", Some(id), Some(verb)) => action(s, kind, id, verb, &params),
+        (_, Some(id), Some(sub)) if lifecycle::is_child(kind.object, sub) => {
+            lifecycle::child(s, method, kind, id, sub, sub_id, &params, key)
+        }
+        ("POST", Some(id), Some(verb)) if sub_id.is_none() => {
+            lifecycle::action(s, kind.object, id, verb, &params)
+        }
         _ => unrecognized(),
     }
 }
 
-fn list(s: &Store, col: &str, kind: &str, params: &Value) -> Reply {
+/// The live (not deleted) object of that type and id.
+pub fn live(s: &Store, object: &str, id: &str) -> Option<Value> {
+    s.objects
+        .get(id)
+        .filter(|o| o["object"] == object && o["deleted"] != true)
+        .cloned()
+}
+
+/// A list page of Stripe's shape from objects newest first: `limit`, `starting_after`.
+pub fn page(all: Vec<Value>, params: &Value, url: &str) -> Reply {
     let limit = match params.get("limit").map(scalar_text) {
         None => 10,
         Some(t) => match t.parse::<usize>() {
@@ -500,24 +648,44 @@ fn list(s: &Store, col: &str, kind: &str, params: &Value) -> Reply {
             }
         },
     };
-    // Stripe lists newest first.
-    let mut all: Vec<&Value> = s
-        .order
-        .get(col)
+    let mut all = all;
+    if let Some(after) = params.get("starting_after").map(scalar_text) {
+        match all.iter().position(|o| o["id"] == after.as_str()) {
+            Some(i) => all.drain(..=i).for_each(drop),
+            None => {
+                let kind = all
+                    .first()
+                    .and_then(|o| o["object"].as_str())
+                    .unwrap_or("object")
+                    .to_string();
+                return no_such(&kind, &after);
+            }
+        }
+    }
+    let has_more = all.len() > limit;
+    all.truncate(limit);
+    Reply::ok(json!({"object": "list", "data": all, "has_more": has_more, "url": url}))
+}
+
+/// The objects of a list (a collection or a parent's child list), newest first.
+pub fn listed(s: &Store, list: &str, object: &str) -> Vec<Value> {
+    s.order
+        .get(list)
         .map(|ids| {
             ids.iter()
                 .rev()
                 .filter_map(|id| s.objects.get(id))
+                .filter(|o| o["object"] == object && o["deleted"] != true)
+                .cloned()
                 .collect()
         })
-        .unwrap_or_default();
-    all.retain(|o| o["object"] == kind && o["deleted"] != true);
-    if let Some(after) = params.get("starting_after").map(scalar_text) {
-        match all.iter().position(|o| o["id"] == after.as_str()) {
-            Some(i) => all.drain(..=i).for_each(drop),
-            None => return no_such(kind, &after),
-        }
-    }
+        .unwrap_or_default()
+}
+
+/// List filters: every parameter but paging narrows to objects whose field equals it (ranges
+/// for `{gt, gte, lt, lte}`, nested objects key by key, arrays for `ids`, `types` and
+/// `lookup_keys`). What Stripe filters by without returning it is looked up in `hidden`.
+pub fn filtered(s: &Store, mut all: Vec<Value>, params: &Value) -> Vec<Value> {
     let filters: Vec<(&String, &Value)> = params
         .as_object()
         .map(|m| {
@@ -528,42 +696,65 @@ fn list(s: &Store, col: &str, kind: &str, params: &Value) -> Reply {
                 .collect()
         })
         .unwrap_or_default();
-    // Like Stripe, subscriptions leave out canceled ones unless a status (or `all`) is asked for.
-    let status_given = filters.iter().any(|(k, _)| *k == "status");
-    if kind == "subscription" && !status_given {
-        all.retain(|o| o["status"] != "canceled");
-    }
     all.retain(|o| {
         filters.iter().all(|(k, want)| {
-            (*k == "status" && *want == "all") || filter_matches(&o[k.as_str()], want)
+            let hidden = o["id"]
+                .as_str()
+                .and_then(|id| s.hidden.get(id))
+                .and_then(|h| h.get(k.as_str()));
+            match (k.as_str(), want) {
+                (_, Value::Array(options)) => {
+                    let field = match k.as_str() {
+                        "ids" => "id",
+                        "types" => "type",
+                        "lookup_keys" => "lookup_key",
+                        other => other,
+                    };
+                    options.iter().any(|w| filter_matches(&o[field], w))
+                }
+                // An event type may end in `*`: `customer.*`.
+                ("type", Value::String(t)) if o["object"] == "event" && t.ends_with('*') => {
+                    o["type"]
+                        .as_str()
+                        .is_some_and(|have| have.starts_with(t.trim_end_matches('*')))
+                }
+                _ => filter_matches(hidden.unwrap_or(&o[k.as_str()]), want),
+            }
         })
     });
-    let has_more = all.len() > limit;
-    all.truncate(limit);
-    Reply::ok(
-        json!({"object": "list", "data": all, "has_more": has_more, "url": format!("/v1/{col}")}),
-    )
+    all
 }
 
 fn filter_matches(value: &Value, want: &Value) -> bool {
     match want {
-        Value::Object(ops) => ops.iter().all(|(op, bound)| {
-            let (Some(v), Ok(b)) = (value.as_i64(), scalar_text(bound).parse::<i64>()) else {
-                return false;
-            };
-            match op.as_str() {
-                "gt" => v > b,
-                "gte" => v >= b,
-                "lt" => v < b,
-                "lte" => v <= b,
-                _ => false,
-            }
-        }),
+        Value::Object(ops)
+            if ops
+                .keys()
+                .all(|k| ["gt", "gte", "lt", "lte"].contains(&k.as_str())) =>
+        {
+            ops.iter().all(|(op, bound)| {
+                let (Some(v), Ok(b)) = (value.as_i64(), scalar_text(bound).parse::<i64>()) else {
+                    return false;
+                };
+                match op.as_str() {
+                    "gt" => v > b,
+                    "gte" => v >= b,
+                    "lt" => v < b,
+                    "lte" => v <= b,
+                    _ => false,
+                }
+            })
+        }
+        Value::Object(fields) => fields
+            .iter()
+            .all(|(k, w)| filter_matches(&value[k.as_str()], w)),
+        // An expanded reference matches by its id.
+        _ if value.is_object() => scalar_text(&value["id"]) == scalar_text(want),
         _ => scalar_text(value) == scalar_text(want),
     }
 }
 
-fn scalar_text(v: &Value) -> String {
+pub fn scalar_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -571,87 +762,177 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
-fn new_id(s: &mut Store, prefix: &str) -> String {
+/// `GET /v1/{collection}/search`: the objects whose indexed version matches the query.
+fn search(s: &Store, kind: &Kind, params: &Value) -> Reply {
+    let Some(query) = params.get("query").map(scalar_text) else {
+        return missing("query");
+    };
+    let query = match search::parse(&query, kind.col) {
+        Ok(q) => q,
+        Err(message) => {
+            return error(400, "invalid_request_error", None, Some("query"), &message);
+        }
+    };
+    let limit = params
+        .get("limit")
+        .map(scalar_text)
+        .map_or(Ok(10), |t| t.parse::<usize>())
+        .ok()
+        .filter(|n| (1..=100).contains(n));
+    let Some(limit) = limit else {
+        return error(
+            400,
+            "invalid_request_error",
+            Some("parameter_invalid_integer"),
+            Some("limit"),
+            "This value must be greater than or equal to 1 and less than or equal to 100.",
+        );
+    };
+    let start = match params.get("page").map(scalar_text) {
+        None => 0,
+        Some(token) => match search::page_offset(&token) {
+            Some(offset) => offset,
+            None => {
+                return error(
+                    400,
+                    "invalid_request_error",
+                    None,
+                    Some("page"),
+                    "Invalid page token.",
+                );
+            }
+        },
+    };
+    let now = Instant::now();
+    let matching: Vec<Value> = listed(s, kind.col, kind.object)
+        .into_iter()
+        .filter(|o| {
+            let indexed = o["id"]
+                .as_str()
+                .and_then(|id| s.indexed.get(id))
+                .and_then(|versions| versions.iter().rev().find(|(at, _)| *at <= now));
+            indexed.is_some_and(|(_, version)| query.matches(version))
+        })
+        .collect();
+    let data: Vec<&Value> = matching.iter().skip(start).take(limit).collect();
+    let end = start + data.len();
+    let has_more = end < matching.len();
+    Reply::ok(json!({
+        "object": "search_result",
+        "data": data,
+        "has_more": has_more,
+        "next_page": if has_more { json!(search::page_token(end)) } else { Value::Null },
+        "url": format!("/v1/{}/search", kind.col),
+    }))
+}
+
+pub fn new_id(s: &mut Store, prefix: &str) -> String {
     s.next_id += 1;
     format!("{prefix}_fake{:010}", s.next_id)
 }
 
-fn insert(s: &mut Store, col: &str, object: Value, key: Option<&str>) -> Value {
+/// Stores a new object at the end of a list, with its event and its search index entry.
+pub fn insert(s: &mut Store, list: &str, object: Value, key: Option<&str>) -> Value {
     let id = object["id"].as_str().unwrap_or_default().to_string();
-    s.order.entry(col.to_string()).or_default().push(id.clone());
+    s.order
+        .entry(list.to_string())
+        .or_default()
+        .push(id.clone());
     if let Some(k) = key {
         s.created_by_key.insert(id.clone(), k.to_string());
     }
+    let kind = object["object"].as_str().unwrap_or_default().to_string();
+    // Stripe has no events of its own for these.
+    let silent = [
+        "event",
+        "item",
+        "line_item",
+        "credit_note_line_item",
+        "usage_record",
+        "balance_transaction",
+    ];
+    if !silent.contains(&kind.as_str()) {
+        emit(s, &format!("{kind}.created"), &object, None);
+    }
+    index(s, &object);
     s.objects.insert(id, object.clone());
     object
 }
 
-fn create(
-    s: &mut Store,
-    col: &str,
-    kind: &str,
-    prefix: &str,
-    params: Value,
-    key: Option<&str>,
-) -> Reply {
-    let required: &[&str] = match kind {
-        "payment_intent" => &["amount", "currency"],
-        "invoice" | "invoiceitem" | "subscription" => &["customer"],
-        "product" => &["name"],
-        "price" => &["currency"],
-        "checkout.session" => &["success_url"],
-        _ => &[],
-    };
-    if let Some(p) = required.iter().find(|p| params.get(**p).is_none()) {
-        return missing(p);
+/// Stores a changed object, with its `*.updated` event (and the attributes it changed).
+pub fn save(s: &mut Store, object: Value) -> Value {
+    let id = object["id"].as_str().unwrap_or_default().to_string();
+    let previous = s.objects.get(&id).cloned().unwrap_or(Value::Null);
+    let changed: Map<String, Value> = object
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, v)| previous.get(k.as_str()) != Some(*v))
+                .map(|(k, _)| (k.clone(), previous[k.as_str()].clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !changed.is_empty() {
+        let kind = object["object"].as_str().unwrap_or_default().to_string();
+        emit(
+            s,
+            &format!("{kind}.updated"),
+            &object,
+            Some(Value::Object(changed)),
+        );
     }
-    for reference in ["customer"] {
-        if let Some(id) = params.get(reference).and_then(Value::as_str)
-            && !s.objects.contains_key(id)
-        {
-            return error(
-                400,
-                "invalid_request_error",
-                Some("resource_missing"),
-                Some(reference),
-                &format!("No such {reference}: '{id}'"),
-            );
-        }
-    }
-    let id = match (kind, params.get("id").and_then(Value::as_str)) {
-        ("coupon" | "product", Some(id)) => id.to_string(),
-        _ => new_id(s, prefix),
+    index(s, &object);
+    s.objects.insert(id, object.clone());
+    object
+}
+
+/// The search index sees a write after the configured delay.
+fn index(s: &mut Store, object: &Value) {
+    let Some(id) = object["id"].as_str() else {
+        return;
     };
-    let mut object = template(kind, &id);
+    let at = Instant::now() + s.search_delay;
+    s.indexed
+        .entry(id.to_string())
+        .or_default()
+        .push((at, object.clone()));
+}
+
+/// Records an event of a change, as Stripe does for every object it writes.
+pub fn emit(s: &mut Store, kind: &str, object: &Value, previous: Option<Value>) {
+    let id = new_id(s, "evt");
+    let mut data = json!({ "object": object });
+    if let Some(p) = previous {
+        data["previous_attributes"] = p;
+    }
+    let event = json!({
+        "id": id, "object": "event", "api_version": "2023-08-16", "created": now(),
+        "data": data, "livemode": false, "pending_webhooks": 0,
+        "request": {"id": "req_fake", "idempotency_key": null}, "type": kind
+    });
+    s.order.entry("events".into()).or_default().push(id.clone());
+    s.objects.insert(id, event);
+}
+
+fn create(s: &mut Store, kind: &Kind, params: Value, key: Option<&str>) -> Reply {
+    if let Err(reply) = lifecycle::check_create(s, kind.object, &params) {
+        return reply;
+    }
+    let custom_id = params.get("id").and_then(Value::as_str);
+    let id = match (kind.object, custom_id) {
+        ("coupon" | "product" | "plan", Some(id)) => id.to_string(),
+        _ => new_id(s, kind.prefix),
+    };
+    let mut object = lifecycle::template(kind.object, &id);
     merge(&mut object, &params);
-    if kind == "payment_intent" {
-        object["client_secret"] = json!(format!("{id}_secret_fake"));
-        if object["payment_method"].is_string() {
-            object["status"] = json!("requires_confirmation");
-        }
+    match lifecycle::after_create(s, &mut object, &params) {
+        Ok(()) => Reply::ok(insert(s, kind.col, object, key)),
+        Err(reply) => reply,
     }
-    if kind == "invoice" {
-        object["lines"]["url"] = json!(format!("/v1/invoices/{id}/lines"));
-    }
-    if kind == "quote" {
-        let total: i64 = object["line_items"]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|i| i["quantity"].as_i64().unwrap_or(1) * 1000)
-                    .sum()
-            })
-            .unwrap_or(0);
-        object["amount_total"] = json!(total);
-        object["amount_subtotal"] = json!(total);
-        object.as_object_mut().map(|m| m.remove("line_items"));
-    }
-    Reply::ok(insert(s, col, object, key))
 }
 
 /// Applies a state change to a stored object and returns it.
-fn transition(
+pub fn transition(
     s: &mut Store,
     kind: &str,
     id: &str,
@@ -663,196 +944,10 @@ fn transition(
     if let Err(reply) = change(&mut o) {
         return reply;
     }
-    s.objects.insert(id.to_string(), o.clone());
-    Reply::ok(o)
+    Reply::ok(save(s, o))
 }
 
-fn action(s: &mut Store, kind: &str, id: &str, verb: &str, params: &Value) -> Reply {
-    let p = params.clone();
-    match (kind, verb) {
-        ("payment_intent", "confirm") => {
-            let declined = p["payment_method"] == "pm_card_chargeDeclined"
-                || s.objects
-                    .get(id)
-                    .is_some_and(|o| o["payment_method"] == "pm_card_chargeDeclined");
-            if declined {
-                let mut e = error(
-                    402,
-                    "card_error",
-                    Some("card_declined"),
-                    None,
-                    "Your card was declined.",
-                );
-                e.body["error"]["decline_code"] = json!("generic_decline");
-                return e;
-            }
-            let charge = new_id(s, "ch");
-            transition(s, kind, id, |o| {
-                if let Some(pm) = p.get("payment_method") {
-                    o["payment_method"] = pm.clone();
-                }
-                if o["payment_method"].is_null() {
-                    return Err(error(
-                        400,
-                        "invalid_request_error",
-                        Some("payment_intent_unexpected_state"),
-                        Some("payment_method"),
-                        "You cannot confirm this PaymentIntent because it's missing a payment method.",
-                    ));
-                }
-                if !["requires_confirmation", "requires_payment_method"]
-                    .contains(&o["status"].as_str().unwrap_or_default())
-                {
-                    return Err(unexpected_state(o));
-                }
-                let amount = o["amount"].clone();
-                if o["capture_method"] == "manual" {
-                    o["status"] = json!("requires_capture");
-                    o["amount_capturable"] = amount;
-                } else {
-                    o["status"] = json!("succeeded");
-                    o["amount_received"] = amount;
-                }
-                o["latest_charge"] = json!(charge);
-                Ok(())
-            })
-        }
-        ("payment_intent", "capture") => transition(s, kind, id, |o| {
-            if o["status"] != "requires_capture" {
-                return Err(unexpected_state(o));
-            }
-            o["amount_received"] = p
-                .get("amount_to_capture")
-                .cloned()
-                .unwrap_or(o["amount"].clone());
-            o["amount_capturable"] = json!(0);
-            o["status"] = json!("succeeded");
-            Ok(())
-        }),
-        ("payment_intent", "cancel") => transition(s, kind, id, |o| {
-            if ["succeeded", "canceled"].contains(&o["status"].as_str().unwrap_or_default()) {
-                return Err(unexpected_state(o));
-            }
-            o["status"] = json!("canceled");
-            o["canceled_at"] = json!(now());
-            o["amount_capturable"] = json!(0);
-            o["cancellation_reason"] = p.get("cancellation_reason").cloned().unwrap_or(Value::Null);
-            Ok(())
-        }),
-        ("payment_method", "attach") => {
-            let Some(customer) = p.get("customer").and_then(Value::as_str) else {
-                return missing("customer");
-            };
-            if !s.objects.contains_key(customer) {
-                return no_such("customer", customer);
-            }
-            let customer = customer.to_string();
-            transition(s, kind, id, |o| {
-                o["customer"] = json!(customer);
-                Ok(())
-            })
-        }
-        ("payment_method", "detach") => transition(s, kind, id, |o| {
-            if o["customer"].is_null() {
-                return Err(invalid(
-                    "The payment method you provided is not attached to a customer so detachment is impossible.",
-                ));
-            }
-            o["customer"] = Value::Null;
-            Ok(())
-        }),
-        ("invoice", "finalize") => {
-            let number = format!("FAKE-{:04}", s.next_id);
-            transition(s, kind, id, |o| {
-                require_status(o, &["draft"])?;
-                o["status"] = json!("open");
-                o["number"] = json!(number);
-                o["effective_at"] = json!(now());
-                o["ending_balance"] = json!(0);
-                if o["amount_due"] == 0 {
-                    // Stripe marks a zero-amount invoice paid on finalization.
-                    o["status"] = json!("paid");
-                    o["paid"] = json!(true);
-                }
-                Ok(())
-            })
-        }
-        ("invoice", "void") => transition(s, kind, id, |o| {
-            require_status(o, &["open", "uncollectible"])?;
-            o["status"] = json!("void");
-            Ok(())
-        }),
-        ("invoice", "pay") => transition(s, kind, id, |o| {
-            require_status(o, &["open", "uncollectible"])?;
-            o["status"] = json!("paid");
-            o["paid"] = json!(true);
-            o["paid_out_of_band"] = json!(p["paid_out_of_band"] == true);
-            o["amount_paid"] = o["amount_due"].clone();
-            o["amount_remaining"] = json!(0);
-            Ok(())
-        }),
-        ("invoice", "send") => transition(s, kind, id, |o| require_status(o, &["open"])),
-        ("invoice", "mark_uncollectible") => transition(s, kind, id, |o| {
-            require_status(o, &["open"])?;
-            o["status"] = json!("uncollectible");
-            Ok(())
-        }),
-        ("quote", "finalize") => transition(s, kind, id, |o| {
-            require_status(o, &["draft"])?;
-            o["status"] = json!("open");
-            o["number"] = json!(format!("QT-{id}"));
-            Ok(())
-        }),
-        ("quote", "accept") => {
-            let Some(quote) = s.objects.get(id).filter(|o| o["object"] == kind).cloned() else {
-                return no_such(kind, id);
-            };
-            if quote["status"] != "open" {
-                return unexpected_state(&quote);
-            }
-            let invoice_id = new_id(s, "in");
-            let mut invoice = template("invoice", &invoice_id);
-            invoice["customer"] = quote["customer"].clone();
-            invoice["quote"] = json!(id);
-            invoice["amount_due"] = quote["amount_total"].clone();
-            invoice["lines"]["url"] = json!(format!("/v1/invoices/{invoice_id}/lines"));
-            insert(s, "invoices", invoice, None);
-            transition(s, kind, id, |o| {
-                o["status"] = json!("accepted");
-                o["invoice"] = json!(invoice_id);
-                Ok(())
-            })
-        }
-        ("quote", "cancel") => transition(s, kind, id, |o| {
-            require_status(o, &["draft", "open"])?;
-            o["status"] = json!("canceled");
-            Ok(())
-        }),
-        ("subscription", "resume") => transition(s, kind, id, |o| {
-            require_status(o, &["paused"])?;
-            o["status"] = json!("active");
-            Ok(())
-        }),
-        ("checkout.session", "expire") => transition(s, kind, id, |o| {
-            require_status(o, &["open"])?;
-            o["status"] = json!("expired");
-            Ok(())
-        }),
-        ("setup_intent", "cancel") => transition(s, kind, id, |o| {
-            o["status"] = json!("canceled");
-            Ok(())
-        }),
-        _ => error(
-            404,
-            "invalid_request_error",
-            None,
-            None,
-            &format!("Unrecognized request URL (POST: /v1/.../{id}/{verb})."),
-        ),
-    }
-}
-
-fn unexpected_state(o: &Value) -> Reply {
+pub fn unexpected_state(o: &Value) -> Reply {
     error(
         400,
         "invalid_request_error",
@@ -870,7 +965,7 @@ fn unexpected_state(o: &Value) -> Reply {
     )
 }
 
-fn require_status(o: &Value, allowed: &[&str]) -> Result<(), Reply> {
+pub fn require_status(o: &Value, allowed: &[&str]) -> Result<(), Reply> {
     if allowed.contains(&o["status"].as_str().unwrap_or_default()) {
         Ok(())
     } else {
@@ -878,85 +973,8 @@ fn require_status(o: &Value, allowed: &[&str]) -> Result<(), Reply> {
     }
 }
 
-/// The object a create starts from, with Stripe's keys in Stripe's order.
-fn template(kind: &str, id: &str) -> Value {
-    let created = now();
-    let mut o = match kind {
-        "customer" => json!({
-            "id": id, "object": "customer", "address": null, "balance": 0, "created": created,
-            "currency": null, "default_source": null, "delinquent": false, "description": null,
-            "discount": null, "email": null, "invoice_prefix": "FAKE0001",
-            "invoice_settings": {"custom_fields": null, "default_payment_method": null, "footer": null},
-            "livemode": false, "metadata": {}, "name": null, "phone": null,
-            "preferred_locales": [], "shipping": null, "tax_exempt": "none", "test_clock": null
-        }),
-        "payment_intent" => json!({
-            "id": id, "object": "payment_intent", "amount": 0, "amount_capturable": 0,
-            "amount_received": 0, "canceled_at": null, "cancellation_reason": null,
-            "capture_method": "automatic", "client_secret": null,
-            "confirmation_method": "automatic", "created": created, "currency": "usd",
-            "customer": null, "description": null, "invoice": null, "last_payment_error": null,
-            "latest_charge": null, "level3": null, "livemode": false, "metadata": {}, "next_action": null,
-            "on_behalf_of": null, "payment_method": null,
-            "payment_method_configuration_details": null,
-            "payment_method_options": {"card": {"installments": null, "mandate_options": null,
-                "network": null, "request_three_d_secure": "automatic"}},
-            "payment_method_types": ["card"], "processing": null, "receipt_email": null,
-            "review": null, "setup_future_usage": null, "shipping": null,
-            "statement_descriptor": null, "statement_descriptor_suffix": null,
-            "status": "requires_payment_method", "transfer_data": null, "transfer_group": null
-        }),
-        "payment_method" => json!({
-            "id": id, "object": "payment_method",
-            "billing_details": {"address": null, "email": null, "name": null, "phone": null},
-            "card": {"brand": "visa", "exp_month": 12, "exp_year": 2034, "last4": "4242"},
-            "created": created, "customer": null, "livemode": false, "metadata": {}, "type": "card"
-        }),
-        "invoice" => json!({
-            "id": id, "object": "invoice", "account_country": "US",
-            "account_name": "Stripe fake account", "amount_due": 0, "amount_paid": 0,
-            "amount_remaining": 0, "auto_advance": false, "billing_reason": "manual",
-            "charge": null, "collection_method": "charge_automatically", "created": created,
-            "currency": "usd", "customer": null, "description": null, "discounts": [],
-            "due_date": null, "effective_at": null, "ending_balance": null, "footer": null,
-            "hosted_invoice_url": null,
-            "lines": {"object": "list", "data": [], "has_more": false, "total_count": 0, "url": null},
-            "livemode": false, "metadata": {}, "next_payment_attempt": null, "number": null,
-            "on_behalf_of": null, "paid": false, "paid_out_of_band": false,
-            "payment_intent": null, "status": "draft", "subscription": null, "subtotal": 0,
-            "total": 0
-        }),
-        "quote" => json!({
-            "id": id, "object": "quote", "amount_subtotal": 0, "amount_total": 0,
-            "collection_method": "charge_automatically", "created": created, "currency": "usd",
-            "customer": null, "description": null, "expires_at": created + 30 * 86400,
-            "footer": null, "header": null, "invoice": null, "livemode": false, "metadata": {},
-            "number": null, "status": "draft"
-        }),
-        "subscription" => json!({
-            "id": id, "object": "subscription", "cancel_at_period_end": false,
-            "canceled_at": null, "collection_method": "charge_automatically", "created": created,
-            "current_period_end": created + 30 * 86400, "current_period_start": created,
-            "customer": null, "items": {"object": "list", "data": [], "has_more": false},
-            "livemode": false, "metadata": {}, "status": "active"
-        }),
-        "checkout.session" => json!({
-            "id": id, "object": "checkout.session", "cancel_url": null, "created": created,
-            "customer": null, "livemode": false, "metadata": {}, "mode": "payment",
-            "payment_intent": null, "status": "open", "success_url": null, "url": null
-        }),
-        other => {
-            json!({"id": id, "object": other, "created": created, "livemode": false, "metadata": {}})
-        }
-    };
-    if kind == "subscription" {
-        o["items"]["url"] = json!(format!("/v1/subscription_items?subscription={id}"));
-    }
-    o
-}
-
 /// Merges form params into an object; metadata merges key by key and "" clears.
-fn merge(object: &mut Value, params: &Value) {
+pub fn merge(object: &mut Value, params: &Value) {
     let Some(params) = params.as_object() else {
         return;
     };
@@ -999,6 +1017,15 @@ const INTEGER_KEYS: &[&str] = &[
     "due_date",
     "trial_end",
     "redeem_by",
+    "frozen_time",
+    "interval_count",
+    "trial_period_days",
+    "application_fee_amount",
+    "timestamp",
+    "start_date",
+    "end_date",
+    "iterations",
+    "size",
 ];
 
 /// Form pairs in bracket notation as nested JSON (`a[b][0]=x` -> `{"a": {"b": ["x"]}}`), with

@@ -1,0 +1,331 @@
+//! Stripe's Search API on the wire, against the Stripe fake (localstripe has none): a clause its
+//! query language can express is one search call per page, paged with Stripe's `page` token;
+//! the index lags writes, and `consistentRead=true` takes the list endpoints instead.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use e2e::{Api, assert_error, fake_and_node};
+use serde_json::{Value, json};
+
+/// Every page of a List, following `nextPageToken`.
+async fn all_pages(
+    api: &Api,
+    entity: &str,
+    conditions: &str,
+    extra: &[(&str, &str)],
+) -> Vec<Value> {
+    let mut pages = Vec::new();
+    let mut token = String::new();
+    for _ in 0..50 {
+        let mut query = extra.to_vec();
+        if !token.is_empty() {
+            query.push(("pageToken", &token));
+        }
+        let (status, page) = api.list(entity, conditions, &query).await;
+        assert_eq!(status, 200, "{conditions}: {page}");
+        let next = page["nextPageToken"].as_str().map(str::to_string);
+        pages.push(page);
+        match next {
+            Some(t) => token = t,
+            None => return pages,
+        }
+    }
+    panic!("paging did not end");
+}
+
+fn ids_of(pages: &[Value]) -> Vec<String> {
+    pages.iter().flat_map(Api::ids).collect()
+}
+
+#[tokio::test]
+async fn a_metadata_lookup_is_one_search_call_per_page() {
+    let (fake, _node, api) = fake_and_node();
+    let mut gold = HashSet::new();
+    for i in 0..60 {
+        let tier = if i % 3 == 0 { "gold" } else { "basic" };
+        let email = format!("c{i}@{tier}.example.com");
+        let customer = fake
+            .stripe(
+                "POST",
+                "/v1/customers",
+                &[("email", &email), ("metadata[tier]", tier)],
+            )
+            .await;
+        if tier == "gold" {
+            gold.insert(customer["id"].as_str().unwrap().to_string());
+        }
+    }
+    let searches = fake.requests("GET", "/v1/customers/search").await;
+    let lists = fake.requests("GET", "/v1/customers").await - searches;
+
+    let pages = all_pages(
+        &api,
+        "Customer",
+        "Metadata.tier = 'gold'",
+        &[("pageSize", "7")],
+    )
+    .await;
+    let ids = ids_of(&pages);
+    assert_eq!(ids.len(), 20, "{pages:?}");
+    assert_eq!(ids.iter().cloned().collect::<HashSet<_>>(), gold);
+    assert_eq!(pages.len(), 3, "20 matches in pages of 7");
+    let searched = fake.requests("GET", "/v1/customers/search").await - searches;
+    assert_eq!(searched, 3, "one Stripe call per page");
+    let listed = fake.requests("GET", "/v1/customers").await - searched - searches;
+    assert_eq!(listed, lists, "no list calls");
+    let last = fake.last_request().await;
+    let query = last["query"].as_array().unwrap();
+    assert!(
+        query.contains(&json!(["query", r#"metadata["tier"]:"gold""#])),
+        "{last}"
+    );
+    assert!(
+        query.iter().any(|p| p[0] == "page"),
+        "the third page resumes at a page token: {last}"
+    );
+
+    // A LIKE becomes a substring search; the node checks the exact pattern.
+    let pages = all_pages(&api, "Customer", "Email LIKE 'c1%@gold.example.com'", &[]).await;
+    let mut want: Vec<String> = (0..60)
+        .filter(|i| i % 3 == 0 && i.to_string().starts_with('1'))
+        .map(|i| format!("c{i}@gold.example.com"))
+        .collect();
+    want.sort();
+    let mut got: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p["entities"].as_array().unwrap().clone())
+        .map(|e| e["fields"]["Email"].as_str().unwrap().to_string())
+        .collect();
+    got.sort();
+    assert_eq!(got, want);
+    let last = fake.last_request().await;
+    assert!(
+        last["query"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(["query", r#"email~"@gold.example.com""#])),
+        "{last}"
+    );
+}
+
+#[tokio::test]
+async fn the_index_lags_writes_and_a_consistent_read_lists_instead() {
+    let (fake, _node, api) = fake_and_node();
+    fake.set_search_delay(Duration::from_secs(600)).await;
+    let id = api
+        .create(
+            "Customer",
+            json!({"Email": "new@example.com", "Metadata": {"user_id": "u_42"}}),
+        )
+        .await;
+
+    let (status, page) = api.list("Customer", "Metadata.user_id = 'u_42'", &[]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(Api::ids(&page).is_empty(), "not yet indexed: {page}");
+
+    let (status, page) = api
+        .list(
+            "Customer",
+            "Metadata.user_id = 'u_42'",
+            &[("consistentRead", "true")],
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(Api::ids(&page), [id]);
+    assert_eq!(fake.last_request().await["path"], "/v1/customers");
+
+    let (status, body) = api
+        .list(
+            "Customer",
+            "Metadata.user_id = 'u_42'",
+            &[("consistentRead", "yes")],
+        )
+        .await;
+    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    assert!(
+        err["message"].as_str().unwrap().contains("consistentRead"),
+        "{err}"
+    );
+
+    // Changes with conditions never trust the lagging index.
+    let (status, body) = api
+        .post(
+            "/v2/entityTypes/Customer/entities:updateEntitiesWithConditions?conditions=Metadata.user_id%20%3D%20%27u_42%27",
+            &json!({"Description": "found"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["response"]["updatedCount"]),
+        (200, &json!(1)),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn every_searchable_entity_answers_through_stripe_search() {
+    let (fake, _node, api) = fake_and_node();
+    let customer = api.create("Customer", json!({"Name": "Searched"})).await;
+    let product = fake
+        .stripe(
+            "POST",
+            "/v1/products",
+            &[("name", "Gold plan"), ("metadata[line]", "gold")],
+        )
+        .await;
+    let product = product["id"].as_str().unwrap().to_string();
+    fake.stripe("POST", "/v1/products", &[("name", "Other")])
+        .await;
+    let price = fake
+        .stripe(
+            "POST",
+            "/v1/prices",
+            &[
+                ("currency", "usd"),
+                ("unit_amount", "1500"),
+                ("product", &product),
+                ("lookup_key", "gold_monthly"),
+                ("recurring[interval]", "month"),
+            ],
+        )
+        .await;
+    let price = price["id"].as_str().unwrap().to_string();
+    fake.stripe(
+        "POST",
+        "/v1/prices",
+        &[
+            ("currency", "eur"),
+            ("unit_amount", "900"),
+            ("product", &product),
+        ],
+    )
+    .await;
+    fake.stripe(
+        "POST",
+        "/v1/charges",
+        &[
+            ("amount", "2500"),
+            ("currency", "usd"),
+            ("customer", &customer),
+            ("metadata[order]", "7"),
+        ],
+    )
+    .await;
+    fake.stripe(
+        "POST",
+        "/v1/charges",
+        &[("amount", "100"), ("currency", "usd")],
+    )
+    .await;
+    fake.stripe(
+        "POST",
+        "/v1/payment_intents",
+        &[
+            ("amount", "4200"),
+            ("currency", "usd"),
+            ("customer", &customer),
+        ],
+    )
+    .await;
+    fake.stripe(
+        "POST",
+        "/v1/payment_intents",
+        &[("amount", "10"), ("currency", "usd")],
+    )
+    .await;
+    let invoice = fake
+        .stripe(
+            "POST",
+            "/v1/invoices",
+            &[("customer", &customer), ("metadata[batch]", "b1")],
+        )
+        .await;
+    fake.stripe("POST", "/v1/invoices", &[("customer", &customer)])
+        .await;
+    let sub = fake
+        .stripe(
+            "POST",
+            "/v1/subscriptions",
+            &[
+                ("customer", &customer),
+                ("items[0][price]", &price),
+                ("metadata[plan]", "gold"),
+            ],
+        )
+        .await;
+
+    for (entity, conditions, query, want) in [
+        (
+            "Charge",
+            "Metadata.order = '7' AND Amount > 1000",
+            r#"metadata["order"]:"7" AND amount>1000"#,
+            1,
+        ),
+        (
+            "PaymentIntent",
+            "Customer = 'CUSTOMER' AND Amount >= 4200",
+            r#"customer:"CUSTOMER" AND amount>=4200"#,
+            1,
+        ),
+        (
+            "Invoice",
+            "Metadata.batch = 'b1'",
+            r#"metadata["batch"]:"b1""#,
+            1,
+        ),
+        ("Product", "Name LIKE 'Gold%'", r#"name~"Gold""#, 1),
+        (
+            "Price",
+            "Metadata.unused = 'x' OR LookupKey = 'gold_monthly'",
+            r#"metadata["unused"]:"x" OR lookup_key:"gold_monthly""#,
+            1,
+        ),
+        (
+            "Subscription",
+            "Metadata.plan = 'gold' AND Status = 'active'",
+            r#"metadata["plan"]:"gold" AND status:"active""#,
+            1,
+        ),
+        (
+            "Customer",
+            "Name = 'Searched' AND Created > 1000000000",
+            r#"name:"Searched" AND created>1000000000"#,
+            1,
+        ),
+    ] {
+        let conditions = conditions.replace("CUSTOMER", &customer);
+        let query = query.replace("CUSTOMER", &customer);
+        let (status, page) = api.list(entity, &conditions, &[]).await;
+        assert_eq!(status, 200, "{entity} {conditions}: {page}");
+        assert_eq!(Api::ids(&page).len(), want, "{entity} {conditions}: {page}");
+        let last = fake.last_request().await;
+        assert!(
+            last["path"].as_str().unwrap().ends_with("/search"),
+            "{entity}: {last}"
+        );
+        assert!(
+            last["query"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(["query", query])),
+            "{entity}: {last}"
+        );
+    }
+    assert_eq!(invoice["object"], "invoice");
+    assert_eq!(sub["object"], "subscription");
+
+    // The entity metadata says which fields the Search API can match.
+    let (status, customer_type) = api.get("/v2/entityTypes/Customer").await;
+    assert_eq!(status, 200, "{customer_type}");
+    let searchable = |name: &str| {
+        customer_type["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .map(|f| f["additionalDetails"]["searchable"].clone())
+    };
+    assert_eq!(searchable("Email"), Some(json!(true)));
+    assert_eq!(searchable("Metadata"), Some(json!(true)));
+    assert_eq!(searchable("Description"), Some(json!(false)));
+}
