@@ -5,9 +5,10 @@
 # per go.mod/go.sum/source/Go version into a machine cache outside the repo, and prints that directory.
 # Later runs find it and take no time; the Go build cache keeps rebuilds after a version bump short.
 set -euo pipefail
+script=$(realpath "$0")
 cd "$(dirname "$0")/../tests/cluster"
 
-key=$( { cat go.mod go.sum promql-metrics/*.go adapter/go.mod adapter/go.sum; go version; } | sha256sum | cut -c1-16)
+key=$( { cat go.mod go.sum promql-metrics/*.go adapter/go.mod adapter/go.sum "$script"; go version; } | sha256sum | cut -c1-16)
 cache=${STRIPE_CONNECTOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stripe-connector}
 dir=$cache/cluster-bin/$key
 
@@ -27,7 +28,9 @@ if [ ! -f "$dir/.complete" ]; then
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $pkg.gitVersion=$kube -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
-  go build -ldflags="$ldflags" -o "$tmp/" tool ./promql-metrics
+  # remove_all_sd: Prometheus with only its file and HTTP service discovery (the tests use file_sd),
+  # which leaves the cloud providers' SDKs out of the build.
+  go build -tags remove_all_sd -ldflags="$ldflags" -o "$tmp/" tool ./promql-metrics
   # go.etcd.io/etcd/server/v3 builds a binary named after its module directory.
   mv "$tmp/server" "$tmp/etcd"
   # kwok's own stages of the pinned version (what `kwokctl` configures): nodes become Ready and

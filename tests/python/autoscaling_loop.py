@@ -42,6 +42,9 @@ class LoopSettings:
     min_nodes: int = 2
     max_nodes: int = 5
     tps_per_node: int = 6
+    # spec.nodes.scaleDownStabilizationSeconds: the operator's default is 300; shorter keeps the
+    # scenario's idle phase to about a minute.
+    scale_down_seconds: int = 60
     # The chart's prometheusAdapter.rule.window: how much history the HPA's metric averages.
     adapter_window: str = "20s"
 
@@ -160,7 +163,7 @@ class Loop:
                 "metadata": {"name": s.connection},
                 "spec": {
                     "auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}},
-                    "nodes": {"min": s.min_nodes, "max": s.max_nodes},
+                    "nodes": {"min": s.min_nodes, "max": s.max_nodes, "scaleDownStabilizationSeconds": s.scale_down_seconds},
                     "rateLimit": {"transactionsPerSecondPerNode": s.tps_per_node},
                 },
             },
