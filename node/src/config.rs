@@ -80,10 +80,26 @@ pub struct ListenArgs {
     )]
     pub admin: SocketAddr,
 
-    /// File with the client token callers must send as `Authorization: Bearer` (a mounted
-    /// Secret, re-read when it changes). Without it the API is open: for local runs only.
+    /// File with the token of the client `default`, which may call everything, sent as
+    /// `Authorization: Bearer` (a mounted Secret, re-read when it changes). Without it and
+    /// without --clients the API is open: for local runs only.
     #[arg(long, env = "CLIENT_TOKEN_FILE")]
     pub client_token_file: Option<PathBuf>,
+
+    /// Named clients with scopes, as JSON: `[{"name", "tokenFile", "allow": {"entities":
+    /// {"Customer": ["LIST", "GET"]}, "actions": [...], "httpRequests": [...]}}]`
+    /// (docs/reliability.md, "Who may do what").
+    #[arg(long, env = "CLIENTS", value_name = "JSON")]
+    pub clients: Option<String>,
+
+    /// PEM certificate chain of the API's HTTPS (with --tls-key-file); re-read when it changes.
+    /// Without it the API is plain HTTP. The admin port stays plain HTTP.
+    #[arg(long, env = "TLS_CERT_FILE", requires = "tls_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert-file.
+    #[arg(long, env = "TLS_KEY_FILE", requires = "tls_cert_file")]
+    pub tls_key_file: Option<PathBuf>,
 
     /// Longest time one API request may take, Stripe retries included (504 DEADLINE_EXCEEDED).
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..))]

@@ -135,6 +135,24 @@ impl ApiError {
         Self::new(Code::Unauthenticated, message).with_info(reason, NODE_DOMAIN, [])
     }
 
+    /// 403 for a call outside the caller's grants, naming the client and the permission.
+    pub fn permission_denied(client: &str, permission: &str) -> Self {
+        Self::new(
+            Code::PermissionDenied,
+            format!(
+                "client {client} is not allowed this call: its allow does not grant {permission} (spec.clients of the StripeConnection)"
+            ),
+        )
+        .with_info(
+            "CLIENT_PERMISSION_DENIED",
+            NODE_DOMAIN,
+            [
+                ("client", client.to_string()),
+                ("permission", permission.to_string()),
+            ],
+        )
+    }
+
     pub fn deadline_exceeded(message: impl Into<String>) -> Self {
         Self::new(Code::DeadlineExceeded, message)
     }
@@ -285,13 +303,15 @@ impl ApiError {
         self.retry_after
     }
 
-    /// The google.rpc.Status JSON.
+    /// The google.rpc.Status JSON. Control characters of the message and the field (which may
+    /// quote the request) are written escaped, never as they are.
     pub fn body(&self) -> Value {
+        let message = printable(&self.message);
         let mut details = Vec::new();
         if let Some(field) = &self.field {
             details.push(json!({
                 "@type": "type.googleapis.com/google.rpc.BadRequest",
-                "fieldViolations": [{"field": field, "description": self.message}],
+                "fieldViolations": [{"field": printable(field), "description": message}],
             }));
         }
         if let Some(info) = &self.info {
@@ -312,11 +332,27 @@ impl ApiError {
             "error": {
                 "code": self.http.as_u16(),
                 "status": self.code,
-                "message": self.message,
+                "message": message,
                 "details": details,
             }
         })
     }
+}
+
+/// `text` with each control character written as its escape (`\n`, `\u{7f}`).
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// A google.protobuf.Duration in its JSON form: seconds with up to millisecond decimals.
@@ -402,6 +438,25 @@ mod tests {
         assert_eq!(retry["retryDelay"], "1.500s");
         let response = e.into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+    }
+
+    #[test]
+    fn messages_and_fields_never_carry_control_characters() {
+        let e = ApiError::invalid(
+            "cus\nevil\u{1b}[31m",
+            "entity type cus\r\nSet-Cookie: x does not exist",
+        );
+        let body = e.body().to_string();
+        assert!(!body.chars().any(char::is_control), "{body}");
+        assert_eq!(
+            e.body()["error"]["message"],
+            "cus\\nevil\\u{1b}[31m: entity type cus\\r\\nSet-Cookie: x does not exist"
+        );
+        let info = &ApiError::permission_denied("reader", "Customer: CREATE").body()["error"]["details"]
+            [0];
+        assert_eq!(info["reason"], "CLIENT_PERMISSION_DENIED");
+        assert_eq!(info["metadata"]["client"], "reader");
+        assert_eq!(info["metadata"]["permission"], "Customer: CREATE");
     }
 
     #[test]

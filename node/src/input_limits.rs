@@ -1,5 +1,5 @@
-//! Input limits of the API, checked before anything else (auth included): header size, declared
-//! body size and body type. A streamed body over the limit is refused by the body extractor
+//! Input limits of the API, checked before anything else (auth included): URI length, header
+//! count and size, declared body size and body type. A streamed body over the limit is refused by the body extractor
 //! (`api::extract`), with the same error.
 
 use axum::body::HttpBody;
@@ -13,11 +13,33 @@ use crate::error::ApiError;
 
 /// Largest request body the API accepts.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// Largest total size of the request headers (names and values). hyper refuses far larger
-/// headers itself (its read buffer, about 400 KiB) with a bare 431.
+/// Largest total size of the request headers (names and values).
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Most request headers.
+pub const MAX_HEADERS: usize = 100;
+/// Longest request URI (path and query).
+pub const MAX_URI_BYTES: usize = 16 * 1024;
+
+/// hyper's own limits (listener.rs), set above the node's so that a request over the node's
+/// limits still reaches the node and gets its JSON answer. hyper answers by itself, with an
+/// empty body, only a request head larger than its read buffer, more headers than this, a URI
+/// over its fixed 65534 bytes, or bytes that are not HTTP at all.
+pub const HYPER_MAX_BUF_BYTES: usize = 1024 * 1024;
+pub const HYPER_MAX_HEADERS: usize = 1000;
 
 pub async fn check_request(request: Request, next: Next) -> Response {
+    let uri_bytes = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if uri_bytes > MAX_URI_BYTES {
+        return ApiError::too_large(
+            StatusCode::URI_TOO_LONG,
+            "uri",
+            format!("uri: the request URI is {uri_bytes} bytes; the limit is {MAX_URI_BYTES} bytes (put long filter clauses in executeSqlQuery's body)"),
+        )
+        .into_response();
+    }
     let has_body = request.body().size_hint().exact() != Some(0);
     match refusal(request.headers(), has_body) {
         Some(error) => error.into_response(),
@@ -26,6 +48,16 @@ pub async fn check_request(request: Request, next: Next) -> Response {
 }
 
 fn refusal(headers: &HeaderMap, has_body: bool) -> Option<ApiError> {
+    if headers.len() > MAX_HEADERS {
+        return Some(ApiError::too_large(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers",
+            format!(
+                "headers: the request has {} headers; the limit is {MAX_HEADERS}",
+                headers.len()
+            ),
+        ));
+    }
     let header_bytes: usize = headers
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len())

@@ -12,6 +12,8 @@ pub struct CallLabels {
     /// `entity` or `action`.
     pub kind: String,
     pub name: String,
+    /// The calling client's name (never its token); `anonymous` for an open API.
+    pub client: String,
     pub status: u16,
 }
 
@@ -32,7 +34,7 @@ impl Metrics {
         let calls = Family::<CallLabels, Counter>::default();
         registry.register(
             "calls",
-            "API calls by entity or action and HTTP status",
+            "API calls by entity or action, client and HTTP status",
             calls.clone(),
         );
         Self {

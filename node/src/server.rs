@@ -16,8 +16,8 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::access::Clients;
 use crate::admin::{self, Admin};
-use crate::auth::ClientToken;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -33,7 +33,7 @@ pub use crate::input_limits::MAX_BODY_BYTES;
 pub fn app(state: AppState) -> Router {
     let timeout = state.config.request_timeout();
     let layers = ServiceBuilder::new()
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(middleware::from_fn(crate::keep_alive::close_if_body_unread))
         .layer(middleware::from_fn(crate::input_limits::check_request))
         .layer(middleware::from_fn(crate::api::system_params::apply))
@@ -53,6 +53,17 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .layer(layers)
         .with_state(state)
+}
+
+/// The span of a request: every line logged while serving it carries the method, the path and
+/// the calling client's name (recorded by the auth layer), never a token.
+fn request_span(request: &Request) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        client = tracing::field::Empty,
+    )
 }
 
 /// 504 DEADLINE_EXCEEDED when a request outlives `--request-timeout-secs`.
@@ -113,13 +124,17 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
     let proxy = Proxy::from_args(&config.proxy, &config.stripe.base_url)?;
     let options = ClientOptions::new(&config.stripe, proxy, config.logging.verbosity);
     let stripe: Arc<dyn StripeApi> = Arc::new(HttpStripeClient::new(options, key.clone())?);
-    let client_token = match &config.listen.client_token_file {
-        Some(path) => Some(Arc::new(ClientToken::from_file(path)?)),
-        None => {
-            tracing::warn!("no --client-token-file: the API accepts callers without a token");
-            None
-        }
-    };
+    let clients = Clients::from_args(
+        config.listen.client_token_file.as_deref(),
+        config.listen.clients.as_deref(),
+    )?
+    .map(Arc::new);
+    match &clients {
+        Some(clients) => tracing::info!(clients = ?clients.names(), "API clients"),
+        None => tracing::warn!(
+            "no --client-token-file nor --clients: the API accepts callers without a token"
+        ),
+    }
     let limiter = crate::limiter::from_args(
         &config.limiter,
         &config.connection_scope(),
@@ -128,7 +143,7 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
         &metrics,
     )?;
     Ok(AppState {
-        client_token,
+        clients,
         limiter,
         metrics,
         stripe,
@@ -139,11 +154,19 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
 /// Serves both listeners until SIGTERM or Ctrl-C, then drains in-flight requests.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = build_state(config)?;
+    let tls = match (
+        &state.config.listen.tls_cert_file,
+        &state.config.listen.tls_key_file,
+    ) {
+        (Some(cert), Some(key)) => Some(crate::server_tls::server_config(cert, key)?),
+        _ => None,
+    };
     let api = TcpListener::bind(state.config.listen.api).await?;
     let admin_listener = TcpListener::bind(state.config.listen.admin).await?;
     tracing::info!(
         api = %api.local_addr()?,
         admin = %admin_listener.local_addr()?,
+        https = tls.is_some(),
         connection = %state.config.connection_name,
         "node listening"
     );
@@ -159,7 +182,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     });
     tokio::try_join!(
-        admin::serve(api, app(state.clone()), stop.clone()),
+        crate::listener::serve(api, tls, app(state.clone()), stop.clone()),
         admin::serve(admin_listener, admin_app(state), stop),
     )?;
     Ok(())

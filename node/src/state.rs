@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::auth::ClientToken;
+use crate::access::Clients;
 use crate::config::Config;
 use crate::limiter::Limiter;
 use crate::metrics::Metrics;
@@ -14,6 +14,6 @@ pub struct AppState {
     pub stripe: Arc<dyn StripeApi>,
     pub limiter: Arc<dyn Limiter>,
     pub metrics: Arc<Metrics>,
-    /// The client token callers must present; `None` only for local runs without one.
-    pub client_token: Option<Arc<ClientToken>>,
+    /// The clients that may call, by token; `None` only for local runs without tokens.
+    pub clients: Option<Arc<Clients>>,
 }

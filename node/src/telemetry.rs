@@ -14,6 +14,11 @@ pub fn init(config: &LoggingArgs) {
         return;
     }
     let filter = EnvFilter::try_new(&config.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Audit lines are written whatever the level (audit.rs).
+    let filter = match format!("{}=info", crate::audit::TARGET).parse() {
+        Ok(audit) => filter.add_directive(audit),
+        Err(_) => filter,
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(RedactingStderr);

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use clap::Parser;
 use serde_json::{Value, json};
-use stripe_node::auth::ClientToken;
+use stripe_node::access::Clients;
 use stripe_node::config::Config;
 use stripe_node::error::ApiError;
 use stripe_node::metrics::Metrics;
@@ -91,11 +91,14 @@ fn harness_with(stripe: MemoryStripe, args: &[&str], token: Option<&str>) -> Har
     }
     argv.extend(args.iter().map(|a| a.to_string()));
     let config = Config::try_parse_from(argv).unwrap();
-    let client_token = token.map(|t| {
+    let token_file = token.map(|t| {
         let file = dir.path().join("token");
         std::fs::write(&file, t).unwrap();
-        Arc::new(ClientToken::from_file(&file).unwrap())
+        file
     });
+    let clients = Clients::from_args(token_file.as_deref(), config.listen.clients.as_deref())
+        .unwrap()
+        .map(Arc::new);
     let metrics = Arc::new(Metrics::new());
     let stripe = Arc::new(stripe);
     let api_key = stripe_node::stripe::ApiKeyFile::open(&key).unwrap();
@@ -112,7 +115,7 @@ fn harness_with(stripe: MemoryStripe, args: &[&str], token: Option<&str>) -> Har
         config: Arc::new(config),
         stripe: stripe.clone(),
         metrics: metrics.clone(),
-        client_token,
+        clients,
     };
     Harness {
         app: stripe_node::server::app(state),
@@ -476,8 +479,8 @@ async fn a_request_over_capacity_gets_429_with_retry_info_and_is_counted() {
     assert_eq!(h.stripe.calls(), 1, "a throttled call reached Stripe");
     let metrics = h.metrics.encode();
     for line in [
-        r#"stripe_connector_calls_total{kind="entity",name="Customer",status="200"} 1"#,
-        r#"stripe_connector_calls_total{kind="entity",name="Customer",status="429"} 3"#,
+        r#"stripe_connector_calls_total{kind="entity",name="Customer",client="anonymous",status="200"} 1"#,
+        r#"stripe_connector_calls_total{kind="entity",name="Customer",client="anonymous",status="429"} 3"#,
     ] {
         assert!(metrics.contains(line), "{line} missing in:\n{metrics}");
     }

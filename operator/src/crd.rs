@@ -71,9 +71,17 @@ pub struct StripeConnectionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxySpec>,
 
-    /// TLS of the nodes' connections to Stripe (and to a TLS proxy).
+    /// TLS: of the nodes' connections to Stripe (and to a TLS proxy), and of their own API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsSpec>,
+
+    /// Callers of the connection's API, each with its own token Secret and scope (at most 20).
+    /// Without it, one client `default` may call everything, with the token of Secret
+    /// `<connection>-client-token`. With it, only the listed clients may call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    #[x_kube(validation = Rule::new("self.all(c, self.exists_one(d, d.name == c.name))").message("clients: each client name may be listed once"))]
+    pub clients: Vec<ClientSpec>,
 
     /// Labels copied to every object the operator creates for this connection (at most 64).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -118,6 +126,127 @@ pub struct TlsSpec {
     /// the connection is Degraded with reason CaBundleNotFound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_bundle_ref: Option<CaBundleRef>,
+    /// Secret of type kubernetes.io/tls (keys `tls.crt` and `tls.key`) in the connection's
+    /// namespace: the nodes serve their API (port 8080) over HTTPS with it and load a renewed
+    /// certificate without a restart (cert-manager's Certificate can write it; see the chart's
+    /// `apiCertificate`). The admin port (9090: probes and metrics) stays plain HTTP. While it
+    /// is missing, the connection waits with reason SecretNotFound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cert_secret_ref: Option<SecretNameRef>,
+}
+
+/// A Secret of the connection's namespace, by name.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
+pub struct SecretNameRef {
+    /// Name of the Secret.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
+
+/// A caller of the connection's API and what it may call.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
+pub struct ClientSpec {
+    /// Name of the client (lowercase letters, digits and hyphens, at most 32), as logs,
+    /// metrics and audit lines name it. Its token is key `token` of the Secret
+    /// `<connection>-client-token-<name>` (`<connection>-client-token` for `default`), which
+    /// the operator creates with a random token; delete the Secret to rotate that token alone.
+    #[schemars(
+        length(min = 1, max = 32),
+        regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+    )]
+    pub name: String,
+    /// What the client may call. Metadata reads (entity types, actions, tools, connection
+    /// status) are every client's; everything else must be granted here.
+    #[serde(default)]
+    pub allow: ClientAllow,
+}
+
+/// The permissions of a client (docs/reliability.md, "Who may do what"). `*` is the wildcard of
+/// each list: every entity type, every operation, every action, every HTTP method.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(transform = allow_schema)]
+pub struct ClientAllow {
+    /// Operations by entity type, e.g. `Customer: [LIST, GET]`: LIST (also executeSqlQuery),
+    /// GET, CREATE, UPDATE, DELETE, or `*`; the entity type `*` grants them on every entity
+    /// type. With-conditions updates and deletes need LIST too.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub entities: BTreeMap<String, Vec<String>>,
+    /// Actions the client may execute, by name (e.g. FinalizeInvoice), or `*` for all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    /// HTTP methods of raw Stripe requests (executeHttpRequest) the client may send: GET,
+    /// POST, DELETE, or `*`. No entity or action grant implies these: a raw request reaches
+    /// every object of the account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub http_requests: Vec<String>,
+}
+
+impl ClientAllow {
+    /// The same grants in the node's terms.
+    pub fn to_node(&self) -> stripe_node::access::Allow {
+        stripe_node::access::Allow {
+            entities: self.entities.clone(),
+            actions: self.actions.clone(),
+            http_requests: self.http_requests.clone(),
+        }
+    }
+}
+
+/// Bounds and CEL rules of `allow`, from the node's own catalog: an unknown entity type,
+/// operation, action or HTTP method is refused by the API server.
+fn allow_schema(schema: &mut schemars::Schema) {
+    use serde_json::json;
+    use stripe_node::access::{WILDCARD, action_names, entity_names, operation_names};
+    let quoted = |names: &[&str]| {
+        std::iter::once(WILDCARD)
+            .chain(names.iter().copied())
+            .map(|n| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let listed = |names: &[&str]| format!("{}, or {WILDCARD}", names.join(", "));
+    let names_list = |max_items: usize, max_len: usize, names: &[&str], what: &str, field: &str| {
+        json!({
+            "type": "array",
+            "maxItems": max_items,
+            "items": {"type": "string", "maxLength": max_len},
+            "x-kubernetes-validations": [{
+                "rule": format!("self.all(n, n in [{}])", quoted(names)),
+                "message": format!("clients[].allow.{field}: unknown {what}; {what}s: {}", listed(names)),
+            }],
+        })
+    };
+    let (entities, operations, actions) = (entity_names(), operation_names(), action_names());
+    let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    let description = |properties: &serde_json::Map<String, serde_json::Value>, key: &str| {
+        properties[key]["description"].clone()
+    };
+    let mut entity_map = json!({
+        "type": "object",
+        "maxProperties": entities.len() + 1,
+        "additionalProperties": names_list(6, 16, &operations, "operation", "entities"),
+        "x-kubernetes-validations": [{
+            "rule": format!("self.all(k, k in [{}])", quoted(&entities)),
+            "message": format!("clients[].allow.entities: unknown entity type; entity types: {}", listed(&entities)),
+        }],
+    });
+    entity_map["description"] = description(properties, "entities");
+    let mut action_list = names_list(actions.len() + 1, 64, &actions, "action", "actions");
+    action_list["description"] = description(properties, "actions");
+    let mut http_list = names_list(
+        4,
+        8,
+        &["GET", "POST", "DELETE"],
+        "HTTP method",
+        "httpRequests",
+    );
+    http_list["description"] = description(properties, "httpRequests");
+    properties.insert("entities".into(), entity_map);
+    properties.insert("actions".into(), action_list);
+    properties.insert("httpRequests".into(), http_list);
 }
 
 /// A key holding a PEM CA bundle in a ConfigMap or Secret of the connection's namespace.

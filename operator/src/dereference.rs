@@ -1,5 +1,5 @@
-//! Reading the objects a valid connection references (the API key Secret, the proxy password
-//! Secret, the CA bundle ConfigMap or Secret), the one step before the builders that talks to the
+//! Reading the objects a valid connection references (the API key Secret, the API's certificate
+//! Secret, the proxy password Secret, the CA bundle ConfigMap or Secret), the one step before the builders that talks to the
 //! API server. The result says what the builders need to know about them, never their contents.
 
 use std::fmt::Debug;
@@ -61,6 +61,16 @@ pub async fn dereference(client: &Client, conn: &ValidConnection) -> Result<Dere
     version_of(&secrets, field, &api_key.name, &api_key.key)
         .await?
         .map_err(Error::SecretNotFound)?;
+
+    if let Some(cert) = &conn.server_cert {
+        // The nodes re-read a renewed certificate themselves: its version rolls nothing.
+        let field = "spec.tls.serverCertSecretRef";
+        for key in ["tls.crt", "tls.key"] {
+            version_of(&secrets, field, cert, key)
+                .await?
+                .map_err(Error::SecretNotFound)?;
+        }
+    }
 
     let mut found = Dereferenced::default();
     if let Some(password) = conn.proxy_password() {

@@ -221,6 +221,7 @@ async fn apply_children(
         config_map,
         redis_password,
         client_token,
+        named_client_tokens,
         deployment,
         service,
         hpa,
@@ -252,6 +253,15 @@ async fn apply_children(
     )
     .await?;
     note("Secret", token);
+    for named in &named_client_tokens {
+        let created = apply::create_if_absent(
+            &Api::namespaced(client.clone(), namespace),
+            || named.with_token(&children::generate_client_token()),
+            &named.name(),
+        )
+        .await?;
+        note("Secret", created);
+    }
     let (deployment, outcome) =
         apply::ensure(&Api::namespaced(client.clone(), namespace), &deployment).await?;
     note("Deployment", outcome);

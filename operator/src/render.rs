@@ -37,7 +37,7 @@ pub fn parse(manifest: &str) -> Result<ValidConnection, RenderError> {
 }
 
 /// Every object the operator writes for `conn`, in apply order, as JSON values, the client token
-/// Secret with `token`.
+/// Secret with `token` (a named client's with `token` and its name).
 pub fn objects(conn: &ValidConnection, settings: &Settings, token: &str) -> Vec<serde_json::Value> {
     // Offline there are no referenced objects to read: the hash covers the settings alone.
     let Children {
@@ -45,6 +45,7 @@ pub fn objects(conn: &ValidConnection, settings: &Settings, token: &str) -> Vec<
         config_map,
         redis_password,
         client_token,
+        named_client_tokens,
         deployment,
         service,
         hpa,
@@ -54,8 +55,14 @@ pub fn objects(conn: &ValidConnection, settings: &Settings, token: &str) -> Vec<
     if let Some(redis) = &redis_password {
         out.push(value(redis));
     }
+    out.push(value(&client_token.with_token(token)));
+    // Each named client's Secret gets a token of its own: no two clients may share one.
+    out.extend(
+        named_client_tokens
+            .iter()
+            .map(|t| value(&t.with_token(&format!("{token}-{}", t.client())))),
+    );
     out.extend([
-        value(&client_token.with_token(token)),
         value(&deployment),
         value(&service),
         value(&hpa),

@@ -90,7 +90,14 @@ pub fn desired_status(
             .map(|c| condition(&old.conditions, c, conn.metadata.generation, now))
             .collect(),
         nodes,
-        endpoint: conn.namespace().map(|ns| endpoint(&conn.name_any(), &ns)),
+        endpoint: conn.namespace().map(|ns| {
+            let https = conn
+                .spec
+                .tls
+                .as_ref()
+                .is_some_and(|t| t.server_cert_secret_ref.is_some());
+            endpoint(&conn.name_any(), &ns, https)
+        }),
         capacity_tps,
     }
 }

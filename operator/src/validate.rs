@@ -11,6 +11,7 @@ use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::{Resource, ResourceExt};
+use stripe_node::access;
 
 use crate::crd::{
     CaBundleRef, LogLevel, MAX_NAME_LEN, MAX_NODES, ProxyAuthScheme, ProxySslType, SecretKeyRef,
@@ -52,8 +53,19 @@ pub struct ValidConnection {
     /// Only when the proxy is enabled.
     pub proxy: Option<Proxy>,
     pub ca_bundle: Option<CaBundleRef>,
+    /// The named clients of `spec.clients`; `None` without it (the one client `default`).
+    pub clients: Option<Vec<ValidClient>>,
+    /// The kubernetes.io/tls Secret the nodes serve HTTPS with.
+    pub server_cert: Option<String>,
     /// The user's labels (none of them reserved), copied to every child.
     pub labels: BTreeMap<String, String>,
+}
+
+/// A client of `spec.clients` whose name and grants the node accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidClient {
+    pub name: String,
+    pub allow: stripe_node::access::Allow,
 }
 
 /// An enabled outbound proxy.
@@ -137,6 +149,20 @@ pub fn validate(conn: &StripeConnection) -> Result<ValidConnection, Vec<SpecProb
             .filter(|p| p.enabled)
             .and_then(valid_proxy),
         ca_bundle: spec.tls.as_ref().and_then(|t| t.ca_bundle_ref.clone()),
+        clients: (!spec.clients.is_empty()).then(|| {
+            spec.clients
+                .iter()
+                .map(|c| ValidClient {
+                    name: c.name.clone(),
+                    allow: c.allow.to_node(),
+                })
+                .collect()
+        }),
+        server_cert: spec
+            .tls
+            .as_ref()
+            .and_then(|t| t.server_cert_secret_ref.as_ref())
+            .map(|r| r.name.clone()),
         labels: spec.labels.clone(),
     })
 }
@@ -299,6 +325,50 @@ fn spec_problems(name: &str, spec: &StripeConnectionSpec) -> Vec<SpecProblem> {
         }
         if let Err(reason) = check_object_key(&ca.key) {
             problem("spec.tls.caBundleRef.key", reason);
+        }
+    }
+    if let Some(cert) = spec
+        .tls
+        .as_ref()
+        .and_then(|t| t.server_cert_secret_ref.as_ref())
+        && cert.name.is_empty()
+    {
+        problem(
+            "spec.tls.serverCertSecretRef.name",
+            "must not be empty".into(),
+        );
+    }
+    if spec.clients.len() > access::MAX_CLIENTS {
+        problem(
+            "spec.clients",
+            format!(
+                "at most {} clients, got {}",
+                access::MAX_CLIENTS,
+                spec.clients.len()
+            ),
+        );
+    }
+    for (i, client) in spec.clients.iter().enumerate() {
+        if !access::valid_client_name(&client.name) {
+            problem(
+                &format!("spec.clients[{i}].name"),
+                format!(
+                    "must be lowercase letters, digits and hyphens, start with a letter, end with a letter or digit, at most {} characters",
+                    access::MAX_CLIENT_NAME
+                ),
+            );
+        }
+        if spec.clients[..i].iter().any(|c| c.name == client.name) {
+            problem(
+                &format!("spec.clients[{i}].name"),
+                format!(
+                    "{} is listed twice: each client name may be listed once",
+                    client.name
+                ),
+            );
+        }
+        if let Err(p) = access::Grants::from_allow(&client.allow.to_node()) {
+            problem(&format!("spec.clients[{i}].allow.{}", p.field), p.reason);
         }
     }
     for (key, value) in &spec.labels {

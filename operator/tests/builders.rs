@@ -206,8 +206,7 @@ fn hpa_scales_on_offered_load_with_cpu_as_fallback() {
     );
     assert_eq!(hpa["metrics"][1]["resource"]["name"], "cpu");
     assert_eq!(
-        hpa["behavior"]["scaleDown"]["stabilizationWindowSeconds"],
-        120,
+        hpa["behavior"]["scaleDown"]["stabilizationWindowSeconds"], 120,
         "spec.nodes.scaleDownStabilizationSeconds"
     );
     assert_eq!(hpa["behavior"]["scaleUp"]["stabilizationWindowSeconds"], 30);
@@ -312,4 +311,80 @@ fn config_hash_follows_the_versions_of_objects_read_at_start_up() {
     assert_ne!(v1, hash(Some("42"), None));
     assert_ne!(v1, hash(None, Some("41")));
     assert_eq!(v1, hash(Some("41"), None));
+}
+
+#[test]
+fn named_clients_get_their_own_token_secret_volume_and_scope() {
+    let objects = objects("clients-and-tls.yaml");
+    let secrets: Vec<&str> = objects
+        .iter()
+        .filter(|o| o["kind"] == "Secret")
+        .filter_map(|o| o["metadata"]["name"].as_str())
+        .collect();
+    assert_eq!(
+        secrets,
+        [
+            "payments-client-token",
+            "payments-client-token-billing-reader",
+            "payments-client-token-checkout"
+        ]
+    );
+    let env = &find(&objects, "ConfigMap")["data"];
+    assert!(env.get("CLIENT_TOKEN_FILE").is_none(), "{env}");
+    let clients: Value = serde_json::from_str(env["CLIENTS"].as_str().expect("CLIENTS")).unwrap();
+    assert_eq!(
+        clients[1],
+        json!({"name": "billing-reader",
+               "tokenFile": "/var/run/stripe-connector/clients/billing-reader/token",
+               "allow": {"entities": {"Customer": ["LIST", "GET"], "Invoice": ["LIST", "GET"]}}})
+    );
+    assert_eq!(
+        clients[0]["tokenFile"],
+        "/var/run/stripe-connector/client-token/token"
+    );
+    assert_eq!(
+        env["TLS_CERT_FILE"],
+        "/var/run/stripe-connector/server-tls/tls.crt"
+    );
+    assert_eq!(
+        env["TLS_KEY_FILE"],
+        "/var/run/stripe-connector/server-tls/tls.key"
+    );
+    let pod = &find(&objects, "Deployment")["spec"]["template"]["spec"];
+    let volume = |name: &str| {
+        pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no volume {name}"))
+    };
+    assert_eq!(
+        volume("client-checkout")["secret"]["secretName"],
+        "payments-client-token-checkout"
+    );
+    assert_eq!(
+        volume("server-tls")["secret"]["items"],
+        json!([{"key": "tls.crt", "path": "tls.crt"}, {"key": "tls.key", "path": "tls.key"}])
+    );
+    let mounts = &pod["containers"][0]["volumeMounts"];
+    assert!(
+        mounts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["mountPath"] == "/var/run/stripe-connector/clients/checkout")
+    );
+    // The probes stay on the plain admin port.
+    let container = &pod["containers"][0];
+    assert_eq!(container["readinessProbe"]["httpGet"]["port"], "admin");
+    assert_eq!(container["livenessProbe"]["httpGet"]["port"], "admin");
+    // Each rendered token Secret has a token of its own.
+    let tokens: std::collections::BTreeSet<String> = objects
+        .iter()
+        .filter(|o| o["kind"] == "Secret")
+        .map(|o| o["data"]["token"].to_string())
+        .collect();
+    assert_eq!(tokens.len(), 3);
 }

@@ -35,13 +35,17 @@ fn schema() -> serde_json::Value {
     crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone()
 }
 
-/// Regenerate with `cargo run -p stripe-operator -- crd > crds/<file>` or UPDATE_CRD=1.
+/// Regenerate both copies (crds/ and the chart's) with UPDATE_CRD=1.
 #[test]
-fn committed_crd_matches_the_rust_types() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../crds/stripeconnections.connectors.integration.dev.yaml");
+fn committed_crds_match_the_rust_types() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let generated = stripe_operator::crd_yaml().expect("CRD renders");
-    assert_matches_file(&path, &generated, "UPDATE_CRD");
+    for copy in ["crds", "charts/stripe-connector/crds"] {
+        let path = root
+            .join(copy)
+            .join("stripeconnections.connectors.integration.dev.yaml");
+        assert_matches_file(&path, &generated, "UPDATE_CRD");
+    }
 }
 
 #[test]
@@ -193,12 +197,17 @@ fn cel_rules_compile_and_fit_the_cost_budget() {
         if let Some(props) = schema["properties"].as_object() {
             props.values().for_each(|p| walk(p, found));
         }
+        for nested in ["items", "additionalProperties"] {
+            if schema[nested].is_object() {
+                walk(&schema[nested], found);
+            }
+        }
     }
     let mut rules = Vec::new();
     walk(&schema(), &mut rules);
     assert_eq!(
         rules.len(),
-        10,
+        15,
         "{:?}",
         rules.iter().map(|r| &r.0).collect::<Vec<_>>()
     );

@@ -59,8 +59,9 @@ def discovery() -> dict[str, Any]:
     return json.loads(DISCOVERY.read_text())
 
 
-def start(extra_args: list[str] | None = None) -> Iterator[Running]:
-    """Starts the Stripe fake and a node with a client token; yields their URLs; stops both."""
+def start(extra_args: list[str] | None = None, https: bool = False) -> Iterator[Running]:
+    """Starts the Stripe fake and a node with a client token; yields their URLs (https when the
+    extra arguments give the node a certificate); stops both."""
     processes: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -92,7 +93,8 @@ def start(extra_args: list[str] | None = None) -> Iterator[Running]:
             )
             processes.append(node)
             wait_for(port, node, "stripe-node")
-            yield Running(url=f"http://127.0.0.1:{port}", fake_url=f"http://127.0.0.1:{fake_port}")
+            scheme = "https" if https else "http"
+            yield Running(url=f"{scheme}://127.0.0.1:{port}", fake_url=f"http://127.0.0.1:{fake_port}")
         finally:
             for p in processes:
                 p.kill()

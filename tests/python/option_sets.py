@@ -79,6 +79,9 @@ OPTION_SETS: dict[str, dict] = {
             "grafanaDashboard": {"enabled": True, "namespace": "monitoring", "labels": {"dashboards": "stripe"}},
         },
         "prometheusAdapter": {"rule": {"enabled": True, "namespace": "monitoring", "window": "2m"}},
+        "apiCertificates": [
+            {"connection": "payments", "namespace": "payments", "issuerRef": {"name": "cluster-ca", "kind": "ClusterIssuer"}, "duration": "720h", "renewBefore": "240h"}
+        ],
         "tests": {"enabled": True, "image": {"repository": "registry.example/curl", "tag": "8.11.1", "pullPolicy": "Always"}},
     },
     # External Redis with a password, cluster-wide RBAC, everything optional switched off.

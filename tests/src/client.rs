@@ -7,6 +7,7 @@ use serde_json::Value;
 pub struct Api {
     base: String,
     http: reqwest::Client,
+    token: Option<String>,
 }
 
 impl Api {
@@ -14,10 +15,24 @@ impl Api {
         Self {
             base: base.into(),
             http: reqwest::Client::new(),
+            token: None,
+        }
+    }
+
+    /// The same API called as the client holding `token`.
+    pub fn with_token(&self, token: &str) -> Self {
+        Self {
+            base: self.base.clone(),
+            http: self.http.clone(),
+            token: Some(token.to_string()),
         }
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
         let response = request.send().await.expect("node answers");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");

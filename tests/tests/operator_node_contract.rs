@@ -79,7 +79,12 @@ fn rendered_env(conn: &ValidConnection, settings: &Settings) -> BTreeMap<String,
 #[test]
 fn every_variable_the_operator_sets_is_a_node_flag_and_its_value_parses() {
     let flags = node_flags();
-    for fixture in ["minimal.yaml", "full.yaml", "proxy-without-auth.yaml"] {
+    for fixture in [
+        "minimal.yaml",
+        "full.yaml",
+        "proxy-without-auth.yaml",
+        "clients-and-tls.yaml",
+    ] {
         for shared_limiter in [false, true] {
             let conn = render::parse(&serde_yaml::to_string(&manifest(fixture)).unwrap())
                 .expect("valid fixture");

@@ -11,6 +11,8 @@ use super::extract::{JsonBody, Target, check_execution_headers};
 use super::metadata::find_action;
 use super::payload::{self, check_type, flatten};
 use super::{admit, idempotency_key};
+use crate::access::Caller;
+use crate::audit::{self, Origin};
 use crate::catalog::{Action, Output, ParamTarget};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -19,6 +21,7 @@ use crate::stripe::StripeRequest;
 /// `.../actions/{action}:execute`; other verbs are not routes of the document.
 pub async fn execute(
     State(state): State<AppState>,
+    caller: Caller,
     target: Target,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
@@ -32,10 +35,16 @@ pub async fn execute(
     }
     let action = find_action(name)?;
     let parameters = request_parameters(&body)?;
-    let request =
-        build_request(action, &parameters)?.with_idempotency_key(idempotency_key(&headers)?);
+    let request = build_request(action, &parameters)?;
+    let key = idempotency_key(&headers)?;
     admit(&state).await?;
-    run(&state, action, request).await.map(Json)
+    let origin = Origin {
+        caller: &caller,
+        method: "actions.execute",
+    };
+    run(&state, origin, action, &parameters, request, key)
+        .await
+        .map(Json)
 }
 
 /// The `parameters` of an ExecuteActionRequest (or ExecuteToolRequest) body.
@@ -99,10 +108,37 @@ pub fn check_execution_config(value: &Value) -> ApiResult<()> {
     }
 }
 
-/// Runs the action's Stripe call: ExecuteActionResponse.
-pub async fn run(state: &AppState, action: &Action, request: StripeRequest) -> ApiResult<Value> {
-    let object = state.stripe.call(request).await?;
-    Ok(json!({"results": [result(action, &object)]}))
+/// Runs the action's Stripe call, with its audit line: ExecuteActionResponse.
+pub async fn run(
+    state: &AppState,
+    origin: Origin<'_>,
+    action: &Action,
+    parameters: &Map<String, Value>,
+    mut request: StripeRequest,
+    key: Option<String>,
+) -> ApiResult<Value> {
+    if request.method == Method::POST {
+        request.idempotency_key = Some(super::write_key(key));
+    }
+    let answer = state.stripe.call(request.clone()).await;
+    let id = object_id(action, parameters);
+    audit::Write {
+        action: Some(action.name),
+        object_id: id.as_deref(),
+        idempotency_key: request.idempotency_key.as_deref(),
+        ..audit::Write::default()
+    }
+    .record(origin, answer.as_ref().map(|_| ()));
+    Ok(json!({"results": [result(action, &answer?)]}))
+}
+
+/// The id of the object an action works on (its path parameter).
+fn object_id(action: &Action, parameters: &Map<String, Value>) -> Option<String> {
+    let param = action
+        .params
+        .iter()
+        .find(|p| matches!(p.target, ParamTarget::Path))?;
+    parameters.get(param.name).map(payload::scalar_text)
 }
 
 /// The Stripe call for an action, checking every parameter against its declaration.

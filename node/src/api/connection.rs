@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::extract::{JsonBody, QueryParams, Target};
 use super::{admit, http_request, sql, tools};
+use crate::access::Caller;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 use crate::stripe::StripeRequest;
@@ -39,14 +40,15 @@ pub async fn get_verb(
 /// `POST {connection}:{verb}`.
 pub async fn post_verb(
     State(state): State<AppState>,
+    caller: Caller,
     target: Target,
     query: QueryParams,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
     query.allow(&[])?;
     match target.connection_verb.as_deref() {
-        Some("executeSqlQuery") => sql::execute(&state, &body).await,
-        Some("executeHttpRequest") => http_request::execute(&state, &body).await,
+        Some("executeSqlQuery") => sql::execute(&state, &caller, &body).await,
+        Some("executeHttpRequest") => http_request::execute(&state, &caller, &body).await,
         Some("generateConnectionToolspecOverride") => tools::generate_toolspec(&body),
         Some("exchangeAuthCode" | "refreshAccessToken") => Err(ApiError::unimplemented(NO_OAUTH)),
         verb => Err(unknown(verb, "POST")),

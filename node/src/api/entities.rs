@@ -13,7 +13,9 @@ use super::extract::{JsonBody, QueryParams, Scope, Target};
 use super::list::{self, PageToken};
 use super::metadata::find_entity;
 use super::payload::{self, Write};
-use super::{admit, idempotency_key, paging};
+use super::{admit, idempotency_key, paging, write_key};
+use crate::access::Caller;
+use crate::audit::{self, Origin};
 use crate::catalog::{Entity, Operations};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
@@ -331,6 +333,7 @@ pub async fn get_entity(
 
 pub async fn create(
     State(state): State<AppState>,
+    caller: Caller,
     target: Target,
     query: QueryParams,
     headers: HeaderMap,
@@ -342,7 +345,11 @@ pub async fn create(
     let key = idempotency_key(&headers)?;
     let params = payload::to_form(entity, fields, Write::Create)?;
     admit(&state).await?;
-    create_entity(&state, &target.scope, entity, params, key)
+    let origin = Origin {
+        caller: &caller,
+        method: "entities.create",
+    };
+    create_entity(&state, origin, &target.scope, entity, params, key)
         .await
         .map(Json)
 }
@@ -350,18 +357,36 @@ pub async fn create(
 /// Creates the object; the Entity answered carries its `Id`, as Integration Connectors does.
 pub async fn create_entity(
     state: &AppState,
+    origin: Origin<'_>,
     scope: &Scope,
     entity: &Entity,
     params: Vec<(String, String)>,
     key: Option<String>,
 ) -> ApiResult<Value> {
-    let request = StripeRequest::post(entity.path, params).with_idempotency_key(key);
-    let object = state
+    let key = write_key(key);
+    let request = StripeRequest::post(entity.path, params).with_idempotency_key(Some(key.clone()));
+    let answer = state
         .stripe
         .call(request)
         .await
-        .map_err(|e| in_api_terms(entity, e))?;
-    Ok(id_entity(scope, entity, &object))
+        .map_err(|e| in_api_terms(entity, e));
+    audited(
+        entity,
+        answer.as_ref().ok().and_then(|o| o["id"].as_str()),
+        Some(&key),
+    )
+    .record(origin, answer.as_ref().map(|_| ()));
+    Ok(id_entity(scope, entity, &answer?))
+}
+
+/// The audit record of a write to an entity.
+fn audited<'a>(entity: &'a Entity, id: Option<&'a str>, key: Option<&'a str>) -> audit::Write<'a> {
+    audit::Write {
+        entity: Some(entity.name),
+        object_id: id,
+        idempotency_key: key,
+        ..audit::Write::default()
+    }
 }
 
 fn id_entity(scope: &Scope, entity: &Entity, object: &Value) -> Value {
@@ -382,6 +407,7 @@ pub fn update_params(entity: &Entity, fields: &Value) -> ApiResult<Vec<(String, 
 
 pub async fn patch(
     State(state): State<AppState>,
+    caller: Caller,
     target: Target,
     query: QueryParams,
     headers: HeaderMap,
@@ -394,30 +420,43 @@ pub async fn patch(
     let params = update_params(entity, body_fields(&body)?)?;
     let key = idempotency_key(&headers)?;
     admit(&state).await?;
-    update_entity(&state, &target.scope, entity, id, params, key)
+    let origin = Origin {
+        caller: &caller,
+        method: "entities.patch",
+    };
+    update_entity(&state, origin, &target.scope, entity, id, params, key)
         .await
         .map(Json)
 }
 
 pub async fn update_entity(
     state: &AppState,
+    origin: Origin<'_>,
     scope: &Scope,
     entity: &Entity,
     id: &str,
     params: Vec<(String, String)>,
     key: Option<String>,
 ) -> ApiResult<Value> {
-    let request = StripeRequest::post(object_path(entity, id)?, params).with_idempotency_key(key);
-    let object = state
+    let key = write_key(key);
+    let request = StripeRequest::post(object_path(entity, id)?, params)
+        .with_idempotency_key(Some(key.clone()));
+    let answer = state
         .stripe
         .call(request)
         .await
-        .map_err(|e| in_api_terms(entity, e))?;
-    Ok(id_entity(scope, entity, &object))
+        .map_err(|e| in_api_terms(entity, e));
+    audited(entity, Some(id), Some(&key)).record(origin, answer.as_ref().map(|_| ()));
+    Ok(id_entity(scope, entity, &answer?))
 }
 
-pub async fn delete_entity(state: &AppState, entity: &Entity, id: &str) -> ApiResult<()> {
-    state
+pub async fn delete_entity(
+    state: &AppState,
+    origin: Origin<'_>,
+    entity: &Entity,
+    id: &str,
+) -> ApiResult<()> {
+    let answer = state
         .stripe
         .call(StripeRequest::delete(object_path(entity, id)?))
         .await
@@ -425,12 +464,14 @@ pub async fn delete_entity(state: &AppState, entity: &Entity, id: &str) -> ApiRe
             // e.g. a finalized invoice: say what to do instead.
             (Code::InvalidArgument, Some(instead)) => e.with_context(|m| format!("{m}; {instead}")),
             _ => e,
-        })?;
-    Ok(())
+        });
+    audited(entity, Some(id), None).record(origin, answer.as_ref().map(|_| ()));
+    answer.map(|_| ())
 }
 
 pub async fn delete(
     State(state): State<AppState>,
+    caller: Caller,
     target: Target,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
@@ -439,7 +480,11 @@ pub async fn delete(
     let id = target.param("id");
     object_path(entity, id)?;
     admit(&state).await?;
-    delete_entity(&state, entity, id).await?;
+    let origin = Origin {
+        caller: &caller,
+        method: "entities.delete",
+    };
+    delete_entity(&state, origin, entity, id).await?;
     Ok(Json(json!({})))
 }
 
@@ -515,6 +560,7 @@ fn partial_failure(e: ApiError, verb: &str, done: &[String], total: usize) -> Ap
 
 pub async fn update_with_conditions(
     State(state): State<AppState>,
+    caller: Caller,
     target: Target,
     query: QueryParams,
     headers: HeaderMap,
@@ -523,16 +569,23 @@ pub async fn update_with_conditions(
     let entity = entity_supporting(target.param("type"), "Update", |o| o.update)?;
     let conditions = bulk_conditions(entity, &query)?;
     let form = update_params(entity, body_fields(&body)?)?;
-    let key = idempotency_key(&headers)?;
+    let key = write_key(idempotency_key(&headers)?);
     admit(&state).await?;
     let ids = matching_ids(&state, entity, &conditions).await?;
+    let origin = Origin {
+        caller: &caller,
+        method: "entities.updateEntitiesWithConditions",
+    };
     let mut done = Vec::new();
     for id in &ids {
-        // One idempotency key per object, derived from the caller's, so a retried bulk call
-        // changes nothing twice.
+        // One idempotency key per object, derived from the call's, so a retried bulk call with
+        // the caller's key changes nothing twice.
+        let object_key = format!("{key}:{id}");
         let request = StripeRequest::post(object_path(entity, id)?, form.clone())
-            .with_idempotency_key(key.as_ref().map(|k| format!("{k}:{id}")));
-        if let Err(e) = state.stripe.call(request).await {
+            .with_idempotency_key(Some(object_key.clone()));
+        let answer = state.stripe.call(request).await;
+        audited(entity, Some(id), Some(&object_key)).record(origin, answer.as_ref().map(|_| ()));
+        if let Err(e) = answer {
             return Err(partial_failure(
                 in_api_terms(entity, e),
                 "updating",
@@ -549,6 +602,7 @@ pub async fn update_with_conditions(
 
 pub async fn delete_with_conditions(
     State(state): State<AppState>,
+    caller: Caller,
     target: Target,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
@@ -556,9 +610,13 @@ pub async fn delete_with_conditions(
     let conditions = bulk_conditions(entity, &query)?;
     admit(&state).await?;
     let ids = matching_ids(&state, entity, &conditions).await?;
+    let origin = Origin {
+        caller: &caller,
+        method: "entities.deleteEntitiesWithConditions",
+    };
     let mut done = Vec::new();
     for id in &ids {
-        if let Err(e) = delete_entity(&state, entity, id).await {
+        if let Err(e) = delete_entity(&state, origin, entity, id).await {
             return Err(partial_failure(e, "deleting", &done, ids.len()));
         }
         done.push(id.clone());

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use crate::access::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::input_limits::MAX_BODY_BYTES;
 use crate::state::AppState;
@@ -95,6 +96,19 @@ impl FromRequestParts<AppState> for Target {
             params,
             connection_verb,
         })
+    }
+}
+
+/// The caller the auth layer identified.
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("the request has no identified caller"))
     }
 }
 

@@ -9,6 +9,8 @@ use http::{Method, StatusCode, Uri};
 use serde_json::{Value, json};
 
 use super::admit;
+use crate::access::{Caller, HttpMethod, Permission};
+use crate::audit::{Origin, Write};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::stripe::StripeRequest;
@@ -86,7 +88,9 @@ pub fn stripe_request(base_url: &str, body: &Value) -> ApiResult<StripeRequest> 
             ));
         }
         match name.as_str() {
-            "idempotency-key" => idempotency_key = Some(value.trim().to_string()),
+            "idempotency-key" => {
+                idempotency_key = Some(super::checked_idempotency_key(&field, value)?);
+            }
             "content-type" => {
                 if !value.starts_with("application/x-www-form-urlencoded") {
                     return Err(ApiError::invalid(
@@ -163,11 +167,32 @@ fn stripe_path(base_url: &str, url: &str) -> ApiResult<String> {
 
 /// `POST {connection}:executeHttpRequest`: ExecuteHttpRequestResponse. Stripe's error answers
 /// are answers too (statusCode 4xx with Stripe's error body); failures to reach Stripe are
-/// errors of the call.
-pub async fn execute(state: &AppState, body: &Value) -> ApiResult<Value> {
-    let request = stripe_request(&state.config.stripe.base_url, body)?;
+/// errors of the call. It needs `httpRequests` of its HTTP method; a POST or DELETE is audited.
+pub async fn execute(state: &AppState, caller: &Caller, body: &Value) -> ApiResult<Value> {
+    let mut request = stripe_request(&state.config.stripe.base_url, body)?;
+    let method = HttpMethod::of(&request.method)
+        .ok_or_else(|| ApiError::internal("a raw request of an unexpected method"))?;
+    let origin = Origin {
+        caller,
+        method: "executeHttpRequest",
+    };
+    let audited = method != HttpMethod::Get;
+    if let Err(denied) = caller.require(Permission::HttpRequest(method)) {
+        if audited {
+            raw_write(&request, None).record(origin, Err(&denied));
+        }
+        return Err(denied);
+    }
+    if request.method == Method::POST {
+        request.idempotency_key = Some(super::write_key(request.idempotency_key.take()));
+    }
     admit(state).await?;
-    let (status, body, request_id) = match state.stripe.call(request).await {
+    let answer = state.stripe.call(request.clone()).await;
+    if audited {
+        let id = answer.as_ref().ok().and_then(|o| o["id"].as_str());
+        raw_write(&request, id).record(origin, answer.as_ref().map(|_| ()));
+    }
+    let (status, body, request_id) = match answer {
         Ok(object) => (200, object, None),
         Err(e) => match e.stripe() {
             Some(stripe) => {
@@ -202,6 +227,18 @@ pub async fn execute(state: &AppState, body: &Value) -> ApiResult<Value> {
         "headers": headers,
         "body": STANDARD.encode(serde_json::to_vec(&body).unwrap_or_default()),
     }))
+}
+
+/// The audit record of a raw write: its method, Stripe path and key; the id is the answered
+/// object's.
+fn raw_write<'a>(request: &'a StripeRequest, id: Option<&'a str>) -> Write<'a> {
+    Write {
+        object_id: id,
+        idempotency_key: request.idempotency_key.as_deref(),
+        http_method: Some(request.method.as_str()),
+        path: Some(&request.path),
+        ..Write::default()
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod metadata;
 pub mod openapi;
 mod paging;
 pub mod payload;
+pub mod permissions;
 mod sql;
 pub mod system_params;
 mod tools;
@@ -24,11 +25,13 @@ use axum::extract::{RawPathParams, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 
+use crate::access::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::CallLabels;
 use crate::state::AppState;
+use permissions::{guarded, guarded_by_verb};
 
 pub use crate::limiter::admit;
 
@@ -45,46 +48,83 @@ const POST_VERBS: &[&str] = &[
     "generateConnectionToolspecOverride",
 ];
 
-/// Every method, at its resource name and at its short alias.
+/// Every method, at its resource name and at its short alias, each with its permission
+/// (`permissions::METHODS`).
 pub fn routes(state: &AppState) -> Router<AppState> {
     let counted =
         |m: MethodRouter<AppState>| m.route_layer(from_fn_with_state(state.clone(), count_calls));
     let below_connection: Vec<(&str, MethodRouter<AppState>)> = vec![
-        ("/entityTypes", get(metadata::entity_types)),
-        ("/entityTypes/{type}", get(metadata::entity_type)),
+        (
+            "/entityTypes",
+            guarded("entityTypes.list", get(metadata::entity_types)),
+        ),
+        (
+            "/entityTypes/{type}",
+            guarded("entityTypes.get", get(metadata::entity_type)),
+        ),
         (
             "/entityTypes/{type}/entities",
-            counted(get(entities::list).post(entities::create)),
+            counted(
+                guarded("entityTypes.entities.list", get(entities::list)).merge(guarded(
+                    "entityTypes.entities.create",
+                    post(entities::create),
+                )),
+            ),
         ),
         (
             "/entityTypes/{type}/entities/{id}",
             counted(
-                get(entities::get)
-                    .patch(entities::patch)
-                    .delete(entities::delete),
+                guarded("entityTypes.entities.get", get(entities::get))
+                    .merge(guarded(
+                        "entityTypes.entities.patch",
+                        patch(entities::patch),
+                    ))
+                    .merge(guarded(
+                        "entityTypes.entities.delete",
+                        delete(entities::delete),
+                    )),
             ),
         ),
         (
             "/entityTypes/{type}/entities:updateEntitiesWithConditions",
-            counted(post(entities::update_with_conditions)),
+            counted(guarded(
+                "entityTypes.entities.updateEntitiesWithConditions",
+                post(entities::update_with_conditions),
+            )),
         ),
         (
             "/entityTypes/{type}/entities:deleteEntitiesWithConditions",
-            counted(post(entities::delete_with_conditions)),
+            counted(guarded(
+                "entityTypes.entities.deleteEntitiesWithConditions",
+                post(entities::delete_with_conditions),
+            )),
         ),
-        ("/actions", get(metadata::actions)),
+        ("/actions", guarded("actions.list", get(metadata::actions))),
         // `{action}:execute` is one path segment; matchit has no suffix patterns, so the handler
         // splits the verb off.
         (
             "/actions/{action}",
-            get(metadata::action).merge(counted(post(actions::execute))),
+            guarded("actions.get", get(metadata::action))
+                .merge(counted(guarded("actions.execute", post(actions::execute)))),
         ),
-        ("/tools", get(tools::list).post(tools::list_post)),
-        ("/tools/{tool}", counted(post(tools::execute))),
-        ("/resources", get(connection::resources)),
+        (
+            "/tools",
+            guarded("tools.list", get(tools::list)).merge(guarded("tools", post(tools::list_post))),
+        ),
+        (
+            "/tools/{tool}",
+            counted(guarded("tools.execute", post(tools::execute))),
+        ),
+        (
+            "/resources",
+            guarded("resources.list", get(connection::resources)),
+        ),
         (
             "/resources/{*resource}",
-            get(connection::resources).post(connection::resources),
+            guarded("resources.get", get(connection::resources)).merge(guarded(
+                "resources.getResourcePost",
+                post(connection::resources),
+            )),
         ),
     ];
     let mut router = Router::new();
@@ -93,16 +133,24 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             .route(&format!("{CONNECTION}{suffix}"), method.clone())
             .route(&format!("/v2{suffix}"), method);
     }
-    let verbs = counted(get(connection::get_verb).post(connection::post_verb));
+    let verbs = counted(guarded_by_verb(
+        get(connection::get_verb).post(connection::post_verb),
+    ));
     router = router.route(CONNECTION, verbs);
     for verb in GET_VERBS {
-        router = router.route(&format!("/v2:{verb}"), counted(get(connection::get_verb)));
+        router = router.route(
+            &format!("/v2:{verb}"),
+            counted(guarded(verb, get(connection::get_verb))),
+        );
     }
     for verb in POST_VERBS {
-        router = router.route(&format!("/v2:{verb}"), counted(post(connection::post_verb)));
+        router = router.route(
+            &format!("/v2:{verb}"),
+            counted(guarded(verb, post(connection::post_verb))),
+        );
     }
     router
-        .route("/v2/openapi.json", get(openapi::serve))
+        .route("/v2/openapi.json", guarded("openapi", get(openapi::serve)))
         .route_layer(from_fn_with_state(state.clone(), served_connection))
 }
 
@@ -124,7 +172,7 @@ async fn served_connection(
     next.run(Request::from_parts(parts, body)).await
 }
 
-/// Counts calls by entity type, action, tool or connection method and HTTP status
+/// Counts calls by entity type, action, tool or connection method, client and HTTP status
 /// (`stripe_connector_calls_total`). Throttled calls count too, with status 429: the metric
 /// tells what callers were answered, and the limiter's own metrics do not say which entity or
 /// action was refused.
@@ -134,6 +182,10 @@ async fn count_calls(State(state): State<AppState>, request: Request, next: Next
         Ok(params) => call_name(&params, parts.uri.path()),
         Err(_) => ("other", "unknown"),
     };
+    let client = parts
+        .extensions
+        .get::<Caller>()
+        .map_or_else(String::new, |c| c.name().to_string());
     let response = next.run(Request::from_parts(parts, body)).await;
     state
         .metrics
@@ -141,6 +193,7 @@ async fn count_calls(State(state): State<AppState>, request: Request, next: Next
         .get_or_create(&CallLabels {
             kind: kind.to_string(),
             name: name.to_string(),
+            client,
             status: response.status().as_u16(),
         })
         .inc();
@@ -190,16 +243,25 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 255)
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "Idempotency-Key",
-                "must be 1 to 255 visible ASCII characters",
-            )
-        })?;
-    Ok(Some(key.to_string()))
+    let text = value.to_str().unwrap_or("\u{0}");
+    checked_idempotency_key("Idempotency-Key", text).map(Some)
+}
+
+/// An idempotency key Stripe takes: 1 to 255 visible ASCII characters once trimmed.
+fn checked_idempotency_key(field: &str, key: &str) -> ApiResult<String> {
+    let key = key.trim();
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+    {
+        return Err(ApiError::invalid(
+            field,
+            "must be 1 to 255 visible ASCII characters",
+        ));
+    }
+    Ok(key.to_string())
+}
+
+/// The idempotency key of a write: the caller's, or a new one, so the audit line names the key
+/// Stripe got (the same on every retry).
+fn write_key(key: Option<String>) -> String {
+    key.unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }

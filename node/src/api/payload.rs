@@ -125,20 +125,29 @@ fn as_integer(value: &Value) -> Option<i64> {
     })
 }
 
-/// Characters kept as they are in a Stripe path segment; the rest is percent-encoded.
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+/// Longest object id the node sends to Stripe.
+pub const MAX_ID_LEN: usize = 255;
 
-/// A Stripe object id as one path segment, percent-encoded; `field` names it in errors.
+/// A Stripe object id as one path segment. Stripe's ids (`cus_NffrFeUfNV2Hib`) and the ids a
+/// caller may choose (coupons, products) are letters, digits, `_` and `-`: only those pass, so
+/// no id can change the path (`..`, `/`, `%2F`) or carry a control character. `field` names it
+/// in errors, which never quote the id.
 pub fn id_segment(field: &str, id: &str) -> ApiResult<String> {
     let id = id.trim();
-    if id.is_empty() || id == "." || id == ".." || id.chars().any(char::is_control) {
-        return Err(ApiError::invalid(field, "is not a valid Stripe object id"));
+    let ok = !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !ok {
+        return Err(ApiError::invalid(
+            field,
+            format!(
+                "is not a Stripe object id: ids are 1 to {MAX_ID_LEN} letters, digits, '_' or '-'"
+            ),
+        ));
     }
-    Ok(percent_encoding::utf8_percent_encode(id, SEGMENT).to_string())
+    Ok(id.to_string())
 }
 
 /// A scalar as a form value: strings as written (trimmed), whole floats as integers.
@@ -260,6 +269,39 @@ mod tests {
 
     fn pairs(p: &[(String, String)]) -> Vec<(&str, &str)> {
         p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+
+    #[test]
+    fn ids_are_checked_against_stripe_s_alphabet() {
+        for good in [
+            "cus_NffrFeUfNV2Hib",
+            "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+            "SUMMER-25",
+            " cus_1 ",
+        ] {
+            assert_eq!(id_segment("id", good).unwrap(), good.trim(), "{good}");
+        }
+        let long = "c".repeat(MAX_ID_LEN + 1);
+        for bad in [
+            "",
+            " ",
+            ".",
+            "..",
+            "cus/1",
+            "cus%2F1",
+            "cus\nevil",
+            "cus;x",
+            "cus_é",
+            "a b",
+            &long,
+        ] {
+            let e = id_segment("CustomerId", bad).unwrap_err();
+            assert_eq!(e.field(), Some("CustomerId"), "{bad:?}");
+            assert!(
+                !e.message().contains(bad) || bad.trim().is_empty(),
+                "{bad:?} echoed"
+            );
+        }
     }
 
     #[test]

@@ -22,7 +22,8 @@ use super::list::{self, PageToken};
 use super::metadata::find_entity;
 use super::payload;
 use super::{admit, paging};
-use crate::catalog::{ENTITIES, Entity};
+use crate::access::{Caller, Permission};
+use crate::catalog::{ENTITIES, Entity, Operation};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -456,9 +457,10 @@ fn request(body: &Value) -> ApiResult<Request> {
 }
 
 /// `POST {connection}:executeSqlQuery`: ExecuteSqlQueryResponse `{"results": [row, ...]}`.
-pub async fn execute(state: &AppState, body: &Value) -> ApiResult<Value> {
+pub async fn execute(state: &AppState, caller: &Caller, body: &Value) -> ApiResult<Value> {
     let request = request(body)?;
     let plan = plan(&request.text, &request.parameters)?;
+    caller.require(Permission::Entity(plan.entity, Operation::List))?;
     let limit = [plan.limit, request.max_rows.map(|n| n as usize)]
         .into_iter()
         .flatten()

@@ -15,60 +15,11 @@ use super::extract::{JsonBody, QueryParams, Scope, Target};
 use super::metadata::{action_input_schema, action_result_schema, entity_schema};
 use super::payload::{self, Write};
 use super::{admit, idempotency_key, paging};
-use crate::catalog::{ACTIONS, Action, ENTITIES, Entity};
+use crate::access::{Caller, Permission};
+use crate::audit::Origin;
+use crate::catalog::{ACTIONS, Action, ENTITIES, Entity, Operation};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-
-/// The entity operations, as the document's Operation enum names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    List,
-    Get,
-    Create,
-    Update,
-    Delete,
-}
-
-impl Operation {
-    const ALL: [Operation; 5] = [
-        Operation::List,
-        Operation::Get,
-        Operation::Create,
-        Operation::Update,
-        Operation::Delete,
-    ];
-
-    fn enum_name(self) -> &'static str {
-        match self {
-            Operation::List => "LIST",
-            Operation::Get => "GET",
-            Operation::Create => "CREATE",
-            Operation::Update => "UPDATE",
-            Operation::Delete => "DELETE",
-        }
-    }
-
-    fn verb(self) -> &'static str {
-        match self {
-            Operation::List => "List",
-            Operation::Get => "Get",
-            Operation::Create => "Create",
-            Operation::Update => "Update",
-            Operation::Delete => "Delete",
-        }
-    }
-
-    fn supported(self, entity: &Entity) -> bool {
-        let o = entity.operations;
-        match self {
-            Operation::List => o.list,
-            Operation::Get => o.get,
-            Operation::Create => o.create,
-            Operation::Update => o.update,
-            Operation::Delete => o.delete,
-        }
-    }
-}
 
 /// What a tool runs.
 #[derive(Debug, Clone, Copy)]
@@ -110,6 +61,14 @@ fn find(name: &str) -> ApiResult<&'static Tool> {
         ApiError::not_found(format!(
             "tool {name} does not exist; GET .../tools lists them"
         ))
+    })
+}
+
+/// What running the tool `name` needs: its entity operation or its action.
+pub fn permission(name: &str) -> ApiResult<Permission> {
+    Ok(match find(name)?.kind {
+        ToolKind::Action(action) => Permission::Action(action),
+        ToolKind::Entity(entity, op) => Permission::Entity(entity, op),
     })
 }
 
@@ -349,6 +308,7 @@ pub fn generate_toolspec(body: &Value) -> ApiResult<Value> {
 /// `POST .../tools/{tool}:execute`: ExecuteToolRequest -> ExecuteToolResponse `{"result"}`.
 pub async fn execute(
     State(state): State<AppState>,
+    caller: Caller,
     target: Target,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
@@ -368,7 +328,11 @@ pub async fn execute(
     }
     let parameters = request_parameters(&body)?;
     let key = idempotency_key(&headers)?;
-    let result = run(&state, &target.scope, tool, &parameters, key).await?;
+    let origin = Origin {
+        caller: &caller,
+        method: "tools.execute",
+    };
+    let result = run(&state, origin, &target.scope, tool, &parameters, key).await?;
     Ok(Json(json!({ "result": result })))
 }
 
@@ -409,6 +373,7 @@ fn text(parameters: &Map<String, Value>, name: &str) -> ApiResult<Option<String>
 
 async fn run(
     state: &AppState,
+    origin: Origin<'_>,
     scope: &Scope,
     tool: &Tool,
     parameters: &Map<String, Value>,
@@ -427,9 +392,9 @@ async fn run(
     };
     match tool.kind {
         ToolKind::Action(action) => {
-            let request = build_request(action, parameters)?.with_idempotency_key(key);
+            let request = build_request(action, parameters)?;
             admit(state).await?;
-            actions::run(state, action, request).await
+            actions::run(state, origin, action, parameters, request, key).await
         }
         // Only supported operations are tools (see `all`).
         ToolKind::Entity(entity, op) => match op {
@@ -464,7 +429,7 @@ async fn run(
                 let params =
                     payload::to_form(entity, &Value::Object(parameters.clone()), Write::Create)?;
                 admit(state).await?;
-                entities::create_entity(state, scope, entity, params, key).await
+                entities::create_entity(state, origin, scope, entity, params, key).await
             }
             Operation::Update => {
                 let id = id_param(parameters)?;
@@ -472,13 +437,13 @@ async fn run(
                 fields.remove("id");
                 let params = update_params(entity, &Value::Object(fields))?;
                 admit(state).await?;
-                entities::update_entity(state, scope, entity, &id, params, key).await
+                entities::update_entity(state, origin, scope, entity, &id, params, key).await
             }
             Operation::Delete => {
                 allow(&["id"])?;
                 let id = id_param(parameters)?;
                 admit(state).await?;
-                entities::delete_entity(state, entity, &id).await?;
+                entities::delete_entity(state, origin, entity, &id).await?;
                 Ok(json!({}))
             }
         },

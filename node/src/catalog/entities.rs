@@ -20,6 +20,57 @@ pub struct Operations {
     pub delete: bool,
 }
 
+/// The entity operations, as the document's Operation enum names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    List,
+    Get,
+    Create,
+    Update,
+    Delete,
+}
+
+impl Operation {
+    pub const ALL: [Operation; 5] = [
+        Operation::List,
+        Operation::Get,
+        Operation::Create,
+        Operation::Update,
+        Operation::Delete,
+    ];
+
+    pub fn enum_name(self) -> &'static str {
+        match self {
+            Operation::List => "LIST",
+            Operation::Get => "GET",
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+        }
+    }
+
+    pub fn verb(self) -> &'static str {
+        match self {
+            Operation::List => "List",
+            Operation::Get => "Get",
+            Operation::Create => "Create",
+            Operation::Update => "Update",
+            Operation::Delete => "Delete",
+        }
+    }
+
+    pub fn supported(self, entity: &Entity) -> bool {
+        let o = entity.operations;
+        match self {
+            Operation::List => o.list,
+            Operation::Get => o.get,
+            Operation::Create => o.create,
+            Operation::Update => o.update,
+            Operation::Delete => o.delete,
+        }
+    }
+}
+
 const ALL: Operations = Operations {
     list: true,
     get: true,

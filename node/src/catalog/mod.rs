@@ -9,7 +9,7 @@ pub mod model;
 mod spec_check;
 
 pub use actions::{ACTIONS, Action, Output, Param, ParamTarget};
-pub use entities::{ENTITIES, Entity, Operations};
+pub use entities::{ENTITIES, Entity, Operation, Operations};
 pub use model::{DataType, Field, Pushdown, SearchKind};
 
 /// The entity of that name (case-sensitive, as the seed spells it).
@@ -20,4 +20,9 @@ pub fn entity(name: &str) -> Option<&'static Entity> {
 /// The action of that name.
 pub fn action(name: &str) -> Option<&'static Action> {
     ACTIONS.iter().find(|a| a.name == name)
+}
+
+/// The operation of that name as grants and the document spell it (`LIST`, `GET`, ...).
+pub fn operation(name: &str) -> Option<Operation> {
+    Operation::ALL.into_iter().find(|o| o.enum_name() == name)
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::exchange_log::Exchange;
 use super::proxy::Proxy;
 use super::tls;
-use super::transport::Transport;
+use super::transport::{Transport, TransportError};
 use super::{ApiKeyFile, StripeApi, StripeRequest};
 use crate::config::{StripeArgs, Verbosity};
 use crate::error::ApiError;
@@ -105,12 +105,21 @@ impl HttpStripeClient {
             .with_max_times(self.options.max_retries)
     }
 
-    fn headers(&self, key: &str, idempotency_key: Option<&str>, form: bool) -> HeaderMap {
+    /// The request headers; a value that is not a valid header (a caller's idempotency key,
+    /// the configured account) is an error, never silently left out.
+    fn headers(
+        &self,
+        key: &str,
+        idempotency_key: Option<&str>,
+        form: bool,
+    ) -> Result<HeaderMap, TransportError> {
         let mut headers = HeaderMap::new();
-        let mut set = |name: &'static str, value: &str| {
-            if let Ok(value) = HeaderValue::from_str(value) {
+        let mut invalid = None;
+        let mut set = |name: &'static str, value: &str| match HeaderValue::from_str(value) {
+            Ok(value) => {
                 headers.insert(name, value);
             }
+            Err(_) => invalid = Some(name),
         };
         set("authorization", &format!("Bearer {key}"));
         set("stripe-version", &self.options.api_version);
@@ -127,7 +136,13 @@ impl HttpStripeClient {
         if let Some(key) = idempotency_key {
             set("idempotency-key", key);
         }
-        headers
+        match invalid {
+            // The API key is a secret: never named as the cause, nor quoted.
+            Some(name) => Err(TransportError::InvalidRequest(format!(
+                "{name} is not a valid header value"
+            ))),
+            None => Ok(headers),
+        }
     }
 
     async fn attempt(
@@ -149,7 +164,13 @@ impl HttpStripeClient {
         } else {
             Bytes::new()
         };
-        let headers = self.headers(key.expose(), idempotency_key, post);
+        let headers = self
+            .headers(key.expose(), idempotency_key, post)
+            .map_err(|e| Failure {
+                retryable: false,
+                retry_after: None,
+                error: e.to_api_error(),
+            })?;
         let started = Instant::now();
         let outcome = self.http.send(&request.method, &url, &headers, body).await;
         Exchange {

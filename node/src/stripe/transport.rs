@@ -53,6 +53,10 @@ pub enum TransportError {
     Unreachable { target: String, reason: String },
     #[error("{what} did not finish within {limit:?}")]
     Timeout { what: String, limit: Duration },
+    /// The request cannot be sent at all (a URL or header the caller's input made invalid):
+    /// another attempt would fail the same way.
+    #[error("the Stripe request cannot be built: {0}")]
+    InvalidRequest(String),
 }
 
 impl TransportError {
@@ -63,6 +67,7 @@ impl TransportError {
             Self::ProxyRefused { status, .. } => *status >= 500,
             Self::Tls { certificate, .. } => !certificate,
             Self::ProxyUnreachable { .. } | Self::Unreachable { .. } | Self::Timeout { .. } => true,
+            Self::InvalidRequest(_) => false,
         }
     }
 
@@ -70,6 +75,7 @@ impl TransportError {
         let code = match self {
             Self::ProxyAuth { .. } => Code::Unauthenticated,
             Self::Timeout { .. } => Code::DeadlineExceeded,
+            Self::InvalidRequest(_) => Code::InvalidArgument,
             _ => Code::Unavailable,
         };
         ApiError::new(code, self.to_string())
@@ -142,10 +148,9 @@ impl Transport {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<Received, TransportError> {
-        let uri: Uri = url.parse().map_err(|e| TransportError::Unreachable {
-            target: url.to_string(),
-            reason: format!("bad URL: {e}"),
-        })?;
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| TransportError::InvalidRequest(format!("not a valid URL: {e}")))?;
         let forwarding = self.forwarding_proxy(&uri);
         let mut answered_challenge = false;
         loop {

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::ConfigMap;
 use sha2::{Digest, Sha256};
 
-use super::{ADMIN_PORT, API_PORT, CA_BUNDLE_DIR, MOUNT_ROOT, Owner, Settings, names};
+use super::{
+    ADMIN_PORT, API_PORT, CA_BUNDLE_DIR, MOUNT_ROOT, Owner, SERVER_TLS_DIR, Settings,
+    client_token_file, names,
+};
 use crate::dereference::Dereferenced;
 use crate::validate::{ProxyAuth, ValidConnection};
 
@@ -50,10 +53,29 @@ pub fn node_env(conn: &ValidConnection, settings: &Settings) -> BTreeMap<String,
             format!("{MOUNT_ROOT}/redis-password/password"),
         );
     }
-    set(
-        "CLIENT_TOKEN_FILE",
-        format!("{MOUNT_ROOT}/client-token/token"),
-    );
+    match &conn.clients {
+        None => set(
+            "CLIENT_TOKEN_FILE",
+            format!("{MOUNT_ROOT}/client-token/token"),
+        ),
+        Some(clients) => {
+            let clients: Vec<serde_json::Value> = clients
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "name": c.name,
+                        "tokenFile": client_token_file(&c.name),
+                        "allow": c.allow,
+                    })
+                })
+                .collect();
+            set("CLIENTS", serde_json::Value::Array(clients).to_string());
+        }
+    }
+    if conn.server_cert.is_some() {
+        set("TLS_CERT_FILE", format!("{SERVER_TLS_DIR}/tls.crt"));
+        set("TLS_KEY_FILE", format!("{SERVER_TLS_DIR}/tls.key"));
+    }
     set("VERBOSITY", conn.verbosity.to_string());
     set("LOGGING_ENABLED", conn.logging_enabled.to_string());
     set("LOG_LEVEL", conn.log_level.as_str().to_string());

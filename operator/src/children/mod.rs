@@ -35,6 +35,10 @@ pub const ADMIN_PORT: i32 = 9090;
 pub const MOUNT_ROOT: &str = "/var/run/stripe-connector";
 /// Folder of the mounted CA bundle (its file is named after the referenced key).
 pub const CA_BUNDLE_DIR: &str = "/var/run/stripe-connector/ca-bundle";
+/// Folder of the named clients' tokens, one folder per client.
+pub const CLIENTS_DIR: &str = "/var/run/stripe-connector/clients";
+/// Folder of the API's certificate and key (`tls.crt`, `tls.key`).
+pub const SERVER_TLS_DIR: &str = "/var/run/stripe-connector/server-tls";
 
 /// Operator-wide settings that shape every connection's children.
 #[derive(Clone, PartialEq, Eq)]
@@ -70,6 +74,8 @@ pub struct Children {
     pub redis_password: Option<Secret>,
     /// Created once, with a fresh token, and never rewritten.
     pub client_token: ClientTokenSecret,
+    /// The same for each client of `spec.clients` but `default`.
+    pub named_client_tokens: Vec<ClientTokenSecret>,
     /// Carries no replica count: the HPA owns it.
     pub deployment: Deployment,
     pub service: Service,
@@ -86,6 +92,13 @@ pub fn build(conn: &ValidConnection, settings: &Settings, found: &Dereferenced) 
         config_map: config_map(&owner, conn, settings),
         redis_password: redis_password_secret(&owner, settings),
         client_token: ClientTokenSecret::new(&owner),
+        named_client_tokens: conn
+            .clients
+            .iter()
+            .flatten()
+            .filter(|c| c.name != stripe_node::access::DEFAULT_CLIENT)
+            .map(|c| ClientTokenSecret::of_client(&owner, &c.name))
+            .collect(),
         deployment: deployment(&owner, conn, settings, found),
         service: service(&owner),
         hpa: horizontal_pod_autoscaler(&owner, conn),
@@ -161,6 +174,14 @@ pub mod names {
     pub fn client_token(connection: &str) -> String {
         format!("{connection}-client-token")
     }
+    /// The token Secret of a client: `default`'s is [`client_token`].
+    pub fn client_token_of(connection: &str, client: &str) -> String {
+        if client == stripe_node::access::DEFAULT_CLIENT {
+            client_token(connection)
+        } else {
+            format!("{connection}-client-token-{client}")
+        }
+    }
     pub fn redis_password(connection: &str) -> String {
         format!("{connection}-redis-password")
     }
@@ -170,7 +191,17 @@ pub mod names {
     }
 }
 
-/// The connection's in-cluster URL.
-pub fn endpoint(name: &str, namespace: &str) -> String {
-    format!("http://{name}.{namespace}.svc:{API_PORT}")
+/// The connection's in-cluster URL (https when the nodes serve a certificate).
+pub fn endpoint(name: &str, namespace: &str, https: bool) -> String {
+    let scheme = if https { "https" } else { "http" };
+    format!("{scheme}://{name}.{namespace}.svc:{API_PORT}")
+}
+
+/// Where a node finds the token of client `client`.
+pub fn client_token_file(client: &str) -> String {
+    if client == stripe_node::access::DEFAULT_CLIENT {
+        format!("{MOUNT_ROOT}/client-token/token")
+    } else {
+        format!("{CLIENTS_DIR}/{client}/token")
+    }
 }

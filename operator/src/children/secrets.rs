@@ -13,23 +13,34 @@ pub fn generate_client_token() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 48)
 }
 
-/// The Secret callers read the connection's client token from (key `token`). The operator
-/// creates it once and never rewrites it, so the token stays stable; the token itself is chosen
-/// only at that creation.
+/// The Secret a client reads its token from (key `token`): `default`'s, or a named client's of
+/// `spec.clients`. The operator creates it once and never rewrites it, so the token stays
+/// stable; the token itself is chosen only at that creation (deleting the Secret rotates it).
 #[derive(Clone, Debug)]
 pub struct ClientTokenSecret {
     owner: Owner,
+    client: String,
 }
 
 impl ClientTokenSecret {
+    /// The Secret of the client `default`.
     pub fn new(owner: &Owner) -> Self {
+        Self::of_client(owner, stripe_node::access::DEFAULT_CLIENT)
+    }
+
+    pub fn of_client(owner: &Owner, client: &str) -> Self {
         Self {
             owner: owner.clone(),
+            client: client.to_string(),
         }
     }
 
     pub fn name(&self) -> String {
-        names::client_token(&self.owner.name)
+        names::client_token_of(&self.owner.name, &self.client)
+    }
+
+    pub fn client(&self) -> &str {
+        &self.client
     }
 
     /// The Secret holding `token`.
