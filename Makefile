@@ -1,4 +1,4 @@
-.PHONY: run test lint crds cluster e2e bench-node bench-limiter bench-operator bench-filter
+.PHONY: run test lint crds cluster demo autoscaling-plot e2e bench-node bench-limiter bench-operator bench-filter
 
 # Run the product's main job: a node serving the API on localhost (see README).
 run:
@@ -13,6 +13,23 @@ test:
 cluster:
 	scripts/install-test-deps.sh
 	.venv/bin/python tests/python/control_plane.py
+
+# The whole autoscaling loop on one machine (control plane, chart, operator, a connection against
+# localstripe, Prometheus and prometheus-adapter, a load), with a live view of nodes, capacity and
+# admitted rate. Options: make demo ARGS="--rate 30 --load-seconds 240 --record run.csv".
+demo:
+	scripts/install-test-deps.sh
+	cargo build --workspace --bins
+	.venv/bin/python tests/python/autoscaling_demo.py $(ARGS)
+
+# Records one run of the autoscaling test (docs/autoscaling-run.csv) and plots it
+# (docs/autoscaling-run.png, shown in docs/operator.md).
+autoscaling-plot:
+	scripts/install-test-deps.sh
+	cargo build --workspace --bins
+	STRIPE_AUTOSCALING_RECORD=$(CURDIR)/docs/autoscaling-run.csv .venv/bin/pytest -q -s tests/python/test_cluster_autoscaling.py
+	.venv/bin/pip install -q --disable-pip-version-check -r scripts/plot-requirements.txt
+	.venv/bin/python scripts/plot-autoscaling.py docs/autoscaling-run.csv docs/autoscaling-run.png
 
 lint:
 	cargo fmt --all -- --check

@@ -285,6 +285,7 @@ impl CaBundleKind {
 /// Minimum and maximum number of connector nodes.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
 #[x_kube(validation = Rule::new("self.min <= self.max").message("nodes.min must not exceed nodes.max"))]
+#[serde(rename_all = "camelCase")]
 pub struct NodeRange {
     /// Fewest nodes kept running (1 to 50).
     #[serde(default = "default_min_nodes")]
@@ -294,6 +295,11 @@ pub struct NodeRange {
     #[serde(default = "default_max_nodes")]
     #[schemars(range(min = 1, max = 50))]
     pub max: i32,
+    /// Seconds of lower load the autoscaler waits before it removes nodes (0 to 3600, as the
+    /// HPA allows; default 300), so bursty callers do not make the fleet flap.
+    #[serde(default = "default_scale_down_stabilization_seconds")]
+    #[schemars(range(min = 0, max = 3600))]
+    pub scale_down_stabilization_seconds: i32,
 }
 
 impl Default for NodeRange {
@@ -301,6 +307,7 @@ impl Default for NodeRange {
         Self {
             min: default_min_nodes(),
             max: default_max_nodes(),
+            scale_down_stabilization_seconds: default_scale_down_stabilization_seconds(),
         }
     }
 }
@@ -506,6 +513,10 @@ pub struct NodeCounts {
 fn default_min_nodes() -> i32 {
     2
 }
+fn default_scale_down_stabilization_seconds() -> i32 {
+    300
+}
+
 fn default_max_nodes() -> i32 {
     MAX_NODES
 }

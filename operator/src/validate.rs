@@ -42,6 +42,7 @@ pub struct ValidConnection {
     pub account_id: Option<String>,
     pub min_nodes: i32,
     pub max_nodes: i32,
+    pub scale_down_stabilization_seconds: i32,
     pub transactions_per_second_per_node: i32,
     pub account_transactions_per_second: Option<i32>,
     /// How long a request over capacity may wait for a slot; `None` rejects at once.
@@ -134,6 +135,7 @@ pub fn validate(conn: &StripeConnection) -> Result<ValidConnection, Vec<SpecProb
         account_id: spec.account_id.clone(),
         min_nodes: spec.nodes.min,
         max_nodes: spec.nodes.max,
+        scale_down_stabilization_seconds: spec.nodes.scale_down_stabilization_seconds,
         transactions_per_second_per_node: rate.transactions_per_second_per_node,
         account_transactions_per_second: rate.account_transactions_per_second,
         max_wait_milliseconds: (rate.max_wait_milliseconds > 0)

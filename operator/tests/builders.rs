@@ -206,8 +206,8 @@ fn hpa_scales_on_offered_load_with_cpu_as_fallback() {
     );
     assert_eq!(hpa["metrics"][1]["resource"]["name"], "cpu");
     assert_eq!(
-        hpa["behavior"]["scaleDown"]["stabilizationWindowSeconds"],
-        300
+        hpa["behavior"]["scaleDown"]["stabilizationWindowSeconds"], 120,
+        "spec.nodes.scaleDownStabilizationSeconds"
     );
     assert_eq!(hpa["behavior"]["scaleUp"]["stabilizationWindowSeconds"], 30);
 }

@@ -150,7 +150,7 @@ fn crd_has_the_documented_shape() {
     let props = &version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
     assert_eq!(
         props["nodes"]["default"],
-        serde_json::json!({"min": 2, "max": 50})
+        serde_json::json!({"min": 2, "max": 50, "scaleDownStabilizationSeconds": 300})
     );
     assert_eq!(
         props["rateLimit"]["properties"]["transactionsPerSecondPerNode"]["default"],

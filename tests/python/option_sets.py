@@ -75,6 +75,8 @@ OPTION_SETS: dict[str, dict] = {
                 "labels": {"release": "prom"},
                 "port": "admin",
             },
+            "prometheusRule": {"enabled": True, "labels": {"release": "prom"}},
+            "grafanaDashboard": {"enabled": True, "namespace": "monitoring", "labels": {"dashboards": "stripe"}},
         },
         "prometheusAdapter": {"rule": {"enabled": True, "namespace": "monitoring", "window": "2m"}},
         "apiCertificates": [

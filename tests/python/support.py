@@ -160,6 +160,7 @@ def _subset_schema(name: str) -> dict[str, Any]:
 CUSTOM_KINDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): lambda: _subset_schema("servicemonitor-subset.json"),
     ("monitoring.coreos.com/v1", "PodMonitor"): lambda: _subset_schema("podmonitor-subset.json"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"): lambda: _subset_schema("prometheusrule-subset.json"),
     ("cert-manager.io/v1", "Certificate"): lambda: _subset_schema("certificate-subset.json"),
 }
 

@@ -47,7 +47,7 @@ def test_helm_lint_strict(tools, tmp_path, option_set):
 
 # Kinds whose CRDs (the Prometheus Operator's) this cluster doesn't have; test_chart.py checks
 # them against their schema offline.
-NOT_SERVED = {"ServiceMonitor", "PodMonitor"}
+NOT_SERVED = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}
 
 
 @pytest.mark.parametrize("option_set", OPTION_SETS)
@@ -60,6 +60,8 @@ def test_every_option_set_is_accepted_by_the_api_server(kube, tmp_path, make_nam
         values["watchNamespaces"] = [make_namespace(f"w{i}") for i, _ in enumerate(values["watchNamespaces"])]
     if values.get("prometheusAdapter", {}).get("rule", {}).get("namespace"):
         values["prometheusAdapter"]["rule"]["namespace"] = make_namespace("monitoring")
+    if values.get("metrics", {}).get("grafanaDashboard", {}).get("namespace"):
+        values["metrics"]["grafanaDashboard"]["namespace"] = make_namespace("dashboards")
     namespace = make_namespace()
     rendered = kube.helm("template", "sc", str(CHART), "-n", namespace, "-f", values_file(tmp_path, option_set, values)).stdout
     docs = [d for d in yaml.safe_load_all(rendered) if d and d["kind"] not in NOT_SERVED]

@@ -69,8 +69,8 @@ pub fn horizontal_pod_autoscaler(owner: &Owner, conn: &ValidConnection) -> Horiz
                 },
             ]),
             // Grow fast when throttled (at most doubling, or +4 nodes, per minute after 30 s of
-            // sustained demand); shrink slowly (half per minute, after 5 minutes of lower load),
-            // so bursty callers do not make the fleet flap.
+            // sustained demand); shrink slowly (half per minute, after
+            // spec.nodes.scaleDownStabilizationSeconds of lower load).
             behavior: Some(HorizontalPodAutoscalerBehavior {
                 scale_up: Some(HPAScalingRules {
                     stabilization_window_seconds: Some(30),
@@ -79,7 +79,7 @@ pub fn horizontal_pod_autoscaler(owner: &Owner, conn: &ValidConnection) -> Horiz
                     ..HPAScalingRules::default()
                 }),
                 scale_down: Some(HPAScalingRules {
-                    stabilization_window_seconds: Some(300),
+                    stabilization_window_seconds: Some(conn.scale_down_stabilization_seconds),
                     select_policy: Some("Min".into()),
                     policies: Some(vec![policy("Percent", 50, 60)]),
                     ..HPAScalingRules::default()
