@@ -17,7 +17,7 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 
 import node_services
-from node_services import CONNECTION, TOKEN
+from node_services import CONNECTION, TOKEN, BearerHttp
 
 DOC = node_services.discovery()
 NAME = f"projects/p1/locations/us-central1/connections/{CONNECTION}"
@@ -65,19 +65,6 @@ def validated(method_id: str, answer: Any) -> Any:
     ref = RESPONSE[method_id]
     jsonschema.Draft202012Validator({"$defs": DEFS, "$ref": f"#/$defs/{ref}"}).validate(answer)
     return answer
-
-
-class BearerHttp(httplib2.Http):
-    """httplib2 sending a static bearer token (the connection's client token)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def request(self, uri, method="GET", body=None, headers=None, **kwargs):  # noqa: ANN001
-        headers = dict(headers or {})
-        headers["authorization"] = f"Bearer {self.token}"
-        return super().request(uri, method, body, headers, **kwargs)
 
 
 @pytest.fixture(scope="module")

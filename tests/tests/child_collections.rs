@@ -434,6 +434,18 @@ fn entity_id(entity: &Value) -> String {
         .to_string()
 }
 
+/// The entity ids a List with these conditions answers, in its order.
+async fn listed_ids(api: &e2e::Api, entity: &str, conditions: &str) -> Vec<String> {
+    let (status, listed) = api.list(entity, conditions, &[]).await;
+    assert_eq!(status, 200, "list {entity} {conditions}: {listed}");
+    listed["entities"]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .map(entity_id)
+        .collect()
+}
+
 fn bulk_path(entity: &str, verb: &str, conditions: &str) -> String {
     let query: String = form_urlencoded::byte_serialize(conditions.as_bytes()).collect();
     format!("/v2/entityTypes/{entity}/entities:{verb}?conditions={query}")
@@ -466,17 +478,10 @@ async fn tax_ids_are_created_read_and_deleted_by_parent_and_child_id() {
     let (status, again) = api.post_with_key(path, &fields, "tax-id-once").await;
     assert_eq!((status, entity_id(&again)), (200, composite.clone()));
 
-    let listed = api
-        .list("TaxId", &format!("Customer = '{customer}'"), &[])
-        .await
-        .1;
-    let names: Vec<String> = listed["entities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(entity_id)
-        .collect();
-    assert_eq!(names, [composite.as_str()], "{listed}");
+    assert_eq!(
+        listed_ids(&api, "TaxId", &format!("Customer = '{customer}'")).await,
+        [composite.as_str()]
+    );
 
     let (status, got) = api.get(&entity_path("TaxId", &composite)).await;
     assert_eq!(status, 200, "{got}");
@@ -739,17 +744,10 @@ async fn people_and_external_accounts_of_a_connected_account_are_written() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let people = api
-        .list("Person", &format!("Account = '{account}'"), &[])
-        .await
-        .1;
-    let names: Vec<String> = people["entities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(entity_id)
-        .collect();
-    assert_eq!(names, [ada_id.as_str()], "{people}");
+    assert_eq!(
+        listed_ids(&api, "Person", &format!("Account = '{account}'")).await,
+        [ada_id.as_str()]
+    );
     let (status, body) = api.delete(&entity_path("Person", &ada_id)).await;
     assert_eq!(status, 200, "{body}");
     assert!(
@@ -793,17 +791,10 @@ async fn people_and_external_accounts_of_a_connected_account_are_written() {
     assert_error(status, &body, 400, "INVALID_ARGUMENT");
     let (status, body) = api.delete(&entity_path("ExternalAccount", &second)).await;
     assert_eq!(status, 200, "{body}");
-    let left = api
-        .list("ExternalAccount", &format!("Account = '{account}'"), &[])
-        .await
-        .1;
-    let names: Vec<String> = left["entities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(entity_id)
-        .collect();
-    assert_eq!(names, [first], "{left}");
+    assert_eq!(
+        listed_ids(&api, "ExternalAccount", &format!("Account = '{account}'")).await,
+        [first]
+    );
     assert_eq!(
         fake.requests(
             "DELETE",

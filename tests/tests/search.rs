@@ -34,17 +34,13 @@ async fn all_pages(
     panic!("paging did not end");
 }
 
-fn ids_of(pages: &[Value]) -> Vec<String> {
-    pages.iter().flat_map(Api::ids).collect()
-}
-
-#[tokio::test]
-async fn a_metadata_lookup_is_one_search_call_per_page() {
-    let (fake, _node, api) = fake_and_node();
+/// Creates customers with these emails and `metadata[tier]`; returns the ids of the gold ones.
+async fn customers_by_tier(
+    fake: &e2e::StripeFake,
+    customers: impl Iterator<Item = (String, &'static str)>,
+) -> HashSet<String> {
     let mut gold = HashSet::new();
-    for i in 0..60 {
-        let tier = if i % 3 == 0 { "gold" } else { "basic" };
-        let email = format!("c{i}@{tier}.example.com");
+    for (email, tier) in customers {
         let customer = fake
             .stripe(
                 "POST",
@@ -56,6 +52,21 @@ async fn a_metadata_lookup_is_one_search_call_per_page() {
             gold.insert(customer["id"].as_str().unwrap().to_string());
         }
     }
+    gold
+}
+
+fn ids_of(pages: &[Value]) -> Vec<String> {
+    pages.iter().flat_map(Api::ids).collect()
+}
+
+#[tokio::test]
+async fn a_metadata_lookup_is_one_search_call_per_page() {
+    let (fake, _node, api) = fake_and_node();
+    let tiered = (0..60).map(|i| {
+        let tier = if i % 3 == 0 { "gold" } else { "basic" };
+        (format!("c{i}@{tier}.example.com"), tier)
+    });
+    let gold = customers_by_tier(&fake, tiered).await;
     let searches = fake.requests("GET", "/v1/customers/search").await;
     let lists = fake.requests("GET", "/v1/customers").await - searches;
 
@@ -334,20 +345,11 @@ async fn every_searchable_entity_answers_through_stripe_search() {
 async fn search_unavailable_to_the_account_falls_back_to_the_list_endpoint_and_no_other_error_does()
 {
     let (fake, _node, api) = fake_and_node();
-    let mut gold = HashSet::new();
-    for (i, tier) in ["gold", "basic", "gold"].into_iter().enumerate() {
-        let email = format!("r{i}@example.com");
-        let customer = fake
-            .stripe(
-                "POST",
-                "/v1/customers",
-                &[("email", &email), ("metadata[tier]", tier)],
-            )
-            .await;
-        if tier == "gold" {
-            gold.insert(customer["id"].as_str().unwrap().to_string());
-        }
-    }
+    let tiered = ["gold", "basic", "gold"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, tier)| (format!("r{i}@example.com"), tier));
+    let gold = customers_by_tier(&fake, tiered).await;
     let calls = |searches: u64, all: u64| (searches, all - searches);
     let before = calls(
         fake.requests("GET", "/v1/customers/search").await,

@@ -678,15 +678,21 @@ pub fn page(all: Vec<Value>, params: &Value, url: &str) -> Reply {
     Reply::ok(json!({"object": "list", "data": all, "has_more": has_more, "url": url}))
 }
 
-/// The objects of a list (a collection or a parent's child list), newest first.
+/// The objects of a list (a collection or a parent's child list) of that object type, newest
+/// first.
 pub fn listed(s: &Store, list: &str, object: &str) -> Vec<Value> {
+    listed_where(s, list, |o| o["object"] == object)
+}
+
+/// The live objects of a list that `keep` accepts, newest first.
+pub fn listed_where(s: &Store, list: &str, keep: impl Fn(&Value) -> bool) -> Vec<Value> {
     s.order
         .get(list)
         .map(|ids| {
             ids.iter()
                 .rev()
                 .filter_map(|id| s.objects.get(id))
-                .filter(|o| o["object"] == object && o["deleted"] != true)
+                .filter(|o| o["deleted"] != true && keep(o))
                 .cloned()
                 .collect()
         })

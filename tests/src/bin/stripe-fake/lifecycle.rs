@@ -8,9 +8,9 @@ use axum::http::Method;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Kind, Reply, Store, emit, error, filtered, insert, invalid, kind_of, listed, live, merge,
-    missing, new_id, no_such, now, page, require_status, save, scalar_text, transition,
-    unexpected_state,
+    Kind, Reply, Store, emit, error, filtered, insert, invalid, kind_of, listed, listed_where,
+    live, merge, missing, new_id, no_such, now, page, require_status, save, scalar_text,
+    transition, unexpected_state,
 };
 
 /// A price's unit amount; prices the fake does not know cost 1000.
@@ -736,19 +736,9 @@ fn child_object(sub: &str) -> &str {
     }
 }
 
-/// The live objects of a parent's child list, newest first.
+/// The live objects of a parent's child list (of any object type), newest first.
 fn listed_any(s: &Store, list: &str) -> Vec<Value> {
-    s.order
-        .get(list)
-        .map(|ids| {
-            ids.iter()
-                .rev()
-                .filter_map(|id| s.objects.get(id))
-                .filter(|o| o["deleted"] != true)
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default()
+    listed_where(s, list, |_| true)
 }
 
 fn update_child(s: &mut Store, parent: &Value, sub: &str, mut o: Value, params: &Value) -> Reply {
