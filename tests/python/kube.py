@@ -114,8 +114,10 @@ class AuditLog:
         lines = data.split(b"\n")
         return [json.loads(line) for line in lines[:-1] if line.strip()]
 
-    def writes(self, since: int = 0, user: str | None = None, namespace: str | None = None, resource: str | None = None) -> list[dict[str, Any]]:
-        """Completed writes, optionally of one user, namespace or resource."""
+    def writes(
+        self, since: int = 0, user: str | None = None, namespace: str | None = None, resource: str | None = None, name: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Completed writes, optionally of one user, namespace, resource or object name."""
         found = []
         for event in self.events(since):
             ref = event.get("objectRef", {})
@@ -125,6 +127,7 @@ class AuditLog:
                 and (user is None or event["user"]["username"] == user)
                 and (namespace is None or ref.get("namespace") == namespace)
                 and (resource is None or ref.get("resource") == resource)
+                and (name is None or ref.get("name") == name)
             ):
                 found.append(event)
         return found

@@ -15,12 +15,26 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import googleapiclient
+import httplib2
 
 REPO = Path(__file__).resolve().parents[2]
 CONNECTION = "e2e"
 TOKEN = "client-token-0123456789"
 # Google's discovery document of the v2 runtime API, as shipped in google-api-python-client.
 DISCOVERY = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "connectors.v2.json"
+
+
+class BearerHttp(httplib2.Http):
+    """httplib2 sending a static bearer token (a client's token), trusting `ca` when given."""
+
+    def __init__(self, token: str, ca: Path | None = None) -> None:
+        super().__init__(ca_certs=str(ca) if ca else None)
+        self.token = token
+
+    def request(self, uri, method="GET", body=None, headers=None, **kwargs):  # noqa: ANN001
+        headers = dict(headers or {})
+        headers["authorization"] = f"Bearer {self.token}"
+        return super().request(uri, method, body, headers, **kwargs)
 
 
 def binary(name: str) -> Path:

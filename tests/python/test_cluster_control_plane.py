@@ -46,10 +46,11 @@ def test_audit_log_records_writes_with_their_user(kube, audit, namespace):
     kube.kubectl("create", "configmap", "audited", "-n", namespace, "--from-literal=k=v")
     kube.kubectl("create", "secret", "generic", "hidden", "-n", namespace, "--from-literal=password=s3cr3t-value")
 
-    (created,) = audit.writes(mark, namespace=namespace, resource="configmaps")
+    # By name: the controller-manager's kube-root-ca.crt ConfigMap lands in new namespaces too.
+    (created,) = audit.writes(mark, namespace=namespace, resource="configmaps", name="audited")
     assert (created["verb"], created["user"]["username"], created["responseStatus"]["code"]) == ("create", "kubernetes-admin", 201)
     assert created["requestObject"]["data"] == {"k": "v"}
-    (secret,) = audit.writes(mark, namespace=namespace, resource="secrets")
+    (secret,) = audit.writes(mark, namespace=namespace, resource="secrets", name="hidden")
     assert secret["level"] == "Metadata" and "requestObject" not in secret
     assert "s3cr3t-value" not in audit.path.read_text()
     # Controllers act under their own service accounts (--use-service-account-credentials).

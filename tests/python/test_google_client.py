@@ -17,7 +17,7 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 
 import node_services
-from node_services import CONNECTION, TOKEN
+from node_services import CONNECTION, TOKEN, BearerHttp
 
 DOC = node_services.discovery()
 NAME = f"projects/p1/locations/us-central1/connections/{CONNECTION}"
@@ -65,19 +65,6 @@ def validated(method_id: str, answer: Any) -> Any:
     ref = RESPONSE[method_id]
     jsonschema.Draft202012Validator({"$defs": DEFS, "$ref": f"#/$defs/{ref}"}).validate(answer)
     return answer
-
-
-class BearerHttp(httplib2.Http):
-    """httplib2 sending a static bearer token (the connection's client token)."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def request(self, uri, method="GET", body=None, headers=None, **kwargs):  # noqa: ANN001
-        headers = dict(headers or {})
-        headers["authorization"] = f"Bearer {self.token}"
-        return super().request(uri, method, body, headers, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -251,6 +238,26 @@ def test_paging_conditions_and_bulk_methods(conn):
         entities.deleteEntitiesWithConditions(entityType=parent, conditions="Description = 'bulk'").execute(),
     ) == {}
     assert entities.list(parent=parent, conditions="Name = 'Paged'").execute().get("entities", []) == []
+
+
+def test_a_child_is_read_and_deleted_by_the_entity_id_list_answers(conn):
+    entities = conn.entityTypes().entities()
+    customer = create(conn, "Customer", {"Name": "Taxed"})
+    parent = f"{NAME}/entityTypes/TaxId"
+    fields = {"Customer": customer, "Type": "eu_vat", "Value": "DE123456789"}
+    created = validated("projects.locations.connections.entityTypes.entities.create", entities.create(parent=parent, body={"fields": fields}).execute())
+    listed = validated("projects.locations.connections.entityTypes.entities.list", entities.list(parent=parent, conditions=f"Customer = '{customer}'").execute())
+    (entity,) = listed["entities"]
+    assert entity["name"] == created["name"] == f"{parent}/entities/{customer},{created['fields']['Id']}", (entity, created)
+    got = validated("projects.locations.connections.entityTypes.entities.get", entities.get(name=entity["name"]).execute())
+    assert (got["fields"]["Value"], got["fields"]["Customer"]) == ("DE123456789", customer)
+    assert validated("projects.locations.connections.entityTypes.entities.delete", entities.delete(name=entity["name"]).execute()) == {}
+    # The child's own id without its parent's names the form the node expects.
+    with pytest.raises(HttpError) as e:
+        entities.get(name=f"{parent}/entities/{created['fields']['Id']}").execute()
+    error = error_of(e.value)
+    assert (e.value.resp.status, violated_field(error)) == (400, "entityId"), error
+    assert "'<Customer id>,<TaxId id>'" in error["message"], error
 
 
 def test_sql_raw_requests_and_tools(conn, node):

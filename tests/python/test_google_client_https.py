@@ -18,24 +18,11 @@ from googleapiclient.errors import HttpError
 
 import node_services
 from control_plane import Pki
-from node_services import CONNECTION, REPO, TOKEN
+from node_services import CONNECTION, REPO, TOKEN, BearerHttp
 
 DOC = node_services.discovery()
 NAME = f"projects/p1/locations/us-central1/connections/{CONNECTION}"
 READER_TOKEN = "reader-token-for-google-client-77"
-
-
-class BearerHttp(httplib2.Http):
-    """httplib2 trusting `ca` and sending a static bearer token."""
-
-    def __init__(self, token: str, ca: Path) -> None:
-        super().__init__(ca_certs=str(ca))
-        self.token = token
-
-    def request(self, uri, method="GET", body=None, headers=None, **kwargs):  # noqa: ANN001
-        headers = dict(headers or {})
-        headers["authorization"] = f"Bearer {self.token}"
-        return super().request(uri, method, body, headers, **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 //! Child collections on the wire: listed with their parent's id as a condition, which the node
-//! moves into Stripe's path (`/v1/invoices/{invoice}/lines`); against the Stripe fake, since
-//! localstripe has few of them (and its tax id list refuses Stripe's `limit`).
+//! moves into Stripe's path (`/v1/invoices/{invoice}/lines`), and read and written one by one by
+//! their `<parent id>,<child id>` entity ids; against the Stripe fake, since localstripe has few
+//! of them (and its tax id list refuses Stripe's `limit`).
 
 use e2e::{assert_error, fake_and_node};
 use serde_json::{Value, json};
@@ -229,8 +230,10 @@ async fn a_child_list_needs_its_parent_and_a_real_id() {
         .list("InvoiceLineItem", "Invoice = 'in_missing'", &[])
         .await;
     assert_error(status, &body, 404, "NOT_FOUND");
-    // Stripe's Get of a child needs the parent's id too: List is what the node serves.
-    let (status, body) = api.get("/v2/entityTypes/TaxId/entities/txi_1").await;
+    // Stripe has no endpoint for one invoice line: List is what the node serves.
+    let (status, body) = api
+        .get("/v2/entityTypes/InvoiceLineItem/entities/in_1,il_1")
+        .await;
     let err = assert_error(status, &body, 405, "UNIMPLEMENTED");
     assert!(
         err["message"]
@@ -415,5 +418,530 @@ async fn connect_objects_list_their_children() {
     assert_eq!(
         (&refunds[0]["Amount"], &refunds[0]["Fee"]),
         (&json!(100), &json!(fee))
+    );
+}
+
+fn entity_path(entity: &str, id: &str) -> String {
+    format!("/v2/entityTypes/{entity}/entities/{id}")
+}
+
+/// The entity id at the end of an Entity's resource name.
+fn entity_id(entity: &Value) -> String {
+    let name = entity["name"].as_str().expect("name");
+    name.rsplit_once("/entities/")
+        .expect("an entity name")
+        .1
+        .to_string()
+}
+
+/// The entity ids a List with these conditions answers, in its order.
+async fn listed_ids(api: &e2e::Api, entity: &str, conditions: &str) -> Vec<String> {
+    let (status, listed) = api.list(entity, conditions, &[]).await;
+    assert_eq!(status, 200, "list {entity} {conditions}: {listed}");
+    listed["entities"]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .map(entity_id)
+        .collect()
+}
+
+fn bulk_path(entity: &str, verb: &str, conditions: &str) -> String {
+    let query: String = form_urlencoded::byte_serialize(conditions.as_bytes()).collect();
+    format!("/v2/entityTypes/{entity}/entities:{verb}?conditions={query}")
+}
+
+/// Creates a child through the node; returns the answer, asserting success.
+async fn create_child(api: &e2e::Api, entity: &str, fields: Value) -> Value {
+    let (status, body) = api
+        .post(&format!("/v2/entityTypes/{entity}/entities"), &fields)
+        .await;
+    assert_eq!(status, 200, "create {entity} {fields}: {body}");
+    body
+}
+
+#[tokio::test]
+async fn tax_ids_are_created_read_and_deleted_by_parent_and_child_id() {
+    let (fake, _node, api) = fake_and_node();
+    let customer = api.create("Customer", json!({"Name": "Taxed"})).await;
+    let fields = json!({"Customer": customer, "Type": "eu_vat", "Value": "DE123456789"});
+    let path = "/v2/entityTypes/TaxId/entities";
+    let (status, created) = api.post_with_key(path, &fields, "tax-id-once").await;
+    assert_eq!(status, 200, "{created}");
+    let tax_id = created["fields"]["Id"].as_str().unwrap().to_string();
+    let composite = format!("{customer},{tax_id}");
+    assert_eq!(entity_id(&created), composite, "{created}");
+    assert_eq!(created["fields"]["Customer"], customer.as_str());
+    let last = fake.last_request().await;
+    assert_eq!(last["path"], format!("/v1/customers/{customer}/tax_ids"));
+    // A retried create with the same key creates nothing more.
+    let (status, again) = api.post_with_key(path, &fields, "tax-id-once").await;
+    assert_eq!((status, entity_id(&again)), (200, composite.clone()));
+
+    assert_eq!(
+        listed_ids(&api, "TaxId", &format!("Customer = '{customer}'")).await,
+        [composite.as_str()]
+    );
+
+    let (status, got) = api.get(&entity_path("TaxId", &composite)).await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(
+        (
+            &got["fields"]["Value"],
+            &got["fields"]["Customer"],
+            entity_id(&got)
+        ),
+        (&json!("DE123456789"), &json!(customer), composite.clone())
+    );
+    assert_eq!(
+        fake.last_request().await["path"],
+        format!("/v1/customers/{customer}/tax_ids/{tax_id}")
+    );
+    // Under another customer Stripe has no such tax id.
+    let other = api.create("Customer", json!({"Name": "Other"})).await;
+    let (status, body) = api
+        .get(&entity_path("TaxId", &format!("{other},{tax_id}")))
+        .await;
+    assert_error(status, &body, 404, "NOT_FOUND");
+
+    // Stripe cannot change a tax id.
+    let (status, body) = api
+        .patch(&entity_path("TaxId", &composite), &json!({"Value": "DE1"}))
+        .await;
+    let err = assert_error(status, &body, 405, "UNIMPLEMENTED");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("delete it and create another"),
+        "{err}"
+    );
+
+    let (status, body) = api.delete(&entity_path("TaxId", &composite)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        fake.last_request().await["path"],
+        format!("/v1/customers/{customer}/tax_ids/{tax_id}")
+    );
+    let (status, body) = api.get(&entity_path("TaxId", &composite)).await;
+    assert_error(status, &body, 404, "NOT_FOUND");
+
+    // A create without the parent names the field and reaches no Stripe.
+    let before = fake.request_count().await;
+    let (status, body) = api
+        .post(path, &json!({"Type": "eu_vat", "Value": "DE123456789"}))
+        .await;
+    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Customer: is required"),
+        "{err}"
+    );
+    assert_eq!(fake.request_count().await, before);
+}
+
+#[tokio::test]
+async fn bad_child_entity_ids_are_refused_before_stripe() {
+    let (fake, _node, api) = fake_and_node();
+    let before = fake.request_count().await;
+    let (status, body) = api.get(&entity_path("TaxId", "txi_1")).await;
+    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("entityId: TaxId ids are '<Customer id>,<TaxId id>'"),
+        "{err}"
+    );
+    for bad in [
+        "txi_1",
+        ",txi_1",
+        "cus_1,",
+        "cus_1,txi_1,txi_2",
+        "cus_1%2F..%2F..%2Fv1%2Fcharges,txi_1",
+        "cus_1,txi_1%3Fexpand%5B%5D%3Dcustomer",
+        "cus_1,txi%0A1",
+        "cus%201,txi_1",
+    ] {
+        let path = entity_path("TaxId", bad);
+        for (status, body) in [
+            api.get(&path).await,
+            api.delete(&path).await,
+            api.patch(&entity_path("Person", bad), &json!({"FirstName": "X"}))
+                .await,
+        ] {
+            let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
+            assert!(
+                err["message"].as_str().unwrap().starts_with("entityId"),
+                "{bad}: {err}"
+            );
+        }
+    }
+    assert_eq!(fake.request_count().await, before, "nothing reached Stripe");
+}
+
+#[tokio::test]
+async fn customer_balance_transactions_are_created_read_and_updated() {
+    let (fake, _node, api) = fake_and_node();
+    let customer = api.create("Customer", json!({"Name": "Credit"})).await;
+    let created = create_child(
+        &api,
+        "CustomerBalanceTransaction",
+        json!({"Customer": customer, "Amount": -700, "Currency": "usd", "Description": "goodwill"}),
+    )
+    .await;
+    let composite = entity_id(&created);
+    let txn = created["fields"]["Id"].as_str().unwrap().to_string();
+    assert_eq!(composite, format!("{customer},{txn}"));
+    let (status, got) = api
+        .get(&entity_path("CustomerBalanceTransaction", &composite))
+        .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(
+        (&got["fields"]["Amount"], &got["fields"]["EndingBalance"]),
+        (&json!(-700), &json!(-700))
+    );
+    let (status, body) = api
+        .patch(
+            &entity_path("CustomerBalanceTransaction", &composite),
+            &json!({"Description": "goodwill, approved", "Metadata": {"ticket": "42"}}),
+        )
+        .await;
+    assert_eq!(
+        (status, entity_id(&body)),
+        (200, composite.clone()),
+        "{body}"
+    );
+    let (_, got) = api
+        .get(&entity_path("CustomerBalanceTransaction", &composite))
+        .await;
+    assert_eq!(
+        (&got["fields"]["Description"], &got["fields"]["Metadata"]),
+        (&json!("goodwill, approved"), &json!({"ticket": "42"}))
+    );
+    // Stripe keeps every balance transaction.
+    let (status, body) = api
+        .delete(&entity_path("CustomerBalanceTransaction", &composite))
+        .await;
+    let err = assert_error(status, &body, 405, "UNIMPLEMENTED");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("create an opposite one"),
+        "{err}"
+    );
+
+    // With conditions: the parent conjunct as List needs it, each match at its nested path.
+    create_child(
+        &api,
+        "CustomerBalanceTransaction",
+        json!({"Customer": customer, "Amount": 200, "Currency": "usd"}),
+    )
+    .await;
+    let (status, body) = api
+        .post(
+            &bulk_path(
+                "CustomerBalanceTransaction",
+                "updateEntitiesWithConditions",
+                "Amount < 0",
+            ),
+            &json!({"Description": "x"}),
+        )
+        .await;
+    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("Customer = '...'"),
+        "{err}"
+    );
+    let updates = fake
+        .requests(
+            "POST",
+            &format!("/v1/customers/{customer}/balance_transactions/"),
+        )
+        .await;
+    let (status, body) = api
+        .post(
+            &bulk_path(
+                "CustomerBalanceTransaction",
+                "updateEntitiesWithConditions",
+                &format!("Customer = '{customer}' AND Amount < 0"),
+            ),
+            &json!({"Metadata": {"reviewed": "yes"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"]["ids"], json!([composite]), "{body}");
+    assert_eq!(
+        fake.requests(
+            "POST",
+            &format!("/v1/customers/{customer}/balance_transactions/")
+        )
+        .await
+            - updates,
+        1
+    );
+    assert_eq!(
+        fake.last_request().await["path"],
+        format!("/v1/customers/{customer}/balance_transactions/{txn}")
+    );
+}
+
+#[tokio::test]
+async fn people_and_external_accounts_of_a_connected_account_are_written() {
+    let (fake, _node, api) = fake_and_node();
+    let account = api
+        .create(
+            "Account",
+            json!({"Type": "custom", "Email": "shop@example.com"}),
+        )
+        .await;
+
+    let ada = create_child(
+        &api,
+        "Person",
+        json!({"Account": account, "FirstName": "Ada", "RelationshipOwner": true}),
+    )
+    .await;
+    let ada_id = entity_id(&ada);
+    assert!(ada_id.starts_with(&format!("{account},person_")), "{ada}");
+    let (status, body) = api
+        .patch(
+            &entity_path("Person", &ada_id),
+            &json!({"LastName": "Lovelace"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, got) = api.get(&entity_path("Person", &ada_id)).await;
+    assert_eq!(
+        (
+            &got["fields"]["FirstName"],
+            &got["fields"]["LastName"],
+            &got["fields"]["RelationshipOwner"]
+        ),
+        (&json!("Ada"), &json!("Lovelace"), &json!(true)),
+        "{got}"
+    );
+    for name in ["Temp", "Temp"] {
+        create_child(
+            &api,
+            "Person",
+            json!({"Account": account, "FirstName": name}),
+        )
+        .await;
+    }
+    let (status, body) = api
+        .post(
+            &bulk_path(
+                "Person",
+                "deleteEntitiesWithConditions",
+                &format!("Account = '{account}' AND FirstName = 'Temp'"),
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        listed_ids(&api, "Person", &format!("Account = '{account}'")).await,
+        [ada_id.as_str()]
+    );
+    let (status, body) = api.delete(&entity_path("Person", &ada_id)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        api.rows("Person", &format!("Account = '{account}'"), &[])
+            .await
+            .is_empty()
+    );
+
+    // Two bank accounts: the first is the default for usd, which Stripe will not delete.
+    let first = create_child(
+        &api,
+        "ExternalAccount",
+        json!({"Account": account, "ExternalAccount": "btok_us_verified"}),
+    )
+    .await;
+    let second = create_child(
+        &api,
+        "ExternalAccount",
+        json!({"Account": account, "ExternalAccount": "btok_us_verified", "Metadata": {"n": "2"}}),
+    )
+    .await;
+    let (first, second) = (entity_id(&first), entity_id(&second));
+    let (status, body) = api
+        .patch(
+            &entity_path("ExternalAccount", &second),
+            &json!({"AccountHolderName": "Shop Ltd"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, got) = api.get(&entity_path("ExternalAccount", &second)).await;
+    assert_eq!(
+        (
+            &got["fields"]["AccountHolderName"],
+            &got["fields"]["DefaultForCurrency"],
+            &got["fields"]["Metadata"]
+        ),
+        (&json!("Shop Ltd"), &json!(false), &json!({"n": "2"})),
+        "{got}"
+    );
+    let (status, body) = api.delete(&entity_path("ExternalAccount", &first)).await;
+    assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    let (status, body) = api.delete(&entity_path("ExternalAccount", &second)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        listed_ids(&api, "ExternalAccount", &format!("Account = '{account}'")).await,
+        [first]
+    );
+    assert_eq!(
+        fake.requests(
+            "DELETE",
+            &format!("/v1/accounts/{account}/external_accounts/")
+        )
+        .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn capabilities_are_read_and_requested_or_given_up() {
+    let (fake, _node, api) = fake_and_node();
+    let account = api
+        .create("Account", json!({"Type": "custom",
+            "Capabilities": {"card_payments": {"requested": true}, "transfers": {"requested": true}}}))
+        .await;
+    let composite = format!("{account},card_payments");
+    let (status, got) = api.get(&entity_path("Capability", &composite)).await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(
+        (
+            &got["fields"]["Status"],
+            &got["fields"]["Requested"],
+            &got["fields"]["Account"]
+        ),
+        (&json!("active"), &json!(true), &json!(account))
+    );
+    let (status, body) = api
+        .patch(
+            &entity_path("Capability", &composite),
+            &json!({"Requested": false}),
+        )
+        .await;
+    assert_eq!(
+        (status, entity_id(&body)),
+        (200, composite.clone()),
+        "{body}"
+    );
+    assert_eq!(
+        fake.last_request().await["path"],
+        format!("/v1/accounts/{account}/capabilities/card_payments")
+    );
+    let rows = api
+        .rows(
+            "Capability",
+            &format!("Account = '{account}' AND Id = 'card_payments'"),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (&rows[0]["Status"], &rows[0]["Requested"]),
+        (&json!("inactive"), &json!(false))
+    );
+    // Stripe makes capabilities; an account cannot create or delete one.
+    let (status, body) = api
+        .post(
+            "/v2/entityTypes/Capability/entities",
+            &json!({"Account": account}),
+        )
+        .await;
+    let err = assert_error(status, &body, 405, "UNIMPLEMENTED");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("Update Requested"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn transfer_reversals_and_fee_refunds_are_created_and_updated() {
+    let (fake, _node, api) = fake_and_node();
+    let account = api.create("Account", json!({"Type": "custom"})).await;
+    let transfer = api
+        .create(
+            "Transfer",
+            json!({"Amount": 1000, "Currency": "usd", "Destination": account}),
+        )
+        .await;
+    let reversal = create_child(
+        &api,
+        "TransferReversal",
+        json!({"Transfer": transfer, "Amount": 400}),
+    )
+    .await;
+    let reversal = entity_id(&reversal);
+    assert!(
+        reversal.starts_with(&format!("{transfer},trr_")),
+        "{reversal}"
+    );
+    let (status, body) = api
+        .patch(
+            &entity_path("TransferReversal", &reversal),
+            &json!({"Metadata": {"reason": "duplicate"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, got) = api.get(&entity_path("TransferReversal", &reversal)).await;
+    assert_eq!(
+        (&got["fields"]["Amount"], &got["fields"]["Metadata"]),
+        (&json!(400), &json!({"reason": "duplicate"}))
+    );
+    let (status, body) = api
+        .delete(&entity_path("TransferReversal", &reversal))
+        .await;
+    assert_error(status, &body, 405, "UNIMPLEMENTED");
+
+    let charge = fake
+        .stripe(
+            "POST",
+            "/v1/charges",
+            &[
+                ("amount", "5000"),
+                ("currency", "usd"),
+                ("source", "tok_visa"),
+                ("application_fee_amount", "300"),
+                ("transfer_data[destination]", &account),
+            ],
+        )
+        .await;
+    let fee = charge["application_fee"].as_str().unwrap().to_string();
+    let refund = create_child(
+        &api,
+        "ApplicationFeeRefund",
+        json!({"Fee": fee, "Amount": 100}),
+    )
+    .await;
+    let refund = entity_id(&refund);
+    let (status, body) = api
+        .patch(
+            &entity_path("ApplicationFeeRefund", &refund),
+            &json!({"Metadata": {"ticket": "7"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (fee_id, refund_id) = refund.split_once(',').unwrap();
+    assert_eq!(
+        fake.last_request().await["path"],
+        format!("/v1/application_fees/{fee_id}/refunds/{refund_id}")
+    );
+    let rows = api
+        .rows("ApplicationFeeRefund", &format!("Fee = '{fee}'"), &[])
+        .await;
+    assert_eq!(
+        (&rows[0]["Amount"], &rows[0]["Metadata"]),
+        (&json!(100), &json!({"ticket": "7"}))
     );
 }

@@ -34,17 +34,13 @@ async fn all_pages(
     panic!("paging did not end");
 }
 
-fn ids_of(pages: &[Value]) -> Vec<String> {
-    pages.iter().flat_map(Api::ids).collect()
-}
-
-#[tokio::test]
-async fn a_metadata_lookup_is_one_search_call_per_page() {
-    let (fake, _node, api) = fake_and_node();
+/// Creates customers with these emails and `metadata[tier]`; returns the ids of the gold ones.
+async fn customers_by_tier(
+    fake: &e2e::StripeFake,
+    customers: impl Iterator<Item = (String, &'static str)>,
+) -> HashSet<String> {
     let mut gold = HashSet::new();
-    for i in 0..60 {
-        let tier = if i % 3 == 0 { "gold" } else { "basic" };
-        let email = format!("c{i}@{tier}.example.com");
+    for (email, tier) in customers {
         let customer = fake
             .stripe(
                 "POST",
@@ -56,6 +52,21 @@ async fn a_metadata_lookup_is_one_search_call_per_page() {
             gold.insert(customer["id"].as_str().unwrap().to_string());
         }
     }
+    gold
+}
+
+fn ids_of(pages: &[Value]) -> Vec<String> {
+    pages.iter().flat_map(Api::ids).collect()
+}
+
+#[tokio::test]
+async fn a_metadata_lookup_is_one_search_call_per_page() {
+    let (fake, _node, api) = fake_and_node();
+    let tiered = (0..60).map(|i| {
+        let tier = if i % 3 == 0 { "gold" } else { "basic" };
+        (format!("c{i}@{tier}.example.com"), tier)
+    });
+    let gold = customers_by_tier(&fake, tiered).await;
     let searches = fake.requests("GET", "/v1/customers/search").await;
     let lists = fake.requests("GET", "/v1/customers").await - searches;
 
@@ -328,4 +339,56 @@ async fn every_searchable_entity_answers_through_stripe_search() {
     assert_eq!(searchable("Email"), Some(json!(true)));
     assert_eq!(searchable("Metadata"), Some(json!(true)));
     assert_eq!(searchable("Description"), Some(json!(false)));
+}
+
+#[tokio::test]
+async fn search_unavailable_to_the_account_falls_back_to_the_list_endpoint_and_no_other_error_does()
+{
+    let (fake, _node, api) = fake_and_node();
+    let tiered = ["gold", "basic", "gold"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, tier)| (format!("r{i}@example.com"), tier));
+    let gold = customers_by_tier(&fake, tiered).await;
+    let calls = |searches: u64, all: u64| (searches, all - searches);
+    let before = calls(
+        fake.requests("GET", "/v1/customers/search").await,
+        fake.requests("GET", "/v1/customers").await,
+    );
+    // What Stripe answers where search is not offered (e.g. accounts in India).
+    fake.inject(
+        json!({"path_prefix": "/v1/customers/search", "method": "GET", "status": 400,
+        "count": 1, "message": "The search feature is temporarily unavailable in your region."}),
+    )
+    .await;
+    let (status, page) = api.list("Customer", "Metadata.tier = 'gold'", &[]).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(Api::ids(&page).into_iter().collect::<HashSet<_>>(), gold);
+    let after = calls(
+        fake.requests("GET", "/v1/customers/search").await,
+        fake.requests("GET", "/v1/customers").await,
+    );
+    assert_eq!(after.0 - before.0, 1, "one refused search");
+    assert_eq!(after.1 - before.1, 1, "then one list call");
+
+    // Any other refusal of the search is answered as it is, without a scan.
+    fake.inject(
+        json!({"path_prefix": "/v1/customers/search", "method": "GET", "status": 400,
+        "count": 1, "message": "Invalid search query: the field colour is unknown."}),
+    )
+    .await;
+    let (status, body) = api.list("Customer", "Metadata.tier = 'gold'", &[]).await;
+    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid search query"),
+        "{err}"
+    );
+    let last = calls(
+        fake.requests("GET", "/v1/customers/search").await,
+        fake.requests("GET", "/v1/customers").await,
+    );
+    assert_eq!((last.0 - after.0, last.1 - after.1), (1, 0), "no list call");
 }

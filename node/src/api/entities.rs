@@ -9,6 +9,7 @@ use axum::http::HeaderMap;
 use serde_json::{Map, Value, json};
 
 use super::conditions::Conditions;
+use super::entity_ids::{self, Create, EntityId};
 use super::extract::{JsonBody, QueryParams, Scope, Target};
 use super::list::{self, PageToken};
 use super::metadata::find_entity;
@@ -55,14 +56,6 @@ fn in_api_terms(entity: &Entity, error: ApiError) -> ApiError {
         Some(name) => error.about_field(name),
         None => error,
     }
-}
-
-fn object_path(entity: &Entity, id: &str) -> ApiResult<String> {
-    Ok(format!(
-        "{}/{}",
-        entity.path,
-        payload::id_segment("id", id)?
-    ))
 }
 
 /// The Entity of a Stripe object: its resource name and its fields.
@@ -179,7 +172,7 @@ pub async fn list_entities(
         .objects
         .iter()
         .map(|o| {
-            let id = o["id"].as_str().unwrap_or_default().to_string();
+            let id = entity_ids::of_object(entity, o);
             (id, payload::to_fields(entity, o))
         })
         .collect();
@@ -299,7 +292,7 @@ pub async fn get(
     query.allow(&[])?;
     let entity = entity_supporting(target.param("type"), "Get", |o| o.get)?;
     let id = target.param("id");
-    object_path(entity, id)?;
+    EntityId::parse(entity, id)?;
     admit(&state).await?;
     get_entity(&state, &target.scope, entity, id)
         .await
@@ -312,10 +305,12 @@ pub async fn get_entity(
     entity: &Entity,
     id: &str,
 ) -> ApiResult<Value> {
+    let parsed = EntityId::parse(entity, id)?;
     let object = state
         .stripe
-        .call(StripeRequest::get(object_path(entity, id)?))
+        .call(StripeRequest::get(parsed.path(entity)))
         .await?;
+    let object = parsed.complete(entity, object);
     // Stripe still answers 200 for a deleted customer (`{"id", "deleted": true}`).
     if object["deleted"] == true {
         return Err(ApiError::not_found(format!(
@@ -343,39 +338,41 @@ pub async fn create(
     let entity = entity_supporting(target.param("type"), "Create", |o| o.create)?;
     let fields = body_fields(&body)?;
     let key = idempotency_key(&headers)?;
-    let params = payload::to_form(entity, fields, Write::Create)?;
+    let create = entity_ids::create_request(entity, fields)?;
     admit(&state).await?;
     let origin = Origin {
         caller: &caller,
         method: "entities.create",
     };
-    create_entity(&state, origin, &target.scope, entity, params, key)
+    create_entity(&state, origin, &target.scope, entity, create, key)
         .await
         .map(Json)
 }
 
-/// Creates the object; the Entity answered carries its `Id`, as Integration Connectors does.
+/// Creates the object; the Entity answered carries its `Id` (and a child's parent), as
+/// Integration Connectors does, and its entity id in `name`.
 pub async fn create_entity(
     state: &AppState,
     origin: Origin<'_>,
     scope: &Scope,
     entity: &Entity,
-    params: Vec<(String, String)>,
+    create: Create,
     key: Option<String>,
 ) -> ApiResult<Value> {
     let key = write_key(key);
-    let request = StripeRequest::post(entity.path, params).with_idempotency_key(Some(key.clone()));
+    let request =
+        StripeRequest::post(create.path, create.params).with_idempotency_key(Some(key.clone()));
     let answer = state
         .stripe
         .call(request)
         .await
+        .map(|o| entity_ids::with_parent(entity, create.parent.as_deref(), o))
         .map_err(|e| in_api_terms(entity, e));
-    audited(
-        entity,
-        answer.as_ref().ok().and_then(|o| o["id"].as_str()),
-        Some(&key),
-    )
-    .record(origin, answer.as_ref().map(|_| ()));
+    let id = answer
+        .as_ref()
+        .ok()
+        .map(|o| entity_ids::of_object(entity, o));
+    audited(entity, id.as_deref(), Some(&key)).record(origin, answer.as_ref().map(|_| ()));
     Ok(id_entity(scope, entity, &answer?))
 }
 
@@ -390,10 +387,20 @@ fn audited<'a>(entity: &'a Entity, id: Option<&'a str>, key: Option<&'a str>) ->
 }
 
 fn id_entity(scope: &Scope, entity: &Entity, object: &Value) -> Value {
-    let id = object["id"].as_str().unwrap_or_default();
     let mut fields = Map::new();
     fields.insert(entity.key().name.to_string(), object["id"].clone());
-    entity_json(scope, entity, id, fields)
+    if let Some(parent) = entity.parent_field() {
+        fields.insert(
+            parent.name.to_string(),
+            payload::at_path(object, parent.path).clone(),
+        );
+    }
+    entity_json(
+        scope,
+        entity,
+        &entity_ids::of_object(entity, object),
+        fields,
+    )
 }
 
 /// Form parameters of an update, which must change something.
@@ -416,7 +423,7 @@ pub async fn patch(
     query.allow(&[])?;
     let entity = entity_supporting(target.param("type"), "Update", |o| o.update)?;
     let id = target.param("id");
-    object_path(entity, id)?;
+    EntityId::parse(entity, id)?;
     let params = update_params(entity, body_fields(&body)?)?;
     let key = idempotency_key(&headers)?;
     admit(&state).await?;
@@ -438,13 +445,15 @@ pub async fn update_entity(
     params: Vec<(String, String)>,
     key: Option<String>,
 ) -> ApiResult<Value> {
+    let parsed = EntityId::parse(entity, id)?;
     let key = write_key(key);
-    let request = StripeRequest::post(object_path(entity, id)?, params)
-        .with_idempotency_key(Some(key.clone()));
+    let request =
+        StripeRequest::post(parsed.path(entity), params).with_idempotency_key(Some(key.clone()));
     let answer = state
         .stripe
         .call(request)
         .await
+        .map(|o| parsed.complete(entity, o))
         .map_err(|e| in_api_terms(entity, e));
     audited(entity, Some(id), Some(&key)).record(origin, answer.as_ref().map(|_| ()));
     Ok(id_entity(scope, entity, &answer?))
@@ -456,9 +465,10 @@ pub async fn delete_entity(
     entity: &Entity,
     id: &str,
 ) -> ApiResult<()> {
+    let path = EntityId::parse(entity, id)?.path(entity);
     let answer = state
         .stripe
-        .call(StripeRequest::delete(object_path(entity, id)?))
+        .call(StripeRequest::delete(path))
         .await
         .map_err(|e| match (e.code(), entity.instead) {
             // e.g. a finalized invoice: say what to do instead.
@@ -478,7 +488,7 @@ pub async fn delete(
     query.allow(&[])?;
     let entity = entity_supporting(target.param("type"), "Delete", |o| o.delete)?;
     let id = target.param("id");
-    object_path(entity, id)?;
+    EntityId::parse(entity, id)?;
     admit(&state).await?;
     let origin = Origin {
         caller: &caller,
@@ -526,7 +536,8 @@ async fn matching_ids(
         ids.extend(
             page.objects
                 .iter()
-                .filter_map(|o| o["id"].as_str().map(str::to_string)),
+                .filter(|o| o["id"].is_string())
+                .map(|o| entity_ids::of_object(entity, o)),
         );
         if ids.len() > MAX_BULK {
             return Err(ApiError::invalid(
@@ -581,7 +592,7 @@ pub async fn update_with_conditions(
         // One idempotency key per object, derived from the call's, so a retried bulk call with
         // the caller's key changes nothing twice.
         let object_key = format!("{key}:{id}");
-        let request = StripeRequest::post(object_path(entity, id)?, form.clone())
+        let request = StripeRequest::post(EntityId::parse(entity, id)?.path(entity), form.clone())
             .with_idempotency_key(Some(object_key.clone()));
         let answer = state.stripe.call(request).await;
         audited(entity, Some(id), Some(&object_key)).record(origin, answer.as_ref().map(|_| ()));

@@ -108,6 +108,20 @@ fn field_json(entity: &Entity, field: &Field, enriched: bool) -> Value {
     out
 }
 
+/// A child's create schema takes its parent field: required, and written, since it fills
+/// Stripe's path (the field is read-only otherwise).
+pub fn with_create_parent(entity: &Entity, mut fields: Value) -> Value {
+    if let Some(parent) = entity.parent_field() {
+        let mut field = field_schema(parent);
+        if let Some(f) = field.as_object_mut() {
+            f.remove("readOnly");
+        }
+        fields["properties"][parent.name] = field;
+        fields["required"] = json!([parent.name]);
+    }
+    fields
+}
+
 /// The JSON Schema of an entity's `fields`.
 pub fn entity_schema(entity: &Entity) -> Value {
     let properties: Map<String, Value> = entity
@@ -122,6 +136,9 @@ pub fn entity_schema(entity: &Entity) -> Value {
     }
     if let Some(note) = entity.instead {
         details.insert("note".into(), note.into());
+    }
+    if let Some(form) = entity.child_id_form() {
+        details.insert("entityId".into(), form.into());
     }
     json!({
         "type": ["object"],

@@ -7,6 +7,7 @@ mod actions;
 mod conditions;
 mod connection;
 mod entities;
+mod entity_ids;
 pub mod extract;
 mod http_request;
 mod list;

@@ -7,7 +7,9 @@ use axum::Json;
 use serde_json::{Map, Value, json};
 
 use super::CONNECTION;
-use super::metadata::{action_input_schema, action_result_schema, entity_schema};
+use super::metadata::{
+    action_input_schema, action_result_schema, entity_schema, with_create_parent,
+};
 use super::tools;
 use crate::catalog::{ACTIONS, ENTITIES, Entity};
 
@@ -155,6 +157,14 @@ fn entity_paths(entity: &Entity, paths: &mut Map<String, Value>, schemas: &mut M
         object(json!({"name": string(), "fields": reference(&format!("{e}Fields")), "metadata": {"type": "object"}})),
     );
     let write_body = object(json!({"fields": reference(&format!("{e}WritableFields"))}));
+    // A child's create also names its parent, which fills Stripe's path.
+    let create_body = if entity.is_child() {
+        let fields = with_create_parent(entity, fields_schema(entity, true));
+        schemas.insert(format!("{e}CreateFields"), fields);
+        object(json!({"fields": reference(&format!("{e}CreateFields"))}))
+    } else {
+        write_body.clone()
+    };
     let entity_ref = reference(&format!("{e}Entity"));
     let o = entity.operations;
     let base = format!("{CONNECTION}/entityTypes/{e}/entities");
@@ -201,7 +211,7 @@ fn entity_paths(entity: &Entity, paths: &mut Map<String, Value>, schemas: &mut M
                 &format!("create{e}"),
                 &format!("Create a {e}."),
                 vec![],
-                Some(write_body.clone()),
+                Some(create_body),
                 entity_ref.clone(),
             ),
         );
@@ -209,7 +219,11 @@ fn entity_paths(entity: &Entity, paths: &mut Map<String, Value>, schemas: &mut M
     if !collection.is_empty() {
         paths.insert(base.clone(), Value::Object(collection));
     }
-    let id = || vec![path_param("id", &format!("The {e} id."), None)];
+    let id_text = match entity.child_id_form() {
+        Some(form) => format!("The {e} entity id, '{form}'."),
+        None => format!("The {e} id."),
+    };
+    let id = || vec![path_param("id", &id_text, None)];
     let mut one = Map::new();
     if o.get {
         one.insert(

@@ -11,9 +11,11 @@ use serde_json::{Map, Value, json};
 
 use super::actions::{self, build_request, check_execution_config, request_parameters};
 use super::entities::{self, ListQuery, update_params};
+use super::entity_ids;
 use super::extract::{JsonBody, QueryParams, Scope, Target};
-use super::metadata::{action_input_schema, action_result_schema, entity_schema};
-use super::payload::{self, Write};
+use super::metadata::{
+    action_input_schema, action_result_schema, entity_schema, with_create_parent,
+};
 use super::{admit, idempotency_key, paging};
 use crate::access::{Caller, Permission};
 use crate::audit::Origin;
@@ -77,7 +79,10 @@ fn string_schema(description: &str) -> Value {
 }
 
 fn id_schema(entity: &Entity) -> Value {
-    string_schema(&format!("The {} id.", entity.name))
+    match entity.child_id_form() {
+        Some(form) => string_schema(&format!("The {} entity id, '{form}'.", entity.name)),
+        None => string_schema(&format!("The {} id.", entity.name)),
+    }
 }
 
 /// The fields of an entity a caller may write.
@@ -87,6 +92,11 @@ fn writable_schema(entity: &Entity) -> Value {
         props.retain(|name, _| entity.field(name).is_some_and(|f| !f.read_only));
     }
     schema
+}
+
+/// A create's fields: the writable ones, and a child's parent, which fills Stripe's path.
+fn create_schema(entity: &Entity) -> Value {
+    with_create_parent(entity, writable_schema(entity))
 }
 
 /// The JSON Schema of an Entity `{name, fields}` of this entity type.
@@ -118,7 +128,7 @@ fn input_schema(kind: ToolKind) -> Value {
             "properties": {"id": id_schema(e)},
             "required": ["id"],
         }),
-        ToolKind::Entity(e, Operation::Create) => writable_schema(e),
+        ToolKind::Entity(e, Operation::Create) => create_schema(e),
         ToolKind::Entity(e, Operation::Update) => {
             let mut schema = writable_schema(e);
             schema["properties"]["id"] = id_schema(e);
@@ -426,10 +436,10 @@ async fn run(
                 entities::get_entity(state, scope, entity, &id).await
             }
             Operation::Create => {
-                let params =
-                    payload::to_form(entity, &Value::Object(parameters.clone()), Write::Create)?;
+                let create =
+                    entity_ids::create_request(entity, &Value::Object(parameters.clone()))?;
                 admit(state).await?;
-                entities::create_entity(state, origin, scope, entity, params, key).await
+                entities::create_entity(state, origin, scope, entity, create, key).await
             }
             Operation::Update => {
                 let id = id_param(parameters)?;
@@ -472,5 +482,14 @@ mod tests {
             update["inputSchema"]["properties"].get("Created").is_none(),
             "read-only"
         );
+        // A child's create takes its parent; its Get takes the entity id with the parent's.
+        let create = tool_json(find("CreateTaxId").unwrap());
+        assert_eq!(create["inputSchema"]["required"], json!(["Customer"]));
+        assert!(create["inputSchema"]["properties"]["Value"].is_object());
+        let get = tool_json(find("GetTaxId").unwrap());
+        let id = get["inputSchema"]["properties"]["id"]["description"]
+            .as_str()
+            .unwrap();
+        assert!(id.contains("'<Customer id>,<TaxId id>'"), "{id}");
     }
 }

@@ -161,6 +161,20 @@ impl Entity {
     pub fn is_child(&self) -> bool {
         self.path_params().next().is_some()
     }
+
+    /// How a child's entity id is written (`<Customer id>,<TaxId id>`); see api/entity_ids.rs.
+    pub fn child_id_form(&self) -> Option<std::string::String> {
+        let parent = self.parent_field()?;
+        Some(format!("<{} id>,<{} id>", parent.name, self.name))
+    }
+
+    /// A child's parent: the field that fills the path's `{param}` (`Customer` of TaxId).
+    pub fn parent_field(&self) -> Option<&'static Field> {
+        let param = self.path_params().next()?;
+        self.fields
+            .iter()
+            .find(|f| f.pushdown == Pushdown::Equals(param))
+    }
 }
 
 /// A plain, nullable, writable field.
@@ -216,9 +230,8 @@ const ITEM_TOTAL: Field = f("AmountTotal", "amount_total", Integer, "Total after
 const ITEM_DISCOUNT: Field = f("AmountDiscount", "amount_discount", Integer, "Discounts.").ro();
 #[rustfmt::skip]
 const ITEM_TAX: Field = f("AmountTax", "amount_tax", Integer, "Taxes.").ro();
-/// Why a child collection offers only List: Get and writes at Stripe need the parent in the
-/// path as well, which an entity id alone does not carry.
-const CHILD_LIST_ONLY: &str = "it is reached through its parent: List it with the parent's id in the conditions (add Id = '...' for one)";
+/// Why a child collection offers only List: Stripe has no endpoint for one of its objects.
+const CHILD_LIST_ONLY: &str = "Stripe lists it only through its parent: List it with the parent's id in the conditions (add Id = '...' for one)";
 
 // One line per field: the table reads as a table.
 #[rustfmt::skip]
@@ -1238,32 +1251,32 @@ pub static ENTITIES: &[Entity] = &[
     },
     Entity {
         name: "CustomerBalanceTransaction",
-        description: "Changes of a customer's credit balance (List with Customer = 'cus_...').",
+        description: "Changes of a customer's credit balance (List with Customer = 'cus_...'; entity ids are 'cus_...,cbtxn_...').",
         path: "/v1/customers/{customer}/balance_transactions",
-        operations: Operations { list: true, ..NONE },
-        instead: Some(CHILD_LIST_ONLY),
+        operations: NO_DELETE,
+        instead: Some("Stripe keeps every balance transaction: create an opposite one to undo it"),
         fields: &[
             id("The transaction's id (cbtxn_...)."),
-            f("Customer", "customer", String, "The customer (required in List conditions).").ro().eq("customer"),
-            f("Amount", "amount", Integer, "Amount; negative amounts credit the customer.").ro(),
-            CURRENCY.ro(),
-            DESCRIPTION.ro(),
+            f("Customer", "customer", String, "The customer (required in List conditions and on create).").ro().eq("customer"),
+            f("Amount", "amount", Integer, "Amount; negative amounts credit the customer; set on create."),
+            CURRENCY,
+            DESCRIPTION,
             f("EndingBalance", "ending_balance", Integer, "Balance after it.").ro(),
             f("Type", "type", String, "adjustment, applied_to_invoice, credit_note, invoice_overpaid, ...").ro(),
             f("Invoice", "invoice", String, "Invoice it relates to.").ro(),
             f("CreditNote", "credit_note", String, "Credit note it relates to.").ro(),
             CREATED,
             LIVEMODE,
-            METADATA.ro(),
+            METADATA,
         ],
         ..TOP
     },
     Entity {
         name: "CustomerCashBalanceTransaction",
-        description: "Changes of a customer's cash balance (List with Customer = 'cus_...').",
+        description: "Changes of a customer's cash balance (List with Customer = 'cus_...'; entity ids are 'cus_...,ccsbtxn_...').",
         path: "/v1/customers/{customer}/cash_balance_transactions",
-        operations: Operations { list: true, ..NONE },
-        instead: Some(CHILD_LIST_ONLY),
+        operations: READ_ONLY,
+        instead: Some("Stripe writes them as the customer's cash balance moves (funding, payments, refunds)"),
         fields: &[
             id("The transaction's id (ccsbtxn_...)."),
             f("Customer", "customer", String, "The customer (required in List conditions).").ro().eq("customer"),
@@ -1278,15 +1291,15 @@ pub static ENTITIES: &[Entity] = &[
     },
     Entity {
         name: "TaxId",
-        description: "Tax ids of a customer (List with Customer = 'cus_...').",
+        description: "Tax ids of a customer (List with Customer = 'cus_...'; entity ids are 'cus_...,txi_...').",
         path: "/v1/customers/{customer}/tax_ids",
-        operations: Operations { list: true, ..NONE },
-        instead: Some(CHILD_LIST_ONLY),
+        operations: Operations { update: false, ..ALL },
+        instead: Some("Stripe cannot change a tax id: delete it and create another"),
         fields: &[
             id("The tax id's id (txi_...)."),
-            f("Customer", "customer", String, "The customer (required in List conditions).").ro().eq("customer"),
-            f("Type", "type", String, "eu_vat, us_ein, gb_vat, ...").ro(),
-            f("Value", "value", String, "The tax id.").ro(),
+            f("Customer", "customer", String, "The customer (required in List conditions and on create).").ro().eq("customer"),
+            f("Type", "type", String, "eu_vat, us_ein, gb_vat, ...; set on create."),
+            f("Value", "value", String, "The tax id; set on create."),
             f("Country", "country", String, "Two-letter country code.").ro(),
             f("VerificationStatus", "verification.status", String, "pending, verified, unverified or unavailable.").ro(),
             CREATED,
@@ -1296,98 +1309,95 @@ pub static ENTITIES: &[Entity] = &[
     },
     Entity {
         name: "TransferReversal",
-        description: "Reversals of a transfer (List with Transfer = 'tr_...').",
+        description: "Reversals of a transfer (List with Transfer = 'tr_...'; entity ids are 'tr_...,trr_...').",
         path: "/v1/transfers/{transfer}/reversals",
-        operations: Operations { list: true, ..NONE },
-        instead: Some(CHILD_LIST_ONLY),
+        operations: NO_DELETE,
+        instead: Some("A reversal cannot be undone or deleted in Stripe"),
         fields: &[
             id("The reversal's id (trr_...)."),
-            f("Transfer", "transfer", String, "The transfer (required in List conditions).").ro().eq("transfer"),
-            f("Amount", "amount", Integer, "Amount reversed.").ro(),
+            f("Transfer", "transfer", String, "The transfer (required in List conditions and on create).").ro().eq("transfer"),
+            f("Amount", "amount", Integer, "Amount reversed; on create, the whole remaining amount when left out."),
             CURRENCY.ro(),
             f("BalanceTransaction", "balance_transaction", String, "Its balance transaction.").ro(),
             f("DestinationPaymentRefund", "destination_payment_refund", String, "Refund of the payment on the connected account.").ro(),
             f("SourceRefund", "source_refund", String, "Refund that caused it.").ro(),
             CREATED,
-            METADATA.ro(),
+            METADATA,
         ],
         ..TOP
     },
     Entity {
         name: "ApplicationFeeRefund",
-        description: "Refunds of an application fee (List with Fee = 'fee_...').",
+        description: "Refunds of an application fee (List with Fee = 'fee_...'; entity ids are 'fee_...,fr_...').",
         path: "/v1/application_fees/{fee}/refunds",
-        operations: Operations { list: true, ..NONE },
-        instead: Some(CHILD_LIST_ONLY),
+        operations: NO_DELETE,
+        instead: Some("A refund of an application fee cannot be undone or deleted in Stripe"),
         fields: &[
             id("The refund's id (fr_...)."),
-            f("Fee", "fee", String, "The application fee (required in List conditions).").ro().eq("fee"),
-            f("Amount", "amount", Integer, "Amount refunded.").ro(),
+            f("Fee", "fee", String, "The application fee (required in List conditions and on create).").ro().eq("fee"),
+            f("Amount", "amount", Integer, "Amount refunded; on create, the whole remaining fee when left out."),
             CURRENCY.ro(),
             f("BalanceTransaction", "balance_transaction", String, "Its balance transaction.").ro(),
             CREATED,
-            METADATA.ro(),
+            METADATA,
         ],
         ..TOP
     },
     Entity {
         name: "Person",
-        description: "People of a connected account (List with Account = 'acct_...').",
+        description: "People of a connected account (List with Account = 'acct_...'; entity ids are 'acct_...,person_...').",
         path: "/v1/accounts/{account}/persons",
-        operations: Operations { list: true, ..NONE },
-        instead: Some(CHILD_LIST_ONLY),
         fields: &[
             id("The person's id (person_...)."),
-            f("Account", "account", String, "The account (required in List conditions).").ro().eq("account"),
-            f("FirstName", "first_name", String, "First name.").ro(),
-            f("LastName", "last_name", String, "Last name.").ro(),
-            f("Email", "email", String, "Email address.").ro(),
-            f("Phone", "phone", String, "Phone number.").ro(),
-            f("RelationshipTitle", "relationship.title", String, "Job title.").ro(),
-            f("RelationshipOwner", "relationship.owner", Boolean, "Whether they own part of the company.").ro().eq("relationship[owner]"),
-            f("RelationshipDirector", "relationship.director", Boolean, "Whether they are a director.").ro().eq("relationship[director]"),
-            f("RelationshipExecutive", "relationship.executive", Boolean, "Whether they are an executive.").ro().eq("relationship[executive]"),
-            f("RelationshipRepresentative", "relationship.representative", Boolean, "Whether they represent the account.").ro().eq("relationship[representative]"),
+            f("Account", "account", String, "The account (required in List conditions and on create).").ro().eq("account"),
+            f("FirstName", "first_name", String, "First name."),
+            f("LastName", "last_name", String, "Last name."),
+            f("Email", "email", String, "Email address."),
+            f("Phone", "phone", String, "Phone number."),
+            f("RelationshipTitle", "relationship.title", String, "Job title."),
+            f("RelationshipOwner", "relationship.owner", Boolean, "Whether they own part of the company.").eq("relationship[owner]"),
+            f("RelationshipDirector", "relationship.director", Boolean, "Whether they are a director.").eq("relationship[director]"),
+            f("RelationshipExecutive", "relationship.executive", Boolean, "Whether they are an executive.").eq("relationship[executive]"),
+            f("RelationshipRepresentative", "relationship.representative", Boolean, "Whether they represent the account.").eq("relationship[representative]"),
             CREATED,
-            METADATA.ro(),
+            METADATA,
         ],
         ..TOP
     },
     Entity {
         name: "ExternalAccount",
-        description: "Bank accounts and cards payouts of a connected account go to (List with Account = 'acct_...').",
+        description: "Bank accounts and cards payouts of a connected account go to (List with Account = 'acct_...'; entity ids are 'acct_...,ba_...').",
         path: "/v1/accounts/{account}/external_accounts",
-        operations: Operations { list: true, ..NONE },
-        instead: Some(CHILD_LIST_ONLY),
         fields: &[
             id("The external account's id (ba_... or card_...)."),
-            f("Account", "account", String, "The account (required in List conditions).").ro().eq("account"),
+            f("Account", "account", String, "The account (required in List conditions and on create).").ro().eq("account"),
+            f("ExternalAccount", "external_account", String, "On create: the token of the bank account (btok_...) or card (tok_...).").write_only(),
             f("Object", "object", String, "bank_account or card.").ro(),
             CURRENCY.ro(),
             f("Country", "country", String, "Two-letter country code.").ro(),
             f("Last4", "last4", String, "Last four digits.").ro(),
             f("Status", "status", String, "Status (bank accounts: new, validated, verified, errored, ...).").ro(),
-            f("DefaultForCurrency", "default_for_currency", Boolean, "Whether payouts in its currency go to it.").ro(),
+            f("DefaultForCurrency", "default_for_currency", Boolean, "Whether payouts in its currency go to it."),
             f("BankName", "bank_name", String, "Bank name (bank accounts).").ro(),
             f("RoutingNumber", "routing_number", String, "Routing number (bank accounts).").ro(),
-            f("AccountHolderName", "account_holder_name", String, "Account holder (bank accounts).").ro(),
+            f("AccountHolderName", "account_holder_name", String, "Account holder (bank accounts)."),
             f("Brand", "brand", String, "Card brand (cards).").ro(),
-            f("ExpMonth", "exp_month", Integer, "Expiry month (cards).").ro(),
-            f("ExpYear", "exp_year", Integer, "Expiry year (cards).").ro(),
-            METADATA.ro(),
+            f("ExpMonth", "exp_month", Integer, "Expiry month (cards)."),
+            f("ExpYear", "exp_year", Integer, "Expiry year (cards)."),
+            METADATA,
         ],
         ..TOP
     },
     Entity {
         name: "Capability",
-        description: "Capabilities of a connected account (List with Account = 'acct_...').",
+        description: "Capabilities of a connected account (List with Account = 'acct_...'; entity ids are 'acct_...,card_payments').",
         path: "/v1/accounts/{account}/capabilities",
-        operations: Operations { list: true, ..NONE },
-        instead: Some(CHILD_LIST_ONLY),
+        operations: Operations { update: true, ..READ_ONLY },
+        instead: Some("An account's capabilities are Stripe's: request one or give it up with Update Requested = true or false"),
         fields: &[
             id("The capability, e.g. card_payments."),
             f("Account", "account", String, "The account (required in List conditions).").ro().eq("account"),
-            f("Requested", "requested", Boolean, "Whether it was requested.").ro(),
+            f("Requested", "requested", Boolean, "Whether it was requested; Update requests it or gives it up."),
             f("RequestedAt", "requested_at", Timestamp, "When it was requested.").ro(),
             f("Status", "status", String, "active, inactive, pending, unrequested or disabled.").ro(),
         ],

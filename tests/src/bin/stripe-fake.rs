@@ -7,8 +7,9 @@
 //! notation, list and search objects, error JSON) on 127.0.0.1.
 //!
 //! Control endpoints (no auth): `POST /_fake/faults` `{"path_prefix", "method"?, "status",
-//! "count", "should_retry"?: bool, "retry_after"?: secs, "delay_ms"?, "after"?: bool}` (`after`:
-//! do the work, then answer with the fault, as when a response is lost), `DELETE /_fake/faults`,
+//! "count", "should_retry"?: bool, "retry_after"?: secs, "delay_ms"?, "after"?: bool,
+//! "message"?}` (`after`: do the work, then answer with the fault, as when a response is lost;
+//! `message`: an `invalid_request_error` with that text), `DELETE /_fake/faults`,
 //! `GET /_fake/objects?type=customer` (ids with the idempotency key that created them),
 //! `GET /_fake/requests?path_prefix=/v1/customers&method=POST` (`{"count": n}`),
 //! `GET /_fake/last_request` (method, path, query pairs and Stripe headers of the last API
@@ -55,6 +56,9 @@ struct Fault {
     delay_ms: u64,
     #[serde(default)]
     after: bool,
+    /// Answer with an `invalid_request_error` of this message (what Stripe says for a request
+    /// it refuses, e.g. search being unavailable in the account's region).
+    message: Option<String>,
 }
 
 fn one() -> u32 {
@@ -346,6 +350,13 @@ fn take_fault(s: &mut Store, method: &Method, path: &str) -> Option<Fault> {
 
 fn fault_reply(f: &Fault) -> Reply {
     let mut reply = match f.status {
+        status if f.message.is_some() => error(
+            status,
+            "invalid_request_error",
+            None,
+            None,
+            f.message.as_deref().unwrap_or_default(),
+        ),
         429 => error(
             429,
             "invalid_request_error",
@@ -667,15 +678,21 @@ pub fn page(all: Vec<Value>, params: &Value, url: &str) -> Reply {
     Reply::ok(json!({"object": "list", "data": all, "has_more": has_more, "url": url}))
 }
 
-/// The objects of a list (a collection or a parent's child list), newest first.
+/// The objects of a list (a collection or a parent's child list) of that object type, newest
+/// first.
 pub fn listed(s: &Store, list: &str, object: &str) -> Vec<Value> {
+    listed_where(s, list, |o| o["object"] == object)
+}
+
+/// The live objects of a list that `keep` accepts, newest first.
+pub fn listed_where(s: &Store, list: &str, keep: impl Fn(&Value) -> bool) -> Vec<Value> {
     s.order
         .get(list)
         .map(|ids| {
             ids.iter()
                 .rev()
                 .filter_map(|id| s.objects.get(id))
-                .filter(|o| o["object"] == object && o["deleted"] != true)
+                .filter(|o| o["deleted"] != true && keep(o))
                 .cloned()
                 .collect()
         })

@@ -8,9 +8,9 @@ use axum::http::Method;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Kind, Reply, Store, emit, error, filtered, insert, invalid, kind_of, listed, live, merge,
-    missing, new_id, no_such, now, page, require_status, save, scalar_text, transition,
-    unexpected_state,
+    Kind, Reply, Store, emit, error, filtered, insert, invalid, kind_of, listed, listed_where,
+    live, merge, missing, new_id, no_such, now, page, require_status, save, scalar_text,
+    transition, unexpected_state,
 };
 
 /// A price's unit amount; prices the fake does not know cost 1000.
@@ -627,46 +627,65 @@ pub fn child(
     };
     let list = format!("{}/{parent_id}/{sub}", kind.col);
     let url = format!("/v1/{list}");
-    let stored = |s: &Store| -> Vec<Value> {
-        s.order
-            .get(&list)
-            .map(|ids| {
-                ids.iter()
-                    .rev()
-                    .filter_map(|id| s.objects.get(id))
-                    .filter(|o| o["deleted"] != true)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
+    let all = |s: &Store| -> Vec<Value> {
+        match (kind.object, sub) {
+            ("invoice", "lines") => invoice_lines(s, &parent),
+            ("account", "capabilities") => capabilities(&parent),
+            ("subscription_item", "usage_record_summaries") => usage_summaries(s, &parent),
+            _ => listed_any(s, &list),
+        }
     };
+    let object = child_object(sub);
+    let find = |s: &Store, id: &str| all(s).into_iter().find(|o| o["id"] == id);
     match (method.as_str(), child_id) {
-        ("GET", None) => {
-            let all = match (kind.object, sub) {
-                ("invoice", "lines") => invoice_lines(s, &parent),
-                ("account", "capabilities") => capabilities(&parent),
-                ("subscription_item", "usage_record_summaries") => usage_summaries(s, &parent),
-                _ => stored(s),
-            };
-            page(filtered(s, all, &paging_only(params)), params, &url)
-        }
-        ("GET", Some(id)) => match stored(s).into_iter().find(|o| o["id"] == id) {
-            Some(o) => Reply::ok(o),
-            None => no_such(sub.trim_end_matches('s'), id),
-        },
-        ("DELETE", Some(id)) if sub == "tax_ids" => {
-            let Some(o) = stored(s).into_iter().find(|o| o["id"] == id) else {
-                return no_such("tax_id", id);
-            };
-            let tombstone = json!({"id": id, "object": "tax_id", "deleted": true});
-            emit(s, "customer.tax_id.deleted", &o, None);
-            s.objects.insert(id.to_string(), tombstone.clone());
-            Reply::ok(tombstone)
-        }
+        ("GET", None) => page(filtered(s, all(s), &paging_only(params)), params, &url),
         ("POST", None) => match create_child(s, kind.object, &parent, sub, params) {
             Ok(object) => Reply::ok(insert(s, &list, object, key)),
             Err(reply) => reply,
         },
+        // Only the children Stripe has an endpoint for, and only under their own parent.
+        ("GET", Some(id)) if CHILD_WRITES.iter().any(|(c, ..)| *c == sub) => match find(s, id) {
+            Some(o) => Reply::ok(o),
+            None => no_such(object, id),
+        },
+        ("POST", Some(id)) if let Some(allowed) = updatable(sub) => {
+            let Some(o) = find(s, id) else {
+                return no_such(object, id);
+            };
+            if let Some(unknown) = params
+                .as_object()
+                .and_then(|m| m.keys().find(|k| !allowed.contains(&k.as_str())))
+            {
+                return error(
+                    400,
+                    "invalid_request_error",
+                    Some("parameter_unknown"),
+                    Some(unknown),
+                    &format!("Received unknown parameter: {unknown}"),
+                );
+            }
+            update_child(s, &parent, sub, o, params)
+        }
+        ("DELETE", Some(id)) if deletable(sub) => {
+            let Some(o) = find(s, id) else {
+                return no_such(object, id);
+            };
+            if sub == "external_accounts" && o["default_for_currency"] == true {
+                return invalid(
+                    "You cannot delete the default external account for your default currency. Please make another external account the default using the `default_for_currency` param, and then delete this one.",
+                );
+            }
+            let kind = o["object"].as_str().unwrap_or(object).to_string();
+            let tombstone = json!({"id": id, "object": kind, "deleted": true});
+            let event = match sub {
+                "tax_ids" => "customer.tax_id.deleted".to_string(),
+                "persons" => "person.deleted".to_string(),
+                _ => "account.external_account.deleted".to_string(),
+            };
+            emit(s, &event, &o, None);
+            s.objects.insert(id.to_string(), tombstone.clone());
+            Reply::ok(tombstone)
+        }
         _ => error(
             404,
             "invalid_request_error",
@@ -674,6 +693,97 @@ pub fn child(
             None,
             &format!("Unrecognized request URL ({method}: {url})."),
         ),
+    }
+}
+
+/// The children Stripe retrieves one by one at `{list}/{id}`, with what an update of one takes
+/// (None: Stripe has no update) and whether Stripe deletes it (its API reference, 2023-08-16).
+#[rustfmt::skip]
+const CHILD_WRITES: &[(&str, Option<&[&str]>, bool)] = &[
+    ("tax_ids", None, true),
+    ("balance_transactions", Some(&["description", "expand", "metadata"]), false),
+    ("cash_balance_transactions", None, false),
+    ("reversals", Some(&["expand", "metadata"]), false),
+    ("refunds", Some(&["expand", "metadata"]), false),
+    ("persons", Some(&["address", "address_kana", "address_kanji", "dob", "documents", "email", "expand",
+        "first_name", "first_name_kana", "first_name_kanji", "full_name_aliases", "gender", "id_number",
+        "id_number_secondary", "last_name", "last_name_kana", "last_name_kanji", "maiden_name", "metadata",
+        "nationality", "person_token", "phone", "political_exposure", "registered_address", "relationship",
+        "ssn_last_4", "verification"]), true),
+    ("external_accounts", Some(&["account_holder_name", "account_holder_type", "account_type", "address_city",
+        "address_country", "address_line1", "address_line2", "address_state", "address_zip",
+        "default_for_currency", "documents", "exp_month", "exp_year", "expand", "metadata", "name"]), true),
+    ("capabilities", Some(&["expand", "requested"]), false),
+];
+
+fn updatable(sub: &str) -> Option<&'static [&'static str]> {
+    CHILD_WRITES.iter().find(|(c, ..)| *c == sub)?.1
+}
+
+fn deletable(sub: &str) -> bool {
+    CHILD_WRITES.iter().any(|(c, _, d)| *c == sub && *d)
+}
+
+/// The object type named in a child's 404 (`No such tax_id: '...'`).
+fn child_object(sub: &str) -> &str {
+    match sub {
+        "capabilities" => "capability",
+        "refunds" => "fee_refund",
+        "reversals" => "transfer_reversal",
+        "balance_transactions" => "customer_balance_transaction",
+        "cash_balance_transactions" => "customer_cash_balance_transaction",
+        other => other.strip_suffix('s').unwrap_or(other),
+    }
+}
+
+/// The live objects of a parent's child list (of any object type), newest first.
+fn listed_any(s: &Store, list: &str) -> Vec<Value> {
+    listed_where(s, list, |_| true)
+}
+
+fn update_child(s: &mut Store, parent: &Value, sub: &str, mut o: Value, params: &Value) -> Reply {
+    match sub {
+        "capabilities" => {
+            let name = scalar_text(&o["id"]);
+            let mut account = parent.clone();
+            if let Some(requested) = params.get("requested") {
+                let on = requested == true || requested == "true";
+                account["capabilities"][name.as_str()] =
+                    json!(if on { "active" } else { "inactive" });
+                save(s, account.clone());
+            }
+            match capabilities(&account)
+                .into_iter()
+                .find(|c| c["id"] == name.as_str())
+            {
+                Some(c) => Reply::ok(c),
+                None => no_such("capability", &name),
+            }
+        }
+        "persons" => {
+            let mut relationship = o["relationship"].clone();
+            merge(&mut relationship, &params["relationship"]);
+            merge(&mut o, params);
+            o["relationship"] = relationship;
+            Reply::ok(save(s, o))
+        }
+        "external_accounts" => {
+            if params["default_for_currency"] == true {
+                let list = format!("accounts/{}/external_accounts", scalar_text(&parent["id"]));
+                for mut other in listed_any(s, &list) {
+                    if other["id"] != o["id"] && other["currency"] == o["currency"] {
+                        other["default_for_currency"] = json!(false);
+                        save(s, other);
+                    }
+                }
+            }
+            merge(&mut o, params);
+            Reply::ok(save(s, o))
+        }
+        _ => {
+            merge(&mut o, params);
+            Reply::ok(save(s, o))
+        }
     }
 }
 
@@ -798,7 +908,9 @@ fn create_child(
                 )
                 .is_empty()
             );
-            object["metadata"] = json!({});
+            object["metadata"] = params["metadata"]
+                .as_object()
+                .map_or(json!({}), |m| json!(m));
             object
         }
         ("subscription_item", "usage_records") => {
@@ -881,14 +993,18 @@ fn subscription_lines(s: &Store, sub: &Value) -> Vec<Value> {
         .collect()
 }
 
+/// An account's capabilities; in the fake a requested one is active at once, and one given up
+/// is inactive.
 fn capabilities(account: &Value) -> Vec<Value> {
     account["capabilities"]
         .as_object()
         .into_iter()
         .flatten()
         .map(|(name, status)| {
+            let requested = status != "inactive";
             json!({"id": name, "object": "capability", "account": account["id"],
-            "requested": true, "requested_at": account["created"], "status": status})
+            "requested": requested, "requested_at": if requested { account["created"].clone() } else { Value::Null },
+            "status": status})
         })
         .collect()
 }
