@@ -46,7 +46,7 @@ RESYNC_SECONDS = 10
 SYSTEM = "operator-tests-system"
 LEASE = "operator-tests"
 # The scenarios' namespaces; the shared operator watches all but the leader-election one.
-SCENARIOS = ("seed", "missing-secret", "hpa", "rotation", "proxy-off", "deletion", "generation", "faults")
+SCENARIOS = ("example", "missing-secret", "hpa", "rotation", "proxy-off", "deletion", "generation", "faults")
 PROXY = {
     "enabled": True,
     "authScheme": "BASIC",
@@ -61,10 +61,10 @@ def proxy_password(value: str) -> dict:
     return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "egress-proxy"}, "type": "Opaque", "stringData": {"password": value}}
 
 
-def seed_example() -> str:
+def example_connection() -> str:
     """examples/stripe-connection.yaml with its placeholders filled, as its comment says."""
     text = (EXAMPLES / "stripe-connection.yaml").read_text()
-    return text.replace("LIVE_API_KEY", "sk_test_seed").replace("ACCOUNT_ID", "acct_1Nv0FGQ9RKHgCVdK")
+    return text.replace("LIVE_API_KEY", "sk_test_example").replace("ACCOUNT_ID", "acct_1Nv0FGQ9RKHgCVdK")
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def fleet(kube, audit, tmp_path_factory):
         if scenario != "missing-secret":
             kube.apply(api_key_secret(), ns)
 
-    kube.kubectl("apply", "-n", namespaces["seed"], "-f", "-", input=seed_example())
+    kube.kubectl("apply", "-n", namespaces["example"], "-f", "-", input=example_connection())
     kube.apply(connection("early"), namespaces["missing-secret"])
     kube.apply(connection("payments", nodes={"min": 2, "max": 5}), namespaces["hpa"])
     for scenario in ("rotation", "proxy-off"):
@@ -134,8 +134,8 @@ def wait_resync(audit, user: str, namespace: str, name: str, since: int, started
         time.sleep(remaining)
 
 
-def test_seed_connection_is_ready_with_every_child_applied_and_owned(kube, fleet):
-    ns, name = fleet["ns"]["seed"], "stripe-connection"
+def test_the_example_connection_is_ready_with_every_child_applied_and_owned(kube, fleet):
+    ns, name = fleet["ns"]["example"], "stripe-connection"
     wait_ready(kube, ns, name)
     conn = kube.get("stripeconn", name, "-n", ns)
     owner = {
@@ -187,7 +187,7 @@ def test_a_connection_applied_before_its_secret_waits_for_it_then_gets_ready(kub
 
 
 def test_steady_state_sends_no_write_and_each_child_was_written_once(kube, audit, fleet):
-    ns, name, user = fleet["ns"]["seed"], "stripe-connection", fleet["user"]
+    ns, name, user = fleet["ns"]["example"], "stripe-connection", fleet["user"]
     wait_ready(kube, ns, name)
     wait_until(lambda: condition(status(kube, ns, name), "Progressing").get("reason") == "RolloutComplete", what="rollout complete")
     mark, started = audit.mark(), time.monotonic()

@@ -11,7 +11,7 @@ from support import EXAMPLES
 
 RELEASE = "sc"
 FULLNAME = f"{RELEASE}-stripe-connector"
-SEED_EXAMPLE = (EXAMPLES / "stripe-connection.yaml").read_text()
+EXAMPLE_CONNECTION = (EXAMPLES / "stripe-connection.yaml").read_text()
 
 
 def run_operator_as_chart(kube, operator, namespace: str, release: str = RELEASE):
@@ -47,7 +47,7 @@ def test_the_operator_runs_on_the_charts_rbac_alone(kube, audit, stripe_crd, mak
     assert whoami.kubectl("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}").stdout == service_account_user(system, FULLNAME)
 
     process = run_operator_as_chart(kube, operator, system)
-    kube.apply(SEED_EXAMPLE, app)
+    kube.apply(EXAMPLE_CONNECTION, app)
 
     assert_ready_with_children(kube, app)
     user = service_account_user(system, FULLNAME)
@@ -64,7 +64,7 @@ def test_the_operator_runs_on_namespaced_rbac(kube, audit, stripe_crd, make_name
     mark = audit.mark()
 
     process = run_operator_as_chart(kube, operator, system)
-    kube.apply(SEED_EXAMPLE, app)
+    kube.apply(EXAMPLE_CONNECTION, app)
 
     assert_ready_with_children(kube, app)
     user = service_account_user(system, FULLNAME)
@@ -78,7 +78,7 @@ def chart_identity(kube, make_namespace, chart, stripe_crd):
     """A cluster-wide install and the ServiceAccount's clients, plus a namespace with a connection."""
     system, app = make_namespace("system"), make_namespace("app")
     chart(RELEASE, system)
-    kube.apply(SEED_EXAMPLE, app)
+    kube.apply(EXAMPLE_CONNECTION, app)
     as_operator = kube.as_service_account(FULLNAME, system, kube.plane.workdir / f"operator-{system}.kubeconfig")
     return as_operator, service_account_user(system, FULLNAME), system, app
 

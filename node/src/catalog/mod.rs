@@ -12,7 +12,7 @@ pub use actions::{ACTIONS, Action, Output, Param, ParamTarget};
 pub use entities::{ENTITIES, Entity, Operation, Operations};
 pub use model::{DataType, Field, Pushdown, SearchKind};
 
-/// The entity of that name (case-sensitive, as the seed spells it).
+/// The entity of that name (case-sensitive, as Integration Connectors' Stripe connector spells it).
 pub fn entity(name: &str) -> Option<&'static Entity> {
     ENTITIES.iter().find(|e| e.name == name)
 }
