@@ -1,6 +1,7 @@
 //! Test support: starts real services (redis-server, localstripe, connector nodes) on free
 //! loopback ports and stops them when dropped, also when a test fails or its process dies.
 
+pub mod bench;
 pub mod client;
 pub mod services;
 pub mod squid;

@@ -26,14 +26,7 @@ pub async fn execute(
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
-    let (name, verb) = target.with_verb("action");
-    if verb != Some("execute") {
-        return Err(ApiError::not_found(format!(
-            "POST .../actions/{}: use POST .../actions/{{action}}:execute",
-            target.param("action")
-        )));
-    }
-    let action = find_action(name)?;
+    let action = find_action(target.executed("action", "actions")?)?;
     let parameters = request_parameters(&body)?;
     let request = build_request(action, &parameters)?;
     let key = idempotency_key(&headers)?;

@@ -54,11 +54,15 @@ impl Target {
             .unwrap_or_default()
     }
 
-    /// A `{name}:{verb}` segment split at its colon.
-    pub fn with_verb(&self, name: &str) -> (&str, Option<&str>) {
-        match self.param(name).split_once(':') {
-            Some((n, verb)) => (n, Some(verb)),
-            None => (self.param(name), None),
+    /// The name of a `POST .../{collection}/{name}:execute` segment; any other verb is a 404
+    /// naming the route the document has.
+    pub fn executed(&self, param: &str, collection: &str) -> ApiResult<&str> {
+        match self.param(param).split_once(':') {
+            Some((name, "execute")) => Ok(name),
+            _ => Err(ApiError::not_found(format!(
+                "POST .../{collection}/{}: use POST .../{collection}/{{{param}}}:execute",
+                self.param(param)
+            ))),
         }
     }
 }

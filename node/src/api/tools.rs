@@ -323,14 +323,7 @@ pub async fn execute(
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
-    let (name, verb) = target.with_verb("tool");
-    if verb != Some("execute") {
-        return Err(ApiError::not_found(format!(
-            "POST .../tools/{}: use POST .../tools/{{tool}}:execute",
-            target.param("tool")
-        )));
-    }
-    let tool = find(name)?;
+    let tool = find(target.executed("tool", "tools")?)?;
     let mut body = body;
     // The definition is the node's own (tools.list); a caller's copy changes nothing.
     if let Some(object) = body.as_object_mut() {

@@ -11,6 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use e2e::bench::{Proc, sibling, wait_for};
+use e2e::free_port;
 use hdrhistogram::Histogram;
 use serde_json::Value;
 
@@ -29,42 +31,6 @@ struct Args {
     /// Entities per List page.
     #[arg(long, default_value_t = 25)]
     page_size: usize,
-}
-
-/// Kills the child when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn sibling(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let path = exe.parent().expect("bin dir").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: cargo build --release --workspace --bins",
-        path.display()
-    );
-    path
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn wait_for(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn start_node(binary: &PathBuf, fake: &str, key_file: &std::path::Path) -> (Proc, String) {

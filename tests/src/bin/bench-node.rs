@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use e2e::bench::{Proc, sibling, wait_for};
+use e2e::free_port;
 use hdrhistogram::Histogram;
 
 #[derive(Parser)]
@@ -24,42 +26,6 @@ struct Args {
     /// Seconds of load per target for the throughput figures.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
-}
-
-/// Kills the child when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn sibling(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let path = exe.parent().expect("bin dir").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: cargo build --release --workspace --bins",
-        path.display()
-    );
-    path
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn wait_for(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn rss_kib(pid: u32) -> u64 {
