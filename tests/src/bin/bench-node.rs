@@ -4,8 +4,7 @@
 //!
 //! Run with `make bench-node` (release build). Figures go to docs/node.md.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
