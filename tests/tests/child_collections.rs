@@ -619,6 +619,20 @@ async fn customer_balance_transactions_are_created_read_and_updated() {
         (&got["fields"]["Description"], &got["fields"]["Metadata"]),
         (&json!("goodwill, approved"), &json!({"ticket": "42"}))
     );
+    // Stripe's update takes no amount: refused by name before any Stripe call.
+    let before = fake.request_count().await;
+    let (status, body) = api
+        .patch(
+            &entity_path("CustomerBalanceTransaction", &composite),
+            &json!({"Amount": -900}),
+        )
+        .await;
+    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    assert_eq!(
+        err["details"][0]["fieldViolations"][0]["field"], "Amount",
+        "{err}"
+    );
+    assert_eq!(fake.request_count().await, before);
     // Stripe keeps every balance transaction.
     let (status, body) = api
         .delete(&entity_path("CustomerBalanceTransaction", &composite))

@@ -62,6 +62,8 @@ fn pushed_down_operators(field: &Field) -> Vec<&'static str> {
 fn field_details(field: &Field) -> Map<String, Value> {
     let mut details = Map::new();
     details.insert("readOnly".into(), field.read_only.into());
+    // Stripe's create takes it, its update does not.
+    details.insert("createOnly".into(), field.create_only.into());
     details.insert("stripePath".into(), field.path.into());
     details.insert(
         "pushedDownOperators".into(),

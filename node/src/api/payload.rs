@@ -59,6 +59,15 @@ pub fn to_form(entity: &Entity, body: &Value, write: Write) -> ApiResult<Vec<(St
                 format!("is read-only on {}", entity.name),
             ));
         }
+        if field.create_only && write == Write::Update {
+            return Err(ApiError::invalid(
+                name,
+                format!(
+                    "is set on create of {} only; Stripe's update does not take it",
+                    entity.name
+                ),
+            ));
+        }
         let key = form_key(field);
         if value.is_null() {
             if write == Write::Update {
@@ -269,6 +278,18 @@ mod tests {
 
     fn pairs(p: &[(String, String)]) -> Vec<(&str, &str)> {
         p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+
+    #[test]
+    fn a_create_only_field_is_refused_on_update_and_taken_on_create() {
+        let price = entity("Price").unwrap();
+        let body = json!({"UnitAmount": 1500, "Nickname": "launch"});
+        let create = to_form(price, &body, Write::Create).unwrap();
+        assert!(pairs(&create).contains(&("unit_amount", "1500")));
+        let err = to_form(price, &body, Write::Update).unwrap_err();
+        assert_eq!(err.field(), Some("UnitAmount"), "{err:?}");
+        assert!(err.message().contains("on create of Price only"), "{err:?}");
+        assert!(to_form(price, &json!({"Nickname": "renamed"}), Write::Update).is_ok());
     }
 
     #[test]

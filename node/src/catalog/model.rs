@@ -66,6 +66,8 @@ pub struct Field {
     /// A parameter of Stripe's writes that the object does not carry back (Invoice
     /// `days_until_due`): reads show null.
     pub write_only: bool,
+    /// Stripe's create takes it and its update does not (a balance transaction's `amount`).
+    pub create_only: bool,
 }
 
 // Const modifiers, so the catalog's tables stay `static` data written one field per line.
@@ -104,6 +106,12 @@ impl Field {
     pub const fn from_request(mut self) -> Self {
         self.request_only = true;
         self.read_only = true;
+        self
+    }
+
+    /// Set on create only (see `create_only`).
+    pub const fn on_create(mut self) -> Self {
+        self.create_only = true;
         self
     }
 

@@ -222,8 +222,21 @@ fn check_entity(entity: &Entity, problems: &mut Vec<String>) {
         .filter_map(|(_, path)| operation(path, "post"))
         .flat_map(body_properties)
         .collect();
+    let update_takes: BTreeSet<&str> = o
+        .update
+        .then(|| operation(&object, "post"))
+        .flatten()
+        .map(body_properties)
+        .unwrap_or_default();
     for field in entity.fields {
         let at = format!("{name}.{} ({})", field.name, field.path);
+        let updated = o.update && !field.read_only && !field.create_only;
+        if updated && !update_takes.contains(top_form_key(field)) {
+            problems.push(format!(
+                "{at}: writable on Update, but Stripe's update of {name} does not take {}; mark it on_create()",
+                top_form_key(field)
+            ));
+        }
         let in_schema = has_path(schema, &field.path.split('.').collect::<Vec<_>>());
         let echoed = field.request_only || field.write_only;
         if echoed == in_schema {
@@ -383,6 +396,27 @@ fn the_check_catches_what_stripe_lacks() {
     check_entity(&missing, &mut problems);
     assert!(
         problems[0].contains("List has no endpoint GET /v1/nothing"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn the_check_catches_a_field_stripe_s_update_does_not_take() {
+    const FIELDS: &[Field] = &[
+        super::entities::f("Id", "id", super::DataType::String, "").ro(),
+        super::entities::f("UnitAmount", "unit_amount", super::DataType::Integer, ""),
+    ];
+    let price = super::entity("Price").unwrap();
+    let loose = Entity {
+        fields: FIELDS,
+        ..*price
+    };
+    let mut problems = Vec::new();
+    check_entity(&loose, &mut problems);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("Price.UnitAmount (unit_amount): writable on Update")),
         "{problems:?}"
     );
 }
