@@ -170,6 +170,20 @@ pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str
     body["error"].clone()
 }
 
+/// [`assert_error`], and the message mentions `needle`.
+pub fn assert_error_mentions(
+    status: u16,
+    body: &Value,
+    want_status: u16,
+    want_code: &str,
+    needle: &str,
+) -> Value {
+    let error = assert_error(status, body, want_status, want_code);
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(message.contains(needle), "{needle:?} not in {error}");
+    error
+}
+
 /// A Stripe fake and a node in front of it, with a client of the node's API.
 pub fn fake_and_node() -> (crate::StripeFake, crate::Node, Api) {
     let fake = crate::StripeFake::start();

@@ -7,7 +7,10 @@ pub mod services;
 pub mod squid;
 pub mod tls_front;
 
-pub use client::{Api, api_node_options, assert_error, error_info, fake_and_node, stripe_detail};
+pub use client::{
+    Api, api_node_options, assert_error, assert_error_mentions, error_info, fake_and_node,
+    stripe_detail,
+};
 pub use services::{Localstripe, Node, NodeOptions, Redis, Service, StripeFake};
 
 use std::net::TcpListener;
