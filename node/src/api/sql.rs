@@ -25,6 +25,7 @@ use super::{admit, paging};
 use crate::access::{Caller, Permission};
 use crate::catalog::{ENTITIES, Entity, Operation};
 use crate::error::{ApiError, ApiResult};
+use crate::filter;
 use crate::state::AppState;
 
 /// Most rows one query answers; more matching rows without LIMIT (or with ORDER BY, which
@@ -35,8 +36,8 @@ const MAX_SCAN_ROUNDS: usize = 20;
 
 const FIELD: &str = "query.query";
 
-/// Words that keep their SQL meaning; any other keyword that is also a field name (`Type`,
-/// `Interval`, ...) is read as that field.
+/// The words of a SELECT beyond the filter clause's grammar (which WHERE shares): they keep their
+/// SQL meaning; any other keyword that is also a field name is read as that field.
 const SQL_KEYWORDS: &[Keyword] = &[
     Keyword::SELECT,
     Keyword::FROM,
@@ -48,18 +49,6 @@ const SQL_KEYWORDS: &[Keyword] = &[
     Keyword::ASC,
     Keyword::DESC,
     Keyword::AS,
-    Keyword::AND,
-    Keyword::OR,
-    Keyword::NOT,
-    Keyword::IN,
-    Keyword::LIKE,
-    Keyword::ILIKE,
-    Keyword::IS,
-    Keyword::NULL,
-    Keyword::TRUE,
-    Keyword::FALSE,
-    Keyword::BETWEEN,
-    Keyword::ESCAPE,
     Keyword::DISTINCT,
     Keyword::GROUP,
     Keyword::HAVING,
@@ -200,12 +189,7 @@ fn tokens(text: &str, parameters: &[Value]) -> ApiResult<Vec<Token>> {
                     format!("placeholder {p} is not supported; bind parameters by position with ?"),
                 ));
             }
-            Token::Word(w)
-                if w.quote_style.is_none()
-                    && w.keyword != Keyword::NoKeyword
-                    && !SQL_KEYWORDS.contains(&w.keyword)
-                    && names.contains(&w.value.to_ascii_lowercase()) =>
-            {
+            Token::Word(w) if filter::names_a_field(&w, SQL_KEYWORDS, &names) => {
                 Token::Word(Word {
                     keyword: Keyword::NoKeyword,
                     ..w

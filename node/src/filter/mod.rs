@@ -22,6 +22,7 @@ mod tests;
 
 pub use pushdown::ListPlan;
 pub use search::{Clause, Op, SearchPlan, Value as SearchValue};
+pub use syntax::names_a_field;
 
 use crate::catalog::Field;
 

@@ -6,7 +6,7 @@ use sqlparser::ast::Expr;
 use sqlparser::dialect::GenericDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Word};
 
 use super::{FilterError, MAX_DEPTH};
 use crate::catalog::Field;
@@ -46,11 +46,7 @@ pub fn parse_expr(clause: &str, fields: &[Field]) -> Result<Expr, FilterError> {
         .collect();
     for t in &mut tokens {
         if let Token::Word(w) = &mut t.token {
-            if w.quote_style.is_none()
-                && w.keyword != Keyword::NoKeyword
-                && !GRAMMAR_KEYWORDS.contains(&w.keyword)
-                && field_words.contains(&w.value.to_ascii_lowercase())
-            {
+            if names_a_field(w, &[], &field_words) {
                 w.keyword = Keyword::NoKeyword;
             }
         }
@@ -74,6 +70,20 @@ pub fn parse_expr(clause: &str, fields: &[Field]) -> Result<Expr, FilterError> {
         ));
     }
     Ok(expr)
+}
+
+/// Whether an unquoted keyword (`Type`, `Interval`, ...) is to be read as the field of that name:
+/// the grammar's own words, and the caller's `also_reserved`, keep their meaning.
+pub fn names_a_field(
+    word: &Word,
+    also_reserved: &[Keyword],
+    field_words: &HashSet<String>,
+) -> bool {
+    word.quote_style.is_none()
+        && word.keyword != Keyword::NoKeyword
+        && !GRAMMAR_KEYWORDS.contains(&word.keyword)
+        && !also_reserved.contains(&word.keyword)
+        && field_words.contains(&word.value.to_ascii_lowercase())
 }
 
 /// True for a word the grammar reserves (AND, OR, NOT, ...), whatever its case.
