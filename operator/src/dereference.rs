@@ -2,6 +2,7 @@
 //! Secret, the proxy password Secret, the CA bundle ConfigMap or Secret), the one step before the builders that talks to the
 //! API server. The result says what the builders need to know about them, never their contents.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
@@ -114,22 +115,18 @@ trait DataKeys: Resource {
 
 impl DataKeys for Secret {
     fn has_data_key(&self, key: &str) -> bool {
-        self.data.as_ref().is_some_and(|d| d.contains_key(key))
-            || self
-                .string_data
-                .as_ref()
-                .is_some_and(|d| d.contains_key(key))
+        holds(&self.data, key) || holds(&self.string_data, key)
     }
 }
 
 impl DataKeys for ConfigMap {
     fn has_data_key(&self, key: &str) -> bool {
-        self.data.as_ref().is_some_and(|d| d.contains_key(key))
-            || self
-                .binary_data
-                .as_ref()
-                .is_some_and(|d| d.contains_key(key))
+        holds(&self.data, key) || holds(&self.binary_data, key)
     }
+}
+
+fn holds<V>(map: &Option<BTreeMap<String, V>>, key: &str) -> bool {
+    map.as_ref().is_some_and(|d| d.contains_key(key))
 }
 
 /// The object's resourceVersion when it exists and holds `key`; otherwise a message naming the

@@ -227,66 +227,70 @@ async fn apply_children(
         hpa,
         pdb,
     } = children;
-    let client = &ctx.client;
-    let mut written = Vec::new();
-    let mut note = |kind: &'static str, outcome: Outcome| {
-        if outcome != Outcome::Unchanged {
-            ctx.metrics.wrote(kind);
-            written.push(kind);
-        }
+    let mut writer = ChildWriter {
+        ctx,
+        namespace,
+        written: Vec::new(),
     };
-    note(
-        "ServiceAccount",
-        ensure_in(client, namespace, &service_account).await?,
-    );
-    note(
-        "ConfigMap",
-        ensure_in(client, namespace, &config_map).await?,
-    );
+    writer.ensure(&service_account).await?;
+    writer.ensure(&config_map).await?;
     if let Some(redis) = &redis_password {
-        note("Secret", ensure_in(client, namespace, redis).await?);
+        writer.ensure(redis).await?;
     }
-    let token = apply::create_if_absent(
-        &Api::namespaced(client.clone(), namespace),
-        || client_token.with_token(&children::generate_client_token()),
-        &client_token.name(),
-    )
-    .await?;
-    note("Secret", token);
+    writer.create_token(&client_token).await?;
     for named in &named_client_tokens {
-        let created = apply::create_if_absent(
-            &Api::namespaced(client.clone(), namespace),
-            || named.with_token(&children::generate_client_token()),
-            &named.name(),
-        )
-        .await?;
-        note("Secret", created);
+        writer.create_token(named).await?;
     }
-    let (deployment, outcome) =
-        apply::ensure(&Api::namespaced(client.clone(), namespace), &deployment).await?;
-    note("Deployment", outcome);
-    note("Service", ensure_in(client, namespace, &service).await?);
-    note(
-        "HorizontalPodAutoscaler",
-        ensure_in(client, namespace, &hpa).await?,
-    );
-    note(
-        "PodDisruptionBudget",
-        ensure_in(client, namespace, &pdb).await?,
-    );
-    Ok((deployment, written))
+    let deployment = writer.ensure(&deployment).await?;
+    writer.ensure(&service).await?;
+    writer.ensure(&hpa).await?;
+    writer.ensure(&pdb).await?;
+    Ok((deployment, writer.written))
 }
 
-async fn ensure_in<K>(client: &Client, namespace: &str, desired: &K) -> Result<Outcome, Error>
-where
-    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + std::fmt::Debug
-        + serde::Serialize
-        + serde::de::DeserializeOwned,
-{
-    let api = Api::<K>::namespaced(client.clone(), namespace);
-    Ok(apply::ensure(&api, desired).await?.1)
+/// Writes children into one namespace, counting each write by kind.
+struct ChildWriter<'a> {
+    ctx: &'a Context,
+    namespace: &'a str,
+    written: Vec<&'static str>,
+}
+
+impl ChildWriter<'_> {
+    fn note(&mut self, kind: &'static str, outcome: Outcome) {
+        if outcome != Outcome::Unchanged {
+            self.ctx.metrics.wrote(kind);
+            self.written.push(kind);
+        }
+    }
+
+    /// Applies `desired` unless the live object already matches it; returns the live object.
+    async fn ensure<K>(&mut self, desired: &K) -> Result<K, Error>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+            + k8s_openapi::Resource
+            + Clone
+            + std::fmt::Debug
+            + serde::Serialize
+            + serde::de::DeserializeOwned,
+    {
+        let api = Api::namespaced(self.ctx.client.clone(), self.namespace);
+        let (live, outcome) = apply::ensure(&api, desired).await?;
+        self.note(<K as k8s_openapi::Resource>::KIND, outcome);
+        Ok(live)
+    }
+
+    /// Creates the client token Secret with a new token unless it exists: a token is never
+    /// replaced.
+    async fn create_token(&mut self, secret: &children::ClientTokenSecret) -> Result<(), Error> {
+        let outcome = apply::create_if_absent(
+            &Api::namespaced(self.ctx.client.clone(), self.namespace),
+            || secret.with_token(&children::generate_client_token()),
+            &secret.name(),
+        )
+        .await?;
+        self.note("Secret", outcome);
+        Ok(())
+    }
 }
 
 /// Writes the status computed from `observation` if it differs from the stored one, and

@@ -186,39 +186,46 @@ fn node_container(owner: &Owner, settings: &Settings, mounts: Vec<VolumeMount>) 
     }
 }
 
-/// A Secret volume with `keys`, mounted read-only at `MOUNT_ROOT/dir`.
-fn secret_at(
-    volumes: &mut Vec<Volume>,
-    mounts: &mut Vec<VolumeMount>,
-    volume: &str,
-    dir: &str,
-    secret_name: String,
-    keys: &[&str],
-) {
-    volumes.push(Volume {
-        name: volume.into(),
-        secret: Some(SecretVolumeSource {
-            secret_name: Some(secret_name),
-            items: Some(
-                keys.iter()
-                    .map(|key| KeyToPath {
-                        key: key.to_string(),
-                        path: key.to_string(),
-                        ..KeyToPath::default()
-                    })
-                    .collect(),
-            ),
-            default_mode: Some(0o440),
-            ..SecretVolumeSource::default()
-        }),
-        ..Volume::default()
-    });
-    mounts.push(VolumeMount {
-        name: volume.into(),
-        mount_path: format!("{MOUNT_ROOT}/{dir}"),
-        read_only: Some(true),
-        ..VolumeMount::default()
-    });
+/// The pod's volumes and the node container's mounts of them, built side by side.
+#[derive(Default)]
+struct Volumes {
+    volumes: Vec<Volume>,
+    mounts: Vec<VolumeMount>,
+}
+
+impl Volumes {
+    /// A Secret volume named `name` with `keys`, mounted read-only at `MOUNT_ROOT/name`.
+    fn secret(&mut self, name: &str, secret_name: String, keys: &[&str]) {
+        self.secret_at(name, name, secret_name, keys);
+    }
+
+    /// A Secret volume with `keys`, mounted read-only at `MOUNT_ROOT/dir`.
+    fn secret_at(&mut self, volume: &str, dir: &str, secret_name: String, keys: &[&str]) {
+        self.volumes.push(Volume {
+            name: volume.into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(secret_name),
+                items: Some(
+                    keys.iter()
+                        .map(|key| KeyToPath {
+                            key: key.to_string(),
+                            path: key.to_string(),
+                            ..KeyToPath::default()
+                        })
+                        .collect(),
+                ),
+                default_mode: Some(0o440),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        self.mounts.push(VolumeMount {
+            name: volume.into(),
+            mount_path: format!("{MOUNT_ROOT}/{dir}"),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        });
+    }
 }
 
 fn runtime_default_seccomp() -> SeccompProfile {
@@ -235,79 +242,33 @@ fn volumes(
     conn: &ValidConnection,
     settings: &Settings,
 ) -> (Vec<Volume>, Vec<VolumeMount>) {
-    let mut volumes = Vec::new();
-    let mut mounts = Vec::new();
-    secret_at(
-        &mut volumes,
-        &mut mounts,
-        "api-key",
-        "api-key",
-        conn.api_key.name.clone(),
-        &[&conn.api_key.key],
-    );
+    let mut v = Volumes::default();
+    v.secret("api-key", conn.api_key.name.clone(), &[&conn.api_key.key]);
     let default = stripe_node::access::DEFAULT_CLIENT;
     match &conn.clients {
-        None => secret_at(
-            &mut volumes,
-            &mut mounts,
-            "client-token",
-            "client-token",
-            names::client_token(&owner.name),
-            &["token"],
-        ),
+        None => v.secret("client-token", names::client_token(&owner.name), &["token"]),
         Some(clients) => {
             for client in clients {
                 let secret_name = names::client_token_of(&owner.name, &client.name);
                 if client.name == default {
-                    secret_at(
-                        &mut volumes,
-                        &mut mounts,
-                        "client-token",
-                        "client-token",
-                        secret_name,
-                        &["token"],
-                    );
+                    v.secret("client-token", secret_name, &["token"]);
                 } else {
                     // The volume name is a DNS label: 7 + at most 32 characters.
                     let volume = format!("client-{}", client.name);
                     let dir = format!("clients/{}", client.name);
-                    secret_at(
-                        &mut volumes,
-                        &mut mounts,
-                        &volume,
-                        &dir,
-                        secret_name,
-                        &["token"],
-                    );
+                    v.secret_at(&volume, &dir, secret_name, &["token"]);
                 }
             }
         }
     }
     if let Some(cert) = &conn.server_cert {
-        secret_at(
-            &mut volumes,
-            &mut mounts,
-            "server-tls",
-            "server-tls",
-            cert.clone(),
-            &["tls.crt", "tls.key"],
-        );
+        v.secret("server-tls", cert.clone(), &["tls.crt", "tls.key"]);
     }
     if let Some(password) = conn.proxy_password() {
-        secret_at(
-            &mut volumes,
-            &mut mounts,
-            "proxy-password",
-            "proxy-password",
-            password.name.clone(),
-            &[&password.key],
-        );
+        v.secret("proxy-password", password.name.clone(), &[&password.key]);
     }
     if settings.redis_password.is_some() {
-        secret_at(
-            &mut volumes,
-            &mut mounts,
-            "redis-password",
+        v.secret(
             "redis-password",
             names::redis_password(&owner.name),
             &["password"],
@@ -317,15 +278,12 @@ fn volumes(
     if let Some(ca) = ca_bundle
         && ca.kind == CaBundleKind::Secret
     {
-        secret_at(
-            &mut volumes,
-            &mut mounts,
-            "ca-bundle",
-            "ca-bundle",
-            ca.name.clone(),
-            &[&ca.key],
-        );
+        v.secret("ca-bundle", ca.name.clone(), &[&ca.key]);
     }
+    let Volumes {
+        mut volumes,
+        mut mounts,
+    } = v;
     if let Some(ca) = ca_bundle
         && ca.kind == CaBundleKind::ConfigMap
     {
