@@ -253,6 +253,12 @@ mod tests {
         .expect("parses")
     }
 
+    /// The status of `conn()` whose Deployment wants `replicas` and has `ready` of them ready.
+    fn status_with_nodes(replicas: i32, ready: i32, reason: &str) -> StripeConnectionStatus {
+        let nodes = deployment(replicas, ready, reason);
+        desired_status(&conn(), &Observation::Nodes(&nodes), &now())
+    }
+
     fn now() -> Time {
         Time(k8s_openapi::jiff::Timestamp::from_second(1_800_000_000).expect("time"))
     }
@@ -270,8 +276,7 @@ mod tests {
 
     #[test]
     fn ready_fleet() {
-        let d = deployment(3, 3, "NewReplicaSetAvailable");
-        let s = desired_status(&conn(), &Observation::Nodes(&d), &now());
+        let s = status_with_nodes(3, 3, "NewReplicaSetAvailable");
         assert_eq!(
             summary(&s),
             [
@@ -299,25 +304,24 @@ mod tests {
 
     #[test]
     fn starting_stuck_and_lost_nodes() {
-        let starting = deployment(2, 0, "ReplicaSetUpdated");
-        let s = desired_status(&conn(), &Observation::Nodes(&starting), &now());
+        // Rolling out, none ready yet.
+        let s = status_with_nodes(2, 0, "ReplicaSetUpdated");
         assert_eq!(summary(&s)[0], c(READY, "False", "NodesStarting"));
         assert_eq!(summary(&s)[2], c(DEGRADED, "False", "AsExpected"));
 
-        let stuck = deployment(2, 0, "ProgressDeadlineExceeded");
-        let s = desired_status(&conn(), &Observation::Nodes(&stuck), &now());
+        // The rollout passed its progress deadline.
+        let s = status_with_nodes(2, 0, "ProgressDeadlineExceeded");
         assert_eq!(summary(&s)[1], c(PROGRESSING, "False", "RolloutStuck"));
         assert_eq!(summary(&s)[2], c(DEGRADED, "True", "RolloutStuck"));
 
         // A new Deployment has the default replica until the HPA raises it to the minimum.
-        let below_minimum = deployment(1, 1, "NewReplicaSetAvailable");
-        let s = desired_status(&conn(), &Observation::Nodes(&below_minimum), &now());
+        let s = status_with_nodes(1, 1, "NewReplicaSetAvailable");
         assert_eq!(summary(&s)[0], c(READY, "False", "NodesStarting"));
         assert_eq!(summary(&s)[1], c(PROGRESSING, "True", "RollingOut"));
         assert_eq!(summary(&s)[2], c(DEGRADED, "False", "AsExpected"));
 
-        let lost = deployment(2, 1, "NewReplicaSetAvailable");
-        let s = desired_status(&conn(), &Observation::Nodes(&lost), &now());
+        // Rolled out, then a node was lost.
+        let s = status_with_nodes(2, 1, "NewReplicaSetAvailable");
         assert_eq!(summary(&s)[0], c(READY, "False", "NodesUnavailable"));
         assert_eq!(summary(&s)[2], c(DEGRADED, "True", "NodesUnavailable"));
         assert_eq!(s.capacity_tps, 6);

@@ -94,19 +94,47 @@ impl Scenario {
         self.api.get(CONN).expect("connection stored")["status"].clone()
     }
 
-    fn condition(&self, type_: &str) -> (String, String) {
-        let status = self.status();
-        let c = status["conditions"]
+    fn condition_object(&self, type_: &str) -> Value {
+        self.status()["conditions"]
             .as_array()
             .expect("conditions")
             .iter()
             .find(|c| c["type"] == type_)
             .cloned()
-            .expect("condition present");
+            .expect("condition present")
+    }
+
+    fn condition(&self, type_: &str) -> (String, String) {
+        let c = self.condition_object(type_);
         (
             c["status"].as_str().unwrap_or_default().into(),
             c["reason"].as_str().unwrap_or_default().into(),
         )
+    }
+
+    /// The object stored at `path`, typed.
+    fn stored<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        serde_json::from_value(self.api.get(path).expect("stored")).expect("parses")
+    }
+
+    /// A store holding the stored connection, as the controller's watch fills it.
+    fn connection_store(&self) -> reflector::Store<StripeConnection> {
+        let (store, mut writer) = reflector::store();
+        writer.apply_watcher_event(&watcher::Event::Apply(self.stored(CONN)));
+        store
+    }
+
+    #[track_caller]
+    fn assert_condition(&self, type_: &str, status: &str, reason: &str) {
+        assert_eq!(self.condition(type_), (status.into(), reason.into()));
+    }
+
+    /// The message of the condition `type_`, which names what is wrong.
+    fn condition_message(&self, type_: &str) -> String {
+        self.condition_object(type_)["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -181,18 +209,9 @@ async fn create_builds_every_child_with_owner_references() {
     assert_eq!(status["endpoint"], "http://payments.shop.svc:8080");
     // One replica (the API server's default) until the HPA raises it to the minimum: starting.
     assert_eq!(status["nodes"], json!({"desired": 1, "ready": 0}));
-    assert_eq!(
-        s.condition("Ready"),
-        ("False".into(), "NodesStarting".into())
-    );
-    assert_eq!(
-        s.condition("Progressing"),
-        ("True".into(), "RollingOut".into())
-    );
-    assert_eq!(
-        s.condition("Degraded"),
-        ("False".into(), "AsExpected".into())
-    );
+    s.assert_condition("Ready", "False", "NodesStarting");
+    s.assert_condition("Progressing", "True", "RollingOut");
+    s.assert_condition("Degraded", "False", "AsExpected");
     let reasons: Vec<Value> = events(&requests)
         .iter()
         .map(|e| e["reason"].clone())
@@ -201,11 +220,8 @@ async fn create_builds_every_child_with_owner_references() {
 
     s.nodes_ready(2);
     let (_, requests) = s.reconcile().await;
-    assert_eq!(s.condition("Ready"), ("True".into(), "NodesReady".into()));
-    assert_eq!(
-        s.condition("Progressing"),
-        ("False".into(), "RolloutComplete".into())
-    );
+    s.assert_condition("Ready", "True", "NodesReady");
+    s.assert_condition("Progressing", "False", "RolloutComplete");
     assert_eq!(s.status()["capacityTps"], 12);
     let ready_event = events(&requests);
     assert_eq!(ready_event.len(), 1, "{ready_event:?}");
@@ -231,18 +247,9 @@ async fn steady_state_reconcile_sends_no_write() {
 async fn missing_secret_degrades_with_backoff_then_recovers_when_it_appears() {
     let s = Scenario::new();
     let (first, requests) = s.reconcile().await;
-    assert_eq!(
-        s.condition("Degraded"),
-        ("True".into(), "SecretNotFound".into())
-    );
-    assert_eq!(
-        s.condition("Ready"),
-        ("False".into(), "SecretNotFound".into())
-    );
-    let message = s.status()["conditions"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    s.assert_condition("Degraded", "True", "SecretNotFound");
+    s.assert_condition("Ready", "False", "SecretNotFound");
+    let message = s.condition_message("Ready");
     assert!(
         message.contains("stripe-api-key") && message.contains("apiKeySecretRef"),
         "{message}"
@@ -266,13 +273,9 @@ async fn missing_secret_degrades_with_backoff_then_recovers_when_it_appears() {
     assert_eq!(writes(&requests), vec![]);
 
     // The Secret watch maps the new Secret to this connection ...
-    let (store, mut writer) = reflector::store::<StripeConnection>();
-    let conn: StripeConnection =
-        serde_json::from_value(s.api.get(CONN).expect("stored")).expect("parses");
-    writer.apply_watcher_event(&watcher::Event::Apply(conn));
+    let store = s.connection_store();
     s.add_api_key();
-    let secret: Secret =
-        serde_json::from_value(s.api.get(API_KEY).expect("stored")).expect("parses");
+    let secret: Secret = s.stored(API_KEY);
     let triggered = connections_using(&store, &secret);
     assert_eq!(triggered.len(), 1);
     assert_eq!(triggered[0].name, "payments");
@@ -285,10 +288,7 @@ async fn missing_secret_degrades_with_backoff_then_recovers_when_it_appears() {
     let (action, requests) = s.reconcile().await;
     assert_eq!(action, Action::requeue(RESYNC));
     assert!(wrote(&requests, Method::PATCH, DEPLOYMENT));
-    assert_eq!(
-        s.condition("Degraded"),
-        ("False".into(), "AsExpected".into())
-    );
+    s.assert_condition("Degraded", "False", "AsExpected");
 }
 
 #[tokio::test]
@@ -301,10 +301,7 @@ async fn missing_key_in_existing_secret_is_named() {
                "data": {"other": "eA=="}}),
     );
     s.reconcile().await;
-    let message = s.status()["conditions"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = s.condition_message("Ready");
     assert!(message.contains("has no key \"api-key\""), "{message}");
 }
 
@@ -402,14 +399,8 @@ async fn node_loss_turns_ready_false_and_degraded_true() {
 
     s.nodes_ready(1);
     let (_, requests) = s.reconcile().await;
-    assert_eq!(
-        s.condition("Ready"),
-        ("False".into(), "NodesUnavailable".into())
-    );
-    assert_eq!(
-        s.condition("Degraded"),
-        ("True".into(), "NodesUnavailable".into())
-    );
+    s.assert_condition("Ready", "False", "NodesUnavailable");
+    s.assert_condition("Degraded", "True", "NodesUnavailable");
     assert_eq!(s.status()["nodes"], json!({"desired": 2, "ready": 1}));
     assert_eq!(s.status()["capacityTps"], 6);
     let warning = events(&requests);
@@ -432,14 +423,8 @@ async fn invalid_spec_is_reported_not_fixed() {
         .edit(CONN, |c| c["spec"]["nodes"] = json!({"min": 8, "max": 3}));
     let (action, requests) = s.reconcile().await;
     assert_eq!(action, Action::await_change());
-    assert_eq!(
-        s.condition("Degraded"),
-        ("True".into(), "InvalidSpec".into())
-    );
-    let message = s.status()["conditions"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    s.assert_condition("Degraded", "True", "InvalidSpec");
+    let message = s.condition_message("Ready");
     assert!(
         message.contains("spec.nodes") && message.contains("min (8) must not exceed max (3)"),
         "{message}"
@@ -498,20 +483,13 @@ async fn a_refused_child_is_reported_and_retried_with_backoff() {
     s.add_api_key();
     s.api
         .refuse_writes("/apis/apps/v1/namespaces/shop/deployments");
-    let conn: StripeConnection =
-        serde_json::from_value(s.api.get(CONN).expect("stored")).expect("parses");
+    let conn: StripeConnection = s.stored(CONN);
     let error = reconcile(Arc::new(conn.clone()), s.ctx.clone())
         .await
         .expect_err("the refusal is an error");
     assert_eq!(error.metric_label(), "kube");
-    assert_eq!(
-        s.condition("Degraded"),
-        ("True".into(), "ApplyFailed".into())
-    );
-    let message = s.status()["conditions"][2]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    s.assert_condition("Degraded", "True", "ApplyFailed");
+    let message = s.condition_message("Degraded");
     assert!(message.contains("refused by policy"), "{message}");
     // error_policy counts it and backs off.
     let first = error_policy(Arc::new(conn.clone()), &error, s.ctx.clone());
@@ -567,12 +545,8 @@ async fn rotated_proxy_password_rolls_the_nodes_and_an_unchanged_one_writes_noth
     // The Secret is rotated (the watch maps it to the connection): the Deployment, and only
     // it, is patched with a new hash; the settings themselves are unchanged.
     put_proxy_password(&s, "c2Vjb25kLXByb3h5LXBhc3N3b3Jk"); // second-proxy-password
-    let (store, mut writer) = reflector::store::<StripeConnection>();
-    let conn: StripeConnection =
-        serde_json::from_value(s.api.get(CONN).expect("stored")).expect("parses");
-    writer.apply_watcher_event(&watcher::Event::Apply(conn));
-    let secret: Secret =
-        serde_json::from_value(s.api.get(PROXY_PASSWORD).expect("stored")).expect("parses");
+    let store = s.connection_store();
+    let secret: Secret = s.stored(PROXY_PASSWORD);
     assert_eq!(connections_using(&store, &secret).len(), 1);
     let (_, requests) = s.reconcile().await;
     let patched: Vec<(Method, String)> = writes(&requests)
@@ -628,14 +602,8 @@ async fn missing_ca_bundle_degrades_then_is_mounted_when_it_appears() {
     s.add_api_key();
     let (first, requests) = s.reconcile().await;
     assert_eq!(first, Action::requeue(Duration::from_secs(5)));
-    assert_eq!(
-        s.condition("Degraded"),
-        ("True".into(), "CaBundleNotFound".into())
-    );
-    let message = s.status()["conditions"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    s.assert_condition("Degraded", "True", "CaBundleNotFound");
+    let message = s.condition_message("Ready");
     assert!(
         message.contains("ConfigMap \"corp-ca\"") && message.contains("spec.tls.caBundleRef"),
         "{message}"
@@ -647,12 +615,8 @@ async fn missing_ca_bundle_degrades_then_is_mounted_when_it_appears() {
                     "metadata": {"name": "corp-ca", "namespace": NS},
                     "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}});
     s.api.put(CA_BUNDLE, ca.clone());
-    let (store, mut writer) = reflector::store::<StripeConnection>();
-    let conn: StripeConnection =
-        serde_json::from_value(s.api.get(CONN).expect("stored")).expect("parses");
-    writer.apply_watcher_event(&watcher::Event::Apply(conn));
-    let config_map: ConfigMap =
-        serde_json::from_value(s.api.get(CA_BUNDLE).expect("stored")).expect("parses");
+    let store = s.connection_store();
+    let config_map: ConfigMap = s.stored(CA_BUNDLE);
     let triggered = connections_using_config_map(&store, &config_map);
     assert_eq!(triggered.len(), 1);
     assert_eq!(triggered[0].name, "payments");
@@ -663,10 +627,7 @@ async fn missing_ca_bundle_degrades_then_is_mounted_when_it_appears() {
 
     // ... whose reconcile mounts it and points EXTRA_CA_FILE at it.
     s.reconcile().await;
-    assert_eq!(
-        s.condition("Degraded"),
-        ("False".into(), "AsExpected".into())
-    );
+    s.assert_condition("Degraded", "False", "AsExpected");
     assert_eq!(
         s.api.get(CONFIG_MAP).expect("cm")["data"]["EXTRA_CA_FILE"],
         "/var/run/stripe-connector/ca-bundle/ca.crt"
