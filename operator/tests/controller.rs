@@ -80,18 +80,48 @@ impl Running {
 }
 
 /// The connection `payments` in `shop` with `spec`.
-fn connection(spec: Value) -> Value {
-    json!({
-        "apiVersion": "connectors.integration.dev/v1", "kind": "StripeConnection",
-        "metadata": {"name": "payments", "namespace": "shop", "uid": "conn-uid", "generation": 1},
-        "spec": spec,
-    })
+/// An API holding connection `payments`, its key read from Secret `stripe-api-key`, with the
+/// spec fields `more` besides.
+fn api_with_connection(more: Value) -> FakeApi {
+    let mut spec =
+        json!({"auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}}});
+    if let (Some(spec), Value::Object(more)) = (spec.as_object_mut(), more) {
+        spec.extend(more);
+    }
+    let api = FakeApi::default();
+    api.put(
+        CONN,
+        json!({
+            "apiVersion": "connectors.integration.dev/v1", "kind": "StripeConnection",
+            "metadata": {"name": "payments", "namespace": "shop", "uid": "conn-uid",
+                         "generation": 1},
+            "spec": spec,
+        }),
+    );
+    api
 }
 
 fn api_key_secret() -> Value {
     json!({"apiVersion": "v1", "kind": "Secret",
            "metadata": {"name": "stripe-api-key", "namespace": "shop"},
            "data": {"api-key": "c2tfdGVzdA=="}})
+}
+
+/// While nothing is stored at `path` the connection is Degraded with `reason` and has no
+/// Deployment; once `object` is stored there, its watch reconciles and the Deployment appears.
+async fn degraded_until_it_appears(api: &FakeApi, reason: &str, path: &str, object: Value) {
+    eventually(&format!("{reason} reported"), || {
+        condition_reason(api, "Degraded").as_deref() == Some(reason)
+    })
+    .await;
+    assert!(api.get(DEPLOYMENT).is_none());
+    status_triggered_reconcile_read(api, path).await;
+
+    api.put(path, object);
+    eventually(&format!("Deployment created after {path} appeared"), || {
+        api.get(DEPLOYMENT).is_some()
+    })
+    .await;
 }
 
 /// Writing a Degraded status triggers one more reconcile, which reads `path` again and writes
@@ -112,27 +142,9 @@ async fn status_triggered_reconcile_read(api: &FakeApi, path: &str) {
 
 #[tokio::test]
 async fn a_secret_appearing_reconciles_its_connection_through_the_watch() {
-    let api = FakeApi::default();
-    api.put(
-        CONN,
-        connection(
-            json!({"auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}}}),
-        ),
-    );
+    let api = api_with_connection(json!({}));
     let running = Running::start(&api);
-
-    eventually("SecretNotFound reported", || {
-        condition_reason(&api, "Degraded").as_deref() == Some("SecretNotFound")
-    })
-    .await;
-    assert!(api.get(DEPLOYMENT).is_none());
-    status_triggered_reconcile_read(&api, API_KEY).await;
-
-    api.put(API_KEY, api_key_secret());
-    eventually("Deployment created after the Secret appeared", || {
-        api.get(DEPLOYMENT).is_some()
-    })
-    .await;
+    degraded_until_it_appears(&api, "SecretNotFound", API_KEY, api_key_secret()).await;
 
     // The Deployment controller reports ready nodes; the owned-Deployment watch brings it back.
     api.edit(DEPLOYMENT, |d| {
@@ -155,34 +167,14 @@ async fn a_secret_appearing_reconciles_its_connection_through_the_watch() {
 #[tokio::test]
 async fn a_ca_bundle_config_map_appearing_reconciles_its_connection_through_the_watch() {
     const CA_BUNDLE: &str = "/api/v1/namespaces/shop/configmaps/corp-ca";
-    let api = FakeApi::default();
-    api.put(
-        CONN,
-        connection(
-            json!({"auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}},
-                     "tls": {"caBundleRef": {"name": "corp-ca", "key": "ca.crt"}}}),
-        ),
-    );
+    let api =
+        api_with_connection(json!({"tls": {"caBundleRef": {"name": "corp-ca", "key": "ca.crt"}}}));
     api.put(API_KEY, api_key_secret());
     let running = Running::start(&api);
-
-    eventually("CaBundleNotFound reported", || {
-        condition_reason(&api, "Degraded").as_deref() == Some("CaBundleNotFound")
-    })
-    .await;
-    assert!(api.get(DEPLOYMENT).is_none());
-    status_triggered_reconcile_read(&api, CA_BUNDLE).await;
-
-    api.put(
-        CA_BUNDLE,
-        json!({"apiVersion": "v1", "kind": "ConfigMap",
-               "metadata": {"name": "corp-ca", "namespace": "shop"},
-               "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\n"}}),
-    );
-    eventually("Deployment created after the CA bundle appeared", || {
-        api.get(DEPLOYMENT).is_some()
-    })
-    .await;
+    let ca_bundle = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": "corp-ca", "namespace": "shop"},
+                           "data": {"ca.crt": "-----BEGIN CERTIFICATE-----\n"}});
+    degraded_until_it_appears(&api, "CaBundleNotFound", CA_BUNDLE, ca_bundle).await;
 
     running.stop().await;
 }
@@ -190,13 +182,7 @@ async fn a_ca_bundle_config_map_appearing_reconciles_its_connection_through_the_
 #[tokio::test]
 async fn an_hpa_status_write_wakes_nothing_but_its_deletion_brings_it_back() {
     const HPA: &str = "/apis/autoscaling/v2/namespaces/shop/horizontalpodautoscalers/payments";
-    let api = FakeApi::default();
-    api.put(
-        CONN,
-        connection(
-            json!({"auth": {"apiKeySecretRef": {"name": "stripe-api-key", "key": "api-key"}}}),
-        ),
-    );
+    let api = api_with_connection(json!({}));
     api.put(API_KEY, api_key_secret());
     let running = Running::start(&api);
     eventually("HPA created", || api.get(HPA).is_some()).await;
