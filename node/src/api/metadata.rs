@@ -6,7 +6,9 @@ use serde_json::{Map, Value, json};
 
 use super::extract::{QueryParams, Target};
 use super::paging;
-use crate::catalog::{self, ACTIONS, Action, DataType, ENTITIES, Entity, Field, Output, Param};
+use crate::catalog::{
+    self, ACTIONS, Action, DataType, ENTITIES, Entity, Field, Operation, Output, Param,
+};
 use crate::catalog::{ParamTarget, Pushdown};
 use crate::error::{ApiError, ApiResult};
 
@@ -152,17 +154,11 @@ pub fn entity_schema(entity: &Entity) -> Value {
 
 /// The operations the entity supports, as the document's enum names them.
 pub fn operations(entity: &Entity) -> Vec<&'static str> {
-    let o = entity.operations;
-    [
-        (o.list, "LIST"),
-        (o.get, "GET"),
-        (o.create, "CREATE"),
-        (o.update, "UPDATE"),
-        (o.delete, "DELETE"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect()
+    Operation::ALL
+        .into_iter()
+        .filter(|op| op.supported(entity))
+        .map(Operation::enum_name)
+        .collect()
 }
 
 fn entity_type_json(entity: &Entity, enriched: bool) -> Value {

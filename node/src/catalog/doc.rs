@@ -3,21 +3,15 @@
 
 use std::fmt::Write;
 
-use super::{ACTIONS, ENTITIES, Entity, Output, ParamTarget, Pushdown};
+use super::{ACTIONS, ENTITIES, Entity, Operation, Output, ParamTarget, Pushdown};
 
 fn operations(entity: &Entity) -> String {
-    let o = entity.operations;
-    [
-        (o.list, "List"),
-        (o.get, "Get"),
-        (o.create, "Create"),
-        (o.update, "Update"),
-        (o.delete, "Delete"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect::<Vec<_>>()
-    .join(" ")
+    Operation::ALL
+        .into_iter()
+        .filter(|op| op.supported(entity))
+        .map(Operation::verb)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn list_filters(entity: &Entity) -> String {
