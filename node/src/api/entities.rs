@@ -181,11 +181,11 @@ pub async fn list_entities(
         .into_iter()
         .map(|(id, fields)| entity_json(scope, entity, &id, fields))
         .collect();
-    let mut body = json!({ "entities": entities });
-    if let Some(next) = page.next {
-        body["nextPageToken"] = json!(next.encode());
-    }
-    Ok(body)
+    let body = json!({ "entities": entities });
+    Ok(paging::with_next_page_token(
+        body,
+        page.next.map(|next| next.encode()),
+    ))
 }
 
 /// `sortBy`/`sortOrder` (both repeated, by position; one order applies to every column):

@@ -297,27 +297,46 @@ fn get_view(query: &QueryParams, basic: &str, enriched: &str) -> ApiResult<bool>
     }
 }
 
-/// `GET .../entityTypes`: ListEntityTypesResponse.
-pub async fn entity_types(query: QueryParams) -> ApiResult<Json<Value>> {
+/// One page of a catalog list: each item whole in the FULL view (the default), or only its
+/// name in the BASIC view; and the next page's token.
+fn catalog_page<T>(
+    query: &QueryParams,
+    items: &[T],
+    list: &str,
+    [basic, full]: [&str; 2],
+    name: fn(&T) -> &str,
+    whole: fn(&T) -> Value,
+) -> ApiResult<(Vec<Value>, Option<String>)> {
     query.allow(&["pageSize", "pageToken", "view"])?;
-    let full = list_view(&query, "ENTITY_TYPE_VIEW_BASIC", "ENTITY_TYPE_VIEW_FULL")?;
+    let full = list_view(query, basic, full)?;
     let size = paging::page_size(query.one("pageSize")?)?;
-    let (page, next) = paging::page(ENTITIES, "entityTypes", size, query.one("pageToken")?)?;
-    let types: Vec<Value> = page
+    let (page, next) = paging::page(items, list, size, query.one("pageToken")?)?;
+    let rendered = page
         .iter()
-        .map(|e| {
+        .map(|item| {
             if full {
-                entity_type_json(e, true)
+                whole(item)
             } else {
-                json!({"name": e.name})
+                json!({"name": name(item)})
             }
         })
         .collect();
-    let mut body = json!({"types": types, "unsupportedTypeNames": []});
-    if let Some(next) = next {
-        body["nextPageToken"] = next.into();
-    }
-    Ok(Json(body))
+    Ok((rendered, next))
+}
+
+/// `GET .../entityTypes`: ListEntityTypesResponse.
+pub async fn entity_types(query: QueryParams) -> ApiResult<Json<Value>> {
+    let views = ["ENTITY_TYPE_VIEW_BASIC", "ENTITY_TYPE_VIEW_FULL"];
+    let (types, next) = catalog_page(
+        &query,
+        ENTITIES,
+        "entityTypes",
+        views,
+        |e| e.name,
+        |e| entity_type_json(e, true),
+    )?;
+    let body = json!({"types": types, "unsupportedTypeNames": []});
+    Ok(Json(paging::with_next_page_token(body, next)))
 }
 
 /// `GET .../entityTypes/{type}`: EntityType.
@@ -336,25 +355,17 @@ pub async fn entity_type(target: Target, query: QueryParams) -> ApiResult<Json<V
 
 /// `GET .../actions`: ListActionsResponse.
 pub async fn actions(query: QueryParams) -> ApiResult<Json<Value>> {
-    query.allow(&["pageSize", "pageToken", "view"])?;
-    let full = list_view(&query, "ACTION_VIEW_BASIC", "ACTION_VIEW_FULL")?;
-    let size = paging::page_size(query.one("pageSize")?)?;
-    let (page, next) = paging::page(ACTIONS, "actions", size, query.one("pageToken")?)?;
-    let actions: Vec<Value> = page
-        .iter()
-        .map(|a| {
-            if full {
-                action_json(a, true)
-            } else {
-                json!({"name": a.name})
-            }
-        })
-        .collect();
-    let mut body = json!({"actions": actions, "unsupportedActionNames": []});
-    if let Some(next) = next {
-        body["nextPageToken"] = next.into();
-    }
-    Ok(Json(body))
+    let views = ["ACTION_VIEW_BASIC", "ACTION_VIEW_FULL"];
+    let (actions, next) = catalog_page(
+        &query,
+        ACTIONS,
+        "actions",
+        views,
+        |a| a.name,
+        |a| action_json(a, true),
+    )?;
+    let body = json!({"actions": actions, "unsupportedActionNames": []});
+    Ok(Json(paging::with_next_page_token(body, next)))
 }
 
 /// `GET .../actions/{action}`: Action.

@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -50,6 +51,14 @@ pub fn page<'a, T>(
     let end = (start + size).min(items.len());
     let next = (end < items.len()).then(|| URL_SAFE_NO_PAD.encode(format!("{list}:{end}")));
     Ok((&items[start..end], next))
+}
+
+/// A list response with its `nextPageToken`, when there is a next page.
+pub fn with_next_page_token(mut body: Value, next: Option<String>) -> Value {
+    if let Some(next) = next {
+        body["nextPageToken"] = next.into();
+    }
+    body
 }
 
 fn decode(text: &str, list: &str) -> Option<usize> {

@@ -197,11 +197,8 @@ fn list_tools(names: &[&str], size: Option<&str>, token: Option<&str>) -> ApiRes
         .filter(|t| names.is_empty() || names.contains(&t.name.as_str()))
         .collect();
     let (page, next) = paging::page(&chosen, "tools", paging::page_size(size)?, token)?;
-    let mut body = json!({"tools": page.iter().map(|t| tool_json(t)).collect::<Vec<_>>()});
-    if let Some(next) = next {
-        body["nextPageToken"] = next.into();
-    }
-    Ok(body)
+    let body = json!({"tools": page.iter().map(|t| tool_json(t)).collect::<Vec<_>>()});
+    Ok(paging::with_next_page_token(body, next))
 }
 
 /// `GET .../tools`.
