@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::conditions::Conditions;
 use super::entity_ids::{self, Create, EntityId};
-use super::extract::{JsonBody, QueryParams, Scope, Target};
+use super::extract::{JsonBody, QueryParams, Scope, Target, body_object};
 use super::list::{self, PageToken};
 use super::metadata::find_entity;
 use super::payload::{self, Write};
@@ -68,21 +68,12 @@ pub fn entity_json(scope: &Scope, entity: &Entity, id: &str, fields: Map<String,
 
 /// The `fields` of an Entity request body `{"name"?, "fields": {...}, "metadata"?}`.
 pub fn body_fields(body: &Value) -> ApiResult<&Value> {
-    let Some(object) = body.as_object() else {
-        return Err(ApiError::invalid(
-            "body",
-            "must be an Entity: {\"fields\": {...}}",
-        ));
-    };
-    if let Some(other) = object
-        .keys()
-        .find(|k| !["name", "fields", "metadata"].contains(&k.as_str()))
-    {
-        return Err(ApiError::invalid(
-            other.clone(),
-            "is not a key of an Entity; the body is {\"fields\": {...}} with the entity's fields inside",
-        ));
-    }
+    let object = body_object(
+        body,
+        &["name", "fields", "metadata"],
+        "must be an Entity: {\"fields\": {...}}",
+        "is not a key of an Entity; the body is {\"fields\": {...}} with the entity's fields inside",
+    )?;
     match object.get("fields") {
         Some(fields @ Value::Object(_)) => Ok(fields),
         Some(_) => Err(ApiError::invalid(

@@ -9,6 +9,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
 use crate::access::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -234,6 +235,23 @@ pub fn body_too_large() -> ApiError {
         "body",
         format!("request body is larger than the limit of {MAX_BODY_BYTES} bytes"),
     )
+}
+
+/// A request body that must be a JSON object with no key but the `known` ones; the error names
+/// the body, or the unknown key, with the reason given.
+pub fn body_object<'a>(
+    body: &'a Value,
+    known: &[&str],
+    not_an_object: &str,
+    unknown_key: &str,
+) -> ApiResult<&'a Map<String, Value>> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| ApiError::invalid("body", not_an_object))?;
+    match object.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(other) => Err(ApiError::invalid(other.clone(), unknown_key)),
+        None => Ok(object),
+    }
 }
 
 /// Parses JSON into the schema type; errors name the JSON path of the wrong field.

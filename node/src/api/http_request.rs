@@ -9,6 +9,7 @@ use http::{Method, StatusCode, Uri};
 use serde_json::{Value, json};
 
 use super::admit;
+use super::extract::body_object;
 use crate::access::{Caller, HttpMethod, Permission};
 use crate::audit::{Origin, Write};
 use crate::error::{ApiError, ApiResult};
@@ -30,21 +31,12 @@ fn text<'a>(body: &'a Value, key: &str) -> ApiResult<Option<&'a str>> {
 
 /// The Stripe call an ExecuteHttpRequestRequest asks for.
 pub fn stripe_request(base_url: &str, body: &Value) -> ApiResult<StripeRequest> {
-    let Some(object) = body.as_object() else {
-        return Err(ApiError::invalid(
-            "body",
-            "must be an ExecuteHttpRequestRequest",
-        ));
-    };
-    if let Some(other) = object
-        .keys()
-        .find(|k| !["headers", "httpMethod", "rawBody", "url"].contains(&k.as_str()))
-    {
-        return Err(ApiError::invalid(
-            other.clone(),
-            "unknown key of an ExecuteHttpRequestRequest",
-        ));
-    }
+    body_object(
+        body,
+        &["headers", "httpMethod", "rawBody", "url"],
+        "must be an ExecuteHttpRequestRequest",
+        "unknown key of an ExecuteHttpRequestRequest",
+    )?;
     let method = match text(body, "httpMethod")? {
         Some("HTTP_METHOD_GET") => Method::GET,
         Some("HTTP_METHOD_POST") => Method::POST,

@@ -18,6 +18,7 @@ use sqlparser::tokenizer::{Token, Tokenizer, Word};
 
 use super::conditions::Conditions;
 use super::entities::Sort;
+use super::extract::body_object;
 use super::list::{self, PageToken};
 use super::metadata::find_entity;
 use super::payload;
@@ -388,18 +389,12 @@ struct Request {
 }
 
 fn request(body: &Value) -> ApiResult<Request> {
-    let Some(object) = body.as_object() else {
-        return Err(ApiError::invalid(
-            "body",
-            "must be {\"query\": {\"query\": \"SELECT ...\"}}",
-        ));
-    };
-    if let Some(other) = object.keys().find(|k| *k != "query") {
-        return Err(ApiError::invalid(
-            other.clone(),
-            "unknown key; the body is {\"query\": {...}}",
-        ));
-    }
+    body_object(
+        body,
+        &["query"],
+        "must be {\"query\": {\"query\": \"SELECT ...\"}}",
+        "unknown key; the body is {\"query\": {...}}",
+    )?;
     let query = body["query"]
         .as_object()
         .ok_or_else(|| ApiError::invalid("query", "is required: {\"query\": \"SELECT ...\"}"))?;

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::actions::{self, build_request, check_execution_config, request_parameters};
 use super::entities::{self, ListQuery, update_params};
 use super::entity_ids;
-use super::extract::{JsonBody, QueryParams, Scope, Target};
+use super::extract::{JsonBody, QueryParams, Scope, Target, body_object};
 use super::metadata::{
     action_input_schema, action_result_schema, entity_schema, with_create_parent,
 };
@@ -277,18 +277,12 @@ pub fn custom_tool_names() -> Value {
 /// `POST {connection}:generateConnectionToolspecOverride`: the tool definitions of the named
 /// tools (all when none are named).
 pub fn generate_toolspec(body: &Value) -> ApiResult<Value> {
-    let Some(object) = body.as_object() else {
-        return Err(ApiError::invalid(
-            "body",
-            "must be a GenerateCustomToolspecRequest",
-        ));
-    };
-    if let Some(other) = object.keys().find(|k| *k != "toolNames") {
-        return Err(ApiError::invalid(
-            other.clone(),
-            "unknown key of a GenerateCustomToolspecRequest",
-        ));
-    }
+    let object = body_object(
+        body,
+        &["toolNames"],
+        "must be a GenerateCustomToolspecRequest",
+        "unknown key of a GenerateCustomToolspecRequest",
+    )?;
     let mut chosen = Vec::new();
     for item in object
         .get("toolNames")
