@@ -80,6 +80,17 @@ fn unsupported(what: &str) -> ApiError {
     )
 }
 
+/// Google's character data types: a parameter of one is a string.
+const CHARACTER_TYPES: &[&str] = &[
+    "VARCHAR",
+    "CHAR",
+    "STRING",
+    "NVARCHAR",
+    "NCHAR",
+    "LONGVARCHAR",
+    "LONGNVARCHAR",
+];
+
 /// A query parameter as a SQL literal token of its declared type.
 fn literal(index: usize, parameter: &Value) -> ApiResult<Token> {
     let field = format!("query.queryParameters[{index}]");
@@ -98,15 +109,11 @@ fn literal(index: usize, parameter: &Value) -> ApiResult<Token> {
     let word = |w: &str| Token::make_keyword(w);
     Ok(match (data_type, value) {
         (_, Value::Null) | ("NULL", _) => word("NULL"),
+        (t, Value::String(s)) if CHARACTER_TYPES.contains(&t) => {
+            Token::SingleQuotedString(s.clone())
+        }
         (
-            "VARCHAR"
-            | "CHAR"
-            | "STRING"
-            | "NVARCHAR"
-            | "NCHAR"
-            | "LONGVARCHAR"
-            | "LONGNVARCHAR"
-            | "CLOB"
+            "CLOB"
             | "NCLOB"
             | "DATE"
             | "TIME"
@@ -132,19 +139,8 @@ fn literal(index: usize, parameter: &Value) -> ApiResult<Token> {
         ("DATA_TYPE_UNSPECIFIED", Value::String(s)) => Token::SingleQuotedString(s.clone()),
         ("DATA_TYPE_UNSPECIFIED", Value::Number(n)) => Token::Number(n.to_string(), false),
         ("DATA_TYPE_UNSPECIFIED", Value::Bool(b)) => word(if *b { "TRUE" } else { "FALSE" }),
-        (
-            "VARCHAR"
-            | "CHAR"
-            | "STRING"
-            | "NVARCHAR"
-            | "NCHAR"
-            | "LONGVARCHAR"
-            | "LONGNVARCHAR"
-            | "BOOLEAN"
-            | "BIT"
-            | "DATA_TYPE_UNSPECIFIED",
-            _,
-        ) => return Err(wrong()),
+        (t, _) if CHARACTER_TYPES.contains(&t) => return Err(wrong()),
+        ("BOOLEAN" | "BIT" | "DATA_TYPE_UNSPECIFIED", _) => return Err(wrong()),
         (other, _) => {
             return Err(ApiError::invalid(
                 format!("{field}.dataType"),
