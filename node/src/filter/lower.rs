@@ -121,13 +121,13 @@ impl Lowerer<'_> {
             }
             Expr::Identifier(_) | Expr::CompoundIdentifier(_) => {
                 let field = self.expect_field(expr, "a condition")?;
-                Err(self.error(
+                Err(self.field_error(
+                    &field,
                     format!(
                         "{0} alone is not a condition; compare it, e.g. {0} = ... or {0} IS NOT NULL",
                         field.name
                     ),
-                    Some(&field.name),
-                    self.start_of(expr),
+                    expr,
                 ))
             }
             _ => Err(self.unsupported(expr)),
@@ -146,16 +146,7 @@ impl Lowerer<'_> {
         let (field, op, value) = match (self.field(left)?, self.field(right)?) {
             (Some(f), None) => (f, op, right),
             (None, Some(f)) => (f, op.flipped(), left),
-            (Some(a), Some(b)) => {
-                return Err(self.error(
-                    format!(
-                        "comparing two fields ({} and {}) is not supported; compare a field to a literal",
-                        a.name, b.name
-                    ),
-                    Some(&a.name),
-                    self.start_of(left),
-                ));
-            }
+            (Some(a), Some(b)) => return Err(self.two_fields(&a, &b, left)),
             (None, None) => {
                 return Err(
                     match [left, right].into_iter().find(|e| raw_literal(e).is_none()) {
@@ -202,24 +193,24 @@ impl Lowerer<'_> {
         let keyword = if case_insensitive { "ILIKE" } else { "LIKE" };
         let field = self.expect_field(target, keyword)?;
         if field.data_type != DataType::String {
-            return Err(self.error(
+            return Err(self.field_error(
+                &field,
                 format!(
                     "{keyword} applies to String fields; {} is {} field",
                     field.name,
                     article_type(field.data_type)
                 ),
-                Some(&field.name),
-                self.start_of(target),
+                target,
             ));
         }
         let Some((Raw::Str(pattern_text), at)) = raw_literal(pattern) else {
-            return Err(self.error(
+            return Err(self.field_error(
+                &field,
                 format!(
                     "{keyword} needs a quoted pattern, e.g. {} {keyword} 'ab%'",
                     field.name
                 ),
-                Some(&field.name),
-                self.start_of(pattern),
+                pattern,
             ));
         };
         let escape = match escape {
@@ -227,13 +218,13 @@ impl Lowerer<'_> {
             Some(e) => match raw_literal(e) {
                 Some((Raw::Str(s), _)) if s.chars().count() == 1 => s.chars().next(),
                 _ => {
-                    return Err(self.error(
+                    return Err(self.field_error(
+                        &field,
                         format!(
                             "{} {keyword}: ESCAPE needs a single quoted character, e.g. ESCAPE '\\'",
                             field.name
                         ),
-                        Some(&field.name),
-                        self.start_of(e),
+                        e,
                     ));
                 }
             },
@@ -338,26 +329,36 @@ impl Lowerer<'_> {
     fn literal_for(&self, field: &FieldRef, expr: &Expr) -> Result<Literal, FilterError> {
         let Some((raw, at)) = raw_literal(expr) else {
             if let Some(other) = self.field(expr)? {
-                return Err(self.error(
-                    format!(
-                        "comparing two fields ({} and {}) is not supported; compare a field to a literal",
-                        field.name, other.name
-                    ),
-                    Some(&field.name),
-                    self.start_of(expr),
-                ));
+                return Err(self.two_fields(field, &other, expr));
             }
-            return Err(self.error(
+            return Err(self.field_error(
+                field,
                 format!(
                     "{} can only be compared to a literal (a quoted string, a number, TRUE or FALSE), not to `{}`",
                     field.name,
                     shorten(&expr.to_string())
                 ),
-                Some(&field.name),
-                self.start_of(expr),
+                expr,
             ));
         };
         coerce(field, raw).map_err(|why| self.error(why, Some(&field.name), at))
+    }
+
+    /// An error about `field`, pointing at where `at` starts in the clause.
+    fn field_error(&self, field: &FieldRef, message: String, at: &Expr) -> FilterError {
+        self.error(message, Some(&field.name), self.start_of(at))
+    }
+
+    /// A comparison of `first` with `second`, another field.
+    fn two_fields(&self, first: &FieldRef, second: &FieldRef, at: &Expr) -> FilterError {
+        self.field_error(
+            first,
+            format!(
+                "comparing two fields ({} and {}) is not supported; compare a field to a literal",
+                first.name, second.name
+            ),
+            at,
+        )
     }
 
     fn unsupported(&self, expr: &Expr) -> FilterError {
