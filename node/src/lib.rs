@@ -11,6 +11,8 @@ pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod filter;
+#[cfg(test)]
+mod fuzz_config;
 pub mod input_limits;
 pub mod keep_alive;
 pub mod limiter;

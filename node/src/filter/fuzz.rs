@@ -10,18 +10,7 @@ use serde_json::{Map, Value, json};
 use super::lower::parse_timestamp;
 use super::tests::FIELDS;
 use super::{Clause, FilterError, MAX_CLAUSE_BYTES, Op, SearchValue, parse};
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+use crate::fuzz_config::fuzz_config;
 
 /// The words, operators and literals a clause is made of, to build near-miss input.
 const TOKENS: &[&str] = &[
@@ -471,7 +460,7 @@ fn check_pushdown(
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(fuzz_config(2000))]
 
     #[test]
     fn arbitrary_text_never_panics(clause in any::<String>()) {

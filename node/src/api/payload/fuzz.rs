@@ -11,18 +11,7 @@ use serde_json::{Map, Value};
 use super::{Write, form_key, to_form};
 use crate::catalog::ENTITIES;
 use crate::error::Code;
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+use crate::fuzz_config::fuzz_config;
 
 /// Any JSON value, nested a few levels, with awkward numbers and strings.
 fn json_value() -> impl Strategy<Value = Value> {
@@ -68,7 +57,7 @@ fn entity_and_body() -> impl Strategy<Value = (usize, Value)> {
 }
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(fuzz_config(1000))]
 
     #[test]
     fn mapper_maps_or_names_a_field((i, body) in entity_and_body(), update in any::<bool>()) {
