@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
-use super::{ACTIONS, Action, ENTITIES, Entity, Field, ParamTarget, Pushdown};
+use super::{ACTIONS, Action, ENTITIES, Entity, Field, Operations, ParamTarget, Pushdown};
 
 /// The API version the node pins by default (`--stripe-api-version`).
 const PINNED: &str = "2023-08-16";
@@ -335,6 +335,20 @@ fn check_action(action: &Action, problems: &mut Vec<String>) {
     }
 }
 
+/// What the check finds wrong with one entity.
+fn problems_of(entity: &Entity) -> Vec<String> {
+    let mut problems = Vec::new();
+    check_entity(entity, &mut problems);
+    problems
+}
+
+/// The entity with some of its operations changed.
+fn with_operations(entity: &Entity, change: impl FnOnce(&mut Operations)) -> Entity {
+    let mut changed = *entity;
+    change(&mut changed.operations);
+    changed
+}
+
 #[test]
 fn the_spec_is_the_pinned_api_version() {
     assert_eq!(SPEC["info"]["version"], PINNED);
@@ -372,28 +386,24 @@ fn the_check_catches_what_stripe_lacks() {
         name: "Customer",
         path: "/v1/customers",
         fields: BAD,
-        operations: super::Operations {
+        operations: Operations {
             delete: true,
             ..ENTITIES[0].operations
         },
         ..ENTITIES[0]
     };
-    let mut problems = Vec::new();
-    check_entity(&bad, &mut problems);
-    let text = problems.join("\n");
+    let text = problems_of(&bad).join("\n");
     assert!(
         text.contains("Customer.Colour (colour): not in the resource schema"),
         "{text}"
     );
     assert!(text.contains("mail"), "{text}");
     assert!(text.contains("Customer.Name (name): name"), "{text}");
-    let mut problems = Vec::new();
-    let missing = Entity {
+    let problems = problems_of(&Entity {
         name: "Nothing",
         path: "/v1/nothing",
         ..ENTITIES[0]
-    };
-    check_entity(&missing, &mut problems);
+    });
     assert!(
         problems[0].contains("List has no endpoint GET /v1/nothing"),
         "{problems:?}"
@@ -411,8 +421,7 @@ fn the_check_catches_a_field_stripe_s_update_does_not_take() {
         fields: FIELDS,
         ..*price
     };
-    let mut problems = Vec::new();
-    check_entity(&loose, &mut problems);
+    let problems = problems_of(&loose);
     assert!(
         problems
             .iter()
@@ -425,15 +434,7 @@ fn the_check_catches_a_field_stripe_s_update_does_not_take() {
 fn the_check_catches_child_operations_offered_or_left_out_wrongly() {
     let tax_id = super::entity("TaxId").unwrap();
     // Stripe cannot update a tax id: offering it is caught at the nested path.
-    let updatable = Entity {
-        operations: super::Operations {
-            update: true,
-            ..tax_id.operations
-        },
-        ..*tax_id
-    };
-    let mut problems = Vec::new();
-    check_entity(&updatable, &mut problems);
+    let problems = problems_of(&with_operations(tax_id, |o| o.update = true));
     assert!(
         problems.iter().any(
             |p| p == "TaxId: Update has no endpoint POST /v1/customers/{customer}/tax_ids/{id}"
@@ -441,15 +442,7 @@ fn the_check_catches_child_operations_offered_or_left_out_wrongly() {
         "{problems:?}"
     );
     // Stripe can delete a tax id: leaving it out without a reason is caught.
-    let undeletable = Entity {
-        operations: super::Operations {
-            delete: false,
-            ..tax_id.operations
-        },
-        ..*tax_id
-    };
-    let mut problems = Vec::new();
-    check_entity(&undeletable, &mut problems);
+    let problems = problems_of(&with_operations(tax_id, |o| o.delete = false));
     assert!(
         problems.iter().any(|p| p.starts_with(
             "TaxId: Stripe has DELETE /v1/customers/{customer}/tax_ids/{id}, but the catalog leaves Delete out"
