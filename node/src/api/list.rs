@@ -475,9 +475,18 @@ mod tests {
         }
     }
 
+    fn customer() -> &'static Entity {
+        crate::catalog::entity("Customer").unwrap()
+    }
+
     async fn walk(stripe: &MemoryStripe, conditions: &Conditions, page_size: usize) -> Vec<String> {
-        let entity = crate::catalog::entity("Customer").unwrap();
-        walk_entity(stripe, entity, conditions, page_size).await
+        walk_entity(stripe, customer(), conditions, page_size).await
+    }
+
+    /// The ids of the customers matching `clause`, page by page.
+    async fn walk_where(stripe: &MemoryStripe, clause: &str, page_size: usize) -> Vec<String> {
+        let conditions = Conditions::parse(customer(), Some(clause)).unwrap();
+        walk(stripe, &conditions, page_size).await
     }
 
     async fn walk_entity(
@@ -520,8 +529,7 @@ mod tests {
 
     #[tokio::test]
     async fn pages_resume_exactly_without_skips_or_repeats() {
-        let entity = crate::catalog::entity("Customer").unwrap();
-        let all = Conditions::parse(entity, None).unwrap();
+        let all = Conditions::parse(customer(), None).unwrap();
         for (n, page_size) in [(0, 5), (10, 3), (10, 5), (250, 7), (250, 200)] {
             let stripe = MemoryStripe::new(n);
             let ids = walk(&stripe, &all, page_size).await;
@@ -553,12 +561,10 @@ mod tests {
 
     #[tokio::test]
     async fn node_filtered_pages_resume_exactly_and_push_down_what_stripe_filters() {
-        let entity = crate::catalog::entity("Customer").unwrap();
         // A LIKE without three literal characters is evaluated on the node: scan Stripe pages of
         // 100, resume mid-page.
-        let like = Conditions::parse(entity, Some("Email LIKE '1%'")).unwrap();
         let stripe = MemoryStripe::new(250);
-        let ids = walk(&stripe, &like, 7).await;
+        let ids = walk_where(&stripe, "Email LIKE '1%'", 7).await;
         assert_eq!(ids, ids_where(250, |i| i.to_string().starts_with('1')));
         assert!(
             stripe
@@ -571,8 +577,7 @@ mod tests {
 
         // Email = '...' is pushed down as Stripe's email parameter: one call, just big enough.
         let stripe = MemoryStripe::new(250);
-        let eq = Conditions::parse(entity, Some("Email = '5@x'")).unwrap();
-        assert_eq!(walk(&stripe, &eq, 10).await, ["cus_005"]);
+        assert_eq!(walk_where(&stripe, "Email = '5@x'", 10).await, ["cus_005"]);
         let calls = stripe.calls();
         assert_eq!(calls.len(), 1);
         assert!(
@@ -587,10 +592,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_searchable_clause_pages_through_the_search_api_one_call_per_page() {
-        let entity = crate::catalog::entity("Customer").unwrap();
-        let by_metadata = Conditions::parse(entity, Some("Metadata.n = '1'")).unwrap();
+        let by_metadata = "Metadata.n = '1'";
         let stripe = MemoryStripe::new(250);
-        let ids = walk(&stripe, &by_metadata, 25).await;
+        let ids = walk_where(&stripe, by_metadata, 25).await;
         assert_eq!(ids, ids_where(250, |i| i % 2 == 1));
         let calls = stripe.calls();
         assert_eq!(
@@ -611,7 +615,7 @@ mod tests {
         );
 
         // A consistent read lists and checks on the node instead.
-        let consistent = Conditions::parse(entity, Some("Metadata.n = '1'"))
+        let consistent = Conditions::parse(customer(), Some(by_metadata))
             .unwrap()
             .with_consistent_read(true);
         let stripe = MemoryStripe::new(250);
@@ -627,7 +631,7 @@ mod tests {
             ..MemoryStripe::new(250)
         };
         assert_eq!(
-            walk(&stripe, &by_metadata, 25).await,
+            walk_where(&stripe, by_metadata, 25).await,
             ids_where(250, |i| i % 2 == 1)
         );
         let paths: Vec<String> = stripe.calls().iter().map(|c| c.path.clone()).collect();
