@@ -117,13 +117,22 @@ impl Admin for AppState {
     }
 }
 
-/// Builds the shared state from the configuration.
+/// Builds the shared state from the configuration, with the HTTP client to Stripe.
 pub fn build_state(config: Config) -> anyhow::Result<AppState> {
-    let metrics = Arc::new(Metrics::new());
     let key = Arc::new(ApiKeyFile::open(&config.stripe.api_key_file)?);
     let proxy = Proxy::from_args(&config.proxy, &config.stripe.base_url)?;
     let options = ClientOptions::new(&config.stripe, proxy, config.logging.verbosity);
-    let stripe: Arc<dyn StripeApi> = Arc::new(HttpStripeClient::new(options, key.clone())?);
+    let stripe = Arc::new(HttpStripeClient::new(options, key.clone())?);
+    build_state_with(config, &key, stripe)
+}
+
+/// The shared state around a Stripe client: the API's clients, the limiter and the metrics.
+pub fn build_state_with(
+    config: Config,
+    key: &ApiKeyFile,
+    stripe: Arc<dyn StripeApi>,
+) -> anyhow::Result<AppState> {
+    let metrics = Arc::new(Metrics::new());
     let clients = Clients::from_args(
         config.listen.client_token_file.as_deref(),
         config.listen.clients.as_deref(),
@@ -139,7 +148,7 @@ pub fn build_state(config: Config) -> anyhow::Result<AppState> {
         &config.limiter,
         &config.connection_scope(),
         config.stripe.account_id.as_deref(),
-        &key,
+        key,
         &metrics,
     )?;
     Ok(AppState {

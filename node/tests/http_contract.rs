@@ -11,11 +11,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use clap::Parser;
 use serde_json::{Value, json};
-use stripe_node::access::Clients;
 use stripe_node::config::Config;
 use stripe_node::error::ApiError;
 use stripe_node::metrics::Metrics;
-use stripe_node::state::AppState;
 use stripe_node::stripe::{StripeApi, StripeRequest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
@@ -89,38 +87,20 @@ fn harness_with(stripe: MemoryStripe, args: &[&str], token: Option<&str>) -> Har
     if !args.contains(&"--tps-per-node") {
         argv.extend(["--tps-per-node".into(), "1000".into()]);
     }
+    if let Some(token) = token {
+        let file = dir.path().join("token");
+        std::fs::write(&file, token).unwrap();
+        argv.extend(["--client-token-file".into(), file.display().to_string()]);
+    }
     argv.extend(args.iter().map(|a| a.to_string()));
     let config = Config::try_parse_from(argv).unwrap();
-    let token_file = token.map(|t| {
-        let file = dir.path().join("token");
-        std::fs::write(&file, t).unwrap();
-        file
-    });
-    let clients = Clients::from_args(token_file.as_deref(), config.listen.clients.as_deref())
-        .unwrap()
-        .map(Arc::new);
-    let metrics = Arc::new(Metrics::new());
     let stripe = Arc::new(stripe);
     let api_key = stripe_node::stripe::ApiKeyFile::open(&key).unwrap();
-    let limiter = stripe_node::limiter::from_args(
-        &config.limiter,
-        &config.connection_scope(),
-        config.stripe.account_id.as_deref(),
-        &api_key,
-        &metrics,
-    )
-    .unwrap();
-    let state = AppState {
-        limiter,
-        config: Arc::new(config),
-        stripe: stripe.clone(),
-        metrics: metrics.clone(),
-        clients,
-    };
+    let state = stripe_node::server::build_state_with(config, &api_key, stripe.clone()).unwrap();
     Harness {
+        metrics: state.metrics.clone(),
         app: stripe_node::server::app(state),
         stripe,
-        metrics,
         _dir: dir,
     }
 }
