@@ -17,7 +17,7 @@ use super::payload::{self, Write};
 use super::{admit, idempotency_key, paging, write_key};
 use crate::access::Caller;
 use crate::audit::{self, Origin};
-use crate::catalog::{Entity, Operations};
+use crate::catalog::{Entity, Operation};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::state::AppState;
 use crate::stripe::StripeRequest;
@@ -30,14 +30,10 @@ pub const MAX_BULK_SCAN_ROUNDS: usize = 20;
 
 /// The entity named in the path, when it supports the operation; otherwise 405 (the entity type
 /// does not allow it) with what to use instead.
-pub fn entity_supporting(
-    name: &str,
-    operation: &str,
-    supported: impl Fn(&Operations) -> bool,
-) -> ApiResult<&'static Entity> {
+pub fn entity_supporting(name: &str, operation: Operation) -> ApiResult<&'static Entity> {
     let entity = find_entity(name)?;
-    if !supported(&entity.operations) {
-        let mut message = format!("{} does not support {operation}", entity.name);
+    if !operation.supported(entity) {
+        let mut message = format!("{} does not support {}", entity.name, operation.verb());
         if let Some(instead) = entity.instead {
             message.push_str(": ");
             message.push_str(instead);
@@ -45,6 +41,20 @@ pub fn entity_supporting(
         return Err(ApiError::method_not_allowed(message));
     }
     Ok(entity)
+}
+
+/// The entity type and id a method on one entity names in its path (it takes no query
+/// parameters), checked before Stripe is called.
+fn one_entity<'t>(
+    target: &'t Target,
+    query: &QueryParams,
+    operation: Operation,
+) -> ApiResult<(&'static Entity, &'t str)> {
+    query.allow(&[])?;
+    let entity = entity_supporting(target.param("type"), operation)?;
+    let id = target.param("id");
+    EntityId::parse(entity, id)?;
+    Ok((entity, id))
 }
 
 /// Names Stripe's `param` in the API's terms (`address[city]` becomes `AddressCity`).
@@ -112,7 +122,7 @@ pub async fn list(
         "sortOrder",
         "consistentRead",
     ])?;
-    let entity = entity_supporting(target.param("type"), "List", |o| o.list)?;
+    let entity = entity_supporting(target.param("type"), Operation::List)?;
     let request = ListQuery {
         conditions: query.one("conditions")?,
         page_size: query.one("pageSize")?,
@@ -280,10 +290,7 @@ pub async fn get(
     target: Target,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    query.allow(&[])?;
-    let entity = entity_supporting(target.param("type"), "Get", |o| o.get)?;
-    let id = target.param("id");
-    EntityId::parse(entity, id)?;
+    let (entity, id) = one_entity(&target, &query, Operation::Get)?;
     admit(&state).await?;
     get_entity(&state, &target.scope, entity, id)
         .await
@@ -326,7 +333,7 @@ pub async fn create(
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
     query.allow(&[])?;
-    let entity = entity_supporting(target.param("type"), "Create", |o| o.create)?;
+    let entity = entity_supporting(target.param("type"), Operation::Create)?;
     let fields = body_fields(&body)?;
     let key = idempotency_key(&headers)?;
     let create = entity_ids::create_request(entity, fields)?;
@@ -351,20 +358,32 @@ pub async fn create_entity(
     key: Option<String>,
 ) -> ApiResult<Value> {
     let key = write_key(key);
-    let request =
-        StripeRequest::post(create.path, create.params).with_idempotency_key(Some(key.clone()));
-    let answer = state
-        .stripe
-        .call(request)
+    let answer = post_write(state, entity, create.path, create.params, &key)
         .await
-        .map(|o| entity_ids::with_parent(entity, create.parent.as_deref(), o))
-        .map_err(|e| in_api_terms(entity, e));
+        .map(|o| entity_ids::with_parent(entity, create.parent.as_deref(), o));
     let id = answer
         .as_ref()
         .ok()
         .map(|o| entity_ids::of_object(entity, o));
     audited(entity, id.as_deref(), Some(&key)).record(origin, answer.as_ref().map(|_| ()));
     Ok(id_entity(scope, entity, &answer?))
+}
+
+/// A create's or an update's POST to Stripe under its idempotency key; errors in the API's
+/// terms.
+async fn post_write(
+    state: &AppState,
+    entity: &Entity,
+    path: String,
+    params: Vec<(String, String)>,
+    key: &str,
+) -> ApiResult<Value> {
+    let request = StripeRequest::post(path, params).with_idempotency_key(Some(key.to_string()));
+    state
+        .stripe
+        .call(request)
+        .await
+        .map_err(|e| in_api_terms(entity, e))
 }
 
 /// The audit record of a write to an entity.
@@ -411,10 +430,7 @@ pub async fn patch(
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
-    query.allow(&[])?;
-    let entity = entity_supporting(target.param("type"), "Update", |o| o.update)?;
-    let id = target.param("id");
-    EntityId::parse(entity, id)?;
+    let (entity, id) = one_entity(&target, &query, Operation::Update)?;
     let params = update_params(entity, body_fields(&body)?)?;
     let key = idempotency_key(&headers)?;
     admit(&state).await?;
@@ -438,14 +454,9 @@ pub async fn update_entity(
 ) -> ApiResult<Value> {
     let parsed = EntityId::parse(entity, id)?;
     let key = write_key(key);
-    let request =
-        StripeRequest::post(parsed.path(entity), params).with_idempotency_key(Some(key.clone()));
-    let answer = state
-        .stripe
-        .call(request)
+    let answer = post_write(state, entity, parsed.path(entity), params, &key)
         .await
-        .map(|o| parsed.complete(entity, o))
-        .map_err(|e| in_api_terms(entity, e));
+        .map(|o| parsed.complete(entity, o));
     audited(entity, Some(id), Some(&key)).record(origin, answer.as_ref().map(|_| ()));
     Ok(id_entity(scope, entity, &answer?))
 }
@@ -476,10 +487,7 @@ pub async fn delete(
     target: Target,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    query.allow(&[])?;
-    let entity = entity_supporting(target.param("type"), "Delete", |o| o.delete)?;
-    let id = target.param("id");
-    EntityId::parse(entity, id)?;
+    let (entity, id) = one_entity(&target, &query, Operation::Delete)?;
     admit(&state).await?;
     let origin = Origin {
         caller: &caller,
@@ -568,7 +576,7 @@ pub async fn update_with_conditions(
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
-    let entity = entity_supporting(target.param("type"), "Update", |o| o.update)?;
+    let entity = entity_supporting(target.param("type"), Operation::Update)?;
     let conditions = bulk_conditions(entity, &query)?;
     let form = update_params(entity, body_fields(&body)?)?;
     let key = write_key(idempotency_key(&headers)?);
@@ -583,17 +591,11 @@ pub async fn update_with_conditions(
         // One idempotency key per object, derived from the call's, so a retried bulk call with
         // the caller's key changes nothing twice.
         let object_key = format!("{key}:{id}");
-        let request = StripeRequest::post(EntityId::parse(entity, id)?.path(entity), form.clone())
-            .with_idempotency_key(Some(object_key.clone()));
-        let answer = state.stripe.call(request).await;
+        let path = EntityId::parse(entity, id)?.path(entity);
+        let answer = post_write(&state, entity, path, form.clone(), &object_key).await;
         audited(entity, Some(id), Some(&object_key)).record(origin, answer.as_ref().map(|_| ()));
         if let Err(e) = answer {
-            return Err(partial_failure(
-                in_api_terms(entity, e),
-                "updating",
-                &done,
-                ids.len(),
-            ));
+            return Err(partial_failure(e, "updating", &done, ids.len()));
         }
         done.push(id.clone());
     }
@@ -608,7 +610,7 @@ pub async fn delete_with_conditions(
     target: Target,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let entity = entity_supporting(target.param("type"), "Delete", |o| o.delete)?;
+    let entity = entity_supporting(target.param("type"), Operation::Delete)?;
     let conditions = bulk_conditions(entity, &query)?;
     admit(&state).await?;
     let ids = matching_ids(&state, entity, &conditions).await?;
