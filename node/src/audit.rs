@@ -18,6 +18,12 @@ pub struct Origin<'a> {
     pub method: &'static str,
 }
 
+impl<'a> Origin<'a> {
+    pub fn new(caller: &'a Caller, method: &'static str) -> Self {
+        Self { caller, method }
+    }
+}
+
 /// One write, before its result is known.
 #[derive(Clone, Copy, Default)]
 pub struct Write<'a> {

@@ -31,10 +31,7 @@ pub async fn execute(
     let request = build_request(action, &parameters)?;
     let key = idempotency_key(&headers)?;
     admit(&state).await?;
-    let origin = Origin {
-        caller: &caller,
-        method: "actions.execute",
-    };
+    let origin = Origin::new(&caller, "actions.execute");
     run(&state, origin, action, &parameters, request, key)
         .await
         .map(Json)

@@ -338,10 +338,7 @@ pub async fn create(
     let key = idempotency_key(&headers)?;
     let create = entity_ids::create_request(entity, fields)?;
     admit(&state).await?;
-    let origin = Origin {
-        caller: &caller,
-        method: "entities.create",
-    };
+    let origin = Origin::new(&caller, "entities.create");
     create_entity(&state, origin, &target.scope, entity, create, key)
         .await
         .map(Json)
@@ -434,10 +431,7 @@ pub async fn patch(
     let params = update_params(entity, body_fields(&body)?)?;
     let key = idempotency_key(&headers)?;
     admit(&state).await?;
-    let origin = Origin {
-        caller: &caller,
-        method: "entities.patch",
-    };
+    let origin = Origin::new(&caller, "entities.patch");
     update_entity(&state, origin, &target.scope, entity, id, params, key)
         .await
         .map(Json)
@@ -489,10 +483,7 @@ pub async fn delete(
 ) -> ApiResult<Json<Value>> {
     let (entity, id) = one_entity(&target, &query, Operation::Delete)?;
     admit(&state).await?;
-    let origin = Origin {
-        caller: &caller,
-        method: "entities.delete",
-    };
+    let origin = Origin::new(&caller, "entities.delete");
     delete_entity(&state, origin, entity, id).await?;
     Ok(Json(json!({})))
 }
@@ -582,10 +573,7 @@ pub async fn update_with_conditions(
     let key = write_key(idempotency_key(&headers)?);
     admit(&state).await?;
     let ids = matching_ids(&state, entity, &conditions).await?;
-    let origin = Origin {
-        caller: &caller,
-        method: "entities.updateEntitiesWithConditions",
-    };
+    let origin = Origin::new(&caller, "entities.updateEntitiesWithConditions");
     let mut done = Vec::new();
     for id in &ids {
         // One idempotency key per object, derived from the call's, so a retried bulk call with
@@ -614,10 +602,7 @@ pub async fn delete_with_conditions(
     let conditions = bulk_conditions(entity, &query)?;
     admit(&state).await?;
     let ids = matching_ids(&state, entity, &conditions).await?;
-    let origin = Origin {
-        caller: &caller,
-        method: "entities.deleteEntitiesWithConditions",
-    };
+    let origin = Origin::new(&caller, "entities.deleteEntitiesWithConditions");
     let mut done = Vec::new();
     for id in &ids {
         if let Err(e) = delete_entity(&state, origin, entity, id).await {

@@ -164,10 +164,7 @@ pub async fn execute(state: &AppState, caller: &Caller, body: &Value) -> ApiResu
     let mut request = stripe_request(&state.config.stripe.base_url, body)?;
     let method = HttpMethod::of(&request.method)
         .ok_or_else(|| ApiError::internal("a raw request of an unexpected method"))?;
-    let origin = Origin {
-        caller,
-        method: "executeHttpRequest",
-    };
+    let origin = Origin::new(caller, "executeHttpRequest");
     let audited = method != HttpMethod::Get;
     if let Err(denied) = caller.require(Permission::HttpRequest(method)) {
         if audited {

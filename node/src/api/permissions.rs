@@ -155,13 +155,8 @@ async fn authorize(
                     .headers
                     .get("idempotency-key")
                     .and_then(|v| v.to_str().ok());
-                refused_write(permission, param("id"), key).record(
-                    Origin {
-                        caller: &caller,
-                        method: audit_name(method),
-                    },
-                    Err(&denied),
-                );
+                refused_write(permission, param("id"), key)
+                    .record(Origin::new(&caller, audit_name(method)), Err(&denied));
             }
             return denied.into_response();
         }

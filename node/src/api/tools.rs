@@ -322,10 +322,7 @@ pub async fn execute(
     }
     let parameters = request_parameters(&body)?;
     let key = idempotency_key(&headers)?;
-    let origin = Origin {
-        caller: &caller,
-        method: "tools.execute",
-    };
+    let origin = Origin::new(&caller, "tools.execute");
     let result = run(&state, origin, &target.scope, tool, &parameters, key).await?;
     Ok(Json(json!({ "result": result })))
 }
