@@ -127,6 +127,12 @@ impl Answer {
     fn violation(&self) -> &Value {
         &self.body["error"]["details"][0]["fieldViolations"][0]["field"]
     }
+
+    /// The field a 400 INVALID_ARGUMENT names, asserting the status.
+    fn invalid_field(&self) -> &Value {
+        self.error(400, "INVALID_ARGUMENT");
+        self.violation()
+    }
 }
 
 async fn send(app: &Router, request: Request<Body>) -> Answer {
@@ -162,6 +168,12 @@ async fn get(app: &Router, uri: &str) -> Answer {
 
 async fn post(app: &Router, uri: &str, body: Value) -> Answer {
     send(app, request(Method::POST, uri, Some(body))).await
+}
+
+/// A POST of a body as it is, of the given content type.
+async fn post_body(app: &Router, uri: &str, content_type: &str, body: Body) -> Answer {
+    let request = Request::post(uri).header(header::CONTENT_TYPE, content_type);
+    send(app, request.body(body).unwrap()).await
 }
 
 #[tokio::test]
@@ -301,8 +313,7 @@ async fn bad_requests_are_400s_naming_the_field_and_reach_no_stripe() {
         ("conditions=Livemode%20%3D%20'yes'", "conditions.Livemode"),
     ] {
         let a = get(&h.app, &format!("{list}?{query}")).await;
-        a.error(400, "INVALID_ARGUMENT");
-        assert_eq!(a.violation(), field, "{query}: {}", a.body);
+        assert_eq!(a.invalid_field(), field, "{query}: {}", a.body);
     }
     // Limits name themselves: the page size, the clause's length and its nesting.
     let long = format!("Email%20%3D%20'{}'", "a".repeat(4100));
@@ -325,8 +336,7 @@ async fn bad_requests_are_400s_naming_the_field_and_reach_no_stripe() {
         (json!({}), "fields"),
     ] {
         let a = post(&h.app, &list, body.clone()).await;
-        a.error(400, "INVALID_ARGUMENT");
-        assert_eq!(a.violation(), field, "{body}: {}", a.body);
+        assert_eq!(a.invalid_field(), field, "{body}: {}", a.body);
     }
     let a = send(
         &h.app,
@@ -366,8 +376,7 @@ async fn bad_requests_are_400s_naming_the_field_and_reach_no_stripe() {
                 json!({"fields": {"Name": "All"}}),
             )
             .await;
-            a.error(400, "INVALID_ARGUMENT");
-            assert_eq!(a.violation(), "conditions");
+            assert_eq!(a.invalid_field(), "conditions");
         }
     }
     // Operations Stripe lacks name what to use instead.
@@ -512,16 +521,10 @@ async fn size_limits_answer_their_own_status_with_resource_exhausted() {
     let e = a.error(413, "RESOURCE_EXHAUSTED");
     assert!(e["message"].as_str().unwrap().contains("1048576 bytes"));
     // A streamed body declares no length: the limit applies while it is read.
-    let a = send(
-        &h.app,
-        Request::post(&url)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::new(Chunked {
-                left: 1024 * 1024 + 10,
-            }))
-            .unwrap(),
-    )
-    .await;
+    let chunked = Body::new(Chunked {
+        left: 1024 * 1024 + 10,
+    });
+    let a = post_body(&h.app, &url, "application/json", chunked).await;
     a.error(413, "RESOURCE_EXHAUSTED");
     let a = send(
         &h.app,
@@ -533,24 +536,11 @@ async fn size_limits_answer_their_own_status_with_resource_exhausted() {
     .await;
     let e = a.error(431, "RESOURCE_EXHAUSTED");
     assert!(e["message"].as_str().unwrap().contains("16384 bytes"));
-    let a = send(
-        &h.app,
-        Request::post(&url)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from("email=a%40b.c"))
-            .unwrap(),
-    )
-    .await;
-    a.error(400, "INVALID_ARGUMENT");
-    assert_eq!(a.violation(), "Content-Type");
-    let a = send(
-        &h.app,
-        Request::post(&url)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from("{\"fields\": "))
-            .unwrap(),
-    )
-    .await;
+    let form = Body::from("email=a%40b.c");
+    let a = post_body(&h.app, &url, "application/x-www-form-urlencoded", form).await;
+    assert_eq!(a.invalid_field(), "Content-Type");
+    let cut_short = Body::from("{\"fields\": ");
+    let a = post_body(&h.app, &url, "application/json", cut_short).await;
     let e = a.error(400, "INVALID_ARGUMENT");
     assert!(e["message"].as_str().unwrap().contains("not JSON"));
     assert_eq!(h.stripe.calls(), 0);
@@ -637,8 +627,7 @@ async fn sql_queries_read_through_the_filter_and_shape_rows() {
         json!({"query": {"query": "UPDATE Customer SET Name = 'x'"}}),
     )
     .await;
-    a.error(400, "INVALID_ARGUMENT");
-    assert_eq!(a.violation(), "query.query");
+    assert_eq!(a.invalid_field(), "query.query");
 }
 
 #[tokio::test]
