@@ -125,6 +125,50 @@ fn page_params() -> Vec<Value> {
     ]
 }
 
+/// The `view` parameter of a catalog method: `{view_enum}_UNSPECIFIED` and the two views it takes.
+fn view_param(view_enum: &str, views: [&str; 2], description: &str) -> Value {
+    let names: Vec<String> = std::iter::once("UNSPECIFIED")
+        .chain(views)
+        .map(|view| format!("{view_enum}_{view}"))
+        .collect();
+    query_param(
+        "view",
+        json!({"type": "string", "enum": names}),
+        description,
+    )
+}
+
+/// `GET .../entityTypes` or `GET .../actions`: one page of the catalog list, under the first of
+/// `keys`, with the names it cannot describe under the second. `kind` names the view enum
+/// (`ENTITY_TYPE` for ENTITY_TYPE_VIEW).
+fn catalog_list(id: &str, summary: &str, kind: &str, keys: [&str; 2]) -> Value {
+    let mut params = page_params();
+    params.push(view_param(
+        &format!("{kind}_VIEW"),
+        ["BASIC", "FULL"],
+        "BASIC: names only.",
+    ));
+    let [items, unsupported] = keys;
+    let page = object(json!({
+        items: {"type": "array", "items": {"type": "object"}},
+        "nextPageToken": string(),
+        unsupported: {"type": "array", "items": string()},
+    }));
+    operation(id, summary, params, None, page)
+}
+
+/// `GET .../entityTypes/{type}` or `GET .../actions/{action}`: one item of the catalog, named by
+/// `item`; `kind` names the view enum (`ENTITY_TYPE` for ENTITY_TYPE_SCHEMA_VIEW).
+fn catalog_get(id: &str, summary: &str, kind: &str, item: Value, extra: Option<Value>) -> Value {
+    let view = format!("{kind}_SCHEMA_VIEW");
+    let mut params = vec![
+        item,
+        view_param(&view, ["BASIC", "ENRICHED"], "ENRICHED adds JSON Schemas."),
+    ];
+    params.extend(extra);
+    operation(id, summary, params, None, json!({"type": "object"}))
+}
+
 /// The fields of one entity type as a JSON Schema of OpenAPI 3.1.
 fn fields_schema(entity: &Entity, writable_only: bool) -> Value {
     let mut schema = entity_schema(entity);
@@ -310,27 +354,43 @@ pub fn document() -> Value {
     let tool_names: Vec<&str> = tools::all().iter().map(|t| t.name.as_str()).collect();
     let c = CONNECTION;
 
-    let mut list_types = page_params();
-    list_types.push(query_param("view", json!({"type": "string", "enum": ["ENTITY_TYPE_VIEW_UNSPECIFIED", "ENTITY_TYPE_VIEW_BASIC", "ENTITY_TYPE_VIEW_FULL"]}), "BASIC: names only."));
-    paths.insert(format!("{c}/entityTypes"), json!({"get": operation("listEntityTypes", "List the entity types.", list_types, None,
-        object(json!({"types": {"type": "array", "items": any_object}, "nextPageToken": string(), "unsupportedTypeNames": {"type": "array", "items": string()}})))}));
-    paths.insert(format!("{c}/entityTypes/{{type}}"), json!({"get": operation("getEntityType", "Get an entity type.", vec![
-        path_param("type", "The entity type.", Some(entity_names)),
-        query_param("view", json!({"type": "string", "enum": ["ENTITY_TYPE_SCHEMA_VIEW_UNSPECIFIED", "ENTITY_TYPE_SCHEMA_VIEW_BASIC", "ENTITY_TYPE_SCHEMA_VIEW_ENRICHED"]}), "ENRICHED adds JSON Schemas."),
-        query_param("contextMetadata", string(), "Accepted and ignored."),
-    ], None, any_object.clone())}));
+    let list_types = catalog_list(
+        "listEntityTypes",
+        "List the entity types.",
+        "ENTITY_TYPE",
+        ["types", "unsupportedTypeNames"],
+    );
+    paths.insert(format!("{c}/entityTypes"), json!({"get": list_types}));
+    let entity_type = path_param("type", "The entity type.", Some(entity_names));
+    let context = query_param("contextMetadata", string(), "Accepted and ignored.");
+    let get_type = catalog_get(
+        "getEntityType",
+        "Get an entity type.",
+        "ENTITY_TYPE",
+        entity_type,
+        Some(context),
+    );
+    paths.insert(
+        format!("{c}/entityTypes/{{type}}"),
+        json!({"get": get_type}),
+    );
     for entity in ENTITIES {
         entity_paths(entity, &mut paths, &mut schemas);
     }
 
-    let mut list_actions = page_params();
-    list_actions.push(query_param("view", json!({"type": "string", "enum": ["ACTION_VIEW_UNSPECIFIED", "ACTION_VIEW_BASIC", "ACTION_VIEW_FULL"]}), "BASIC: names only."));
-    paths.insert(format!("{c}/actions"), json!({"get": operation("listActions", "List the actions.", list_actions, None,
-        object(json!({"actions": {"type": "array", "items": any_object}, "nextPageToken": string(), "unsupportedActionNames": {"type": "array", "items": string()}})))}));
-    paths.insert(format!("{c}/actions/{{action}}"), json!({"get": operation("getAction", "Get an action.", vec![
-        path_param("action", "The action.", Some(action_names)),
-        query_param("view", json!({"type": "string", "enum": ["ACTION_SCHEMA_VIEW_UNSPECIFIED", "ACTION_SCHEMA_VIEW_BASIC", "ACTION_SCHEMA_VIEW_ENRICHED"]}), "ENRICHED adds JSON Schemas."),
-    ], None, any_object.clone())}));
+    let list_actions = catalog_list(
+        "listActions",
+        "List the actions.",
+        "ACTION",
+        ["actions", "unsupportedActionNames"],
+    );
+    paths.insert(format!("{c}/actions"), json!({"get": list_actions}));
+    let action = path_param("action", "The action.", Some(action_names));
+    let get_action = catalog_get("getAction", "Get an action.", "ACTION", action, None);
+    paths.insert(
+        format!("{c}/actions/{{action}}"),
+        json!({"get": get_action}),
+    );
     for action in ACTIONS {
         let mut input = action_input_schema(action);
         input["type"] = "object".into();
