@@ -610,9 +610,10 @@ async fn unknown_routes_wrong_methods_and_oauth_methods_get_status_errors() {
 #[tokio::test]
 async fn sql_queries_read_through_the_filter_and_shape_rows() {
     let h = harness();
+    let url = format!("{LONG}:executeSqlQuery");
     let a = post(
         &h.app,
-        &format!("{LONG}:executeSqlQuery"),
+        &url,
         json!({"query": {"query": "SELECT Id, Email AS mail FROM Customer WHERE Balance >= ? ORDER BY Created", "queryParameters": [{"dataType": "BIGINT", "value": 0}], "maxRows": "10", "timeout": "30"}}),
     )
     .await;
@@ -623,7 +624,7 @@ async fn sql_queries_read_through_the_filter_and_shape_rows() {
     );
     let a = post(
         &h.app,
-        &format!("{LONG}:executeSqlQuery"),
+        &url,
         json!({"query": {"query": "UPDATE Customer SET Name = 'x'"}}),
     )
     .await;
@@ -633,9 +634,10 @@ async fn sql_queries_read_through_the_filter_and_shape_rows() {
 #[tokio::test]
 async fn raw_requests_reach_only_stripe_through_the_client() {
     let h = harness();
+    let url = format!("{LONG}:executeHttpRequest");
     let a = post(
         &h.app,
-        &format!("{LONG}:executeHttpRequest"),
+        &url,
         json!({"httpMethod": "HTTP_METHOD_GET", "url": "https://evil.example/v1/customers"}),
     )
     .await;
@@ -643,7 +645,7 @@ async fn raw_requests_reach_only_stripe_through_the_client() {
     assert_eq!(h.stripe.calls(), 0);
     let a = post(
         &h.app,
-        &format!("{LONG}:executeHttpRequest"),
+        &url,
         json!({"httpMethod": "HTTP_METHOD_GET", "url": "https://api.stripe.com/v1/customers/cus_7?expand[]=x"}),
     )
     .await;
@@ -662,7 +664,7 @@ async fn raw_requests_reach_only_stripe_through_the_client() {
     // A Stripe error is an answer of the call, not a failure of it.
     let a = post(
         &h.app,
-        &format!("{LONG}:executeHttpRequest"),
+        &url,
         json!({"httpMethod": "HTTP_METHOD_POST", "url": "https://api.stripe.com/v1/payment_intents/pi_declined/confirm"}),
     )
     .await;
