@@ -553,7 +553,7 @@ mod tests {
         assert_eq!(other.field(), Some("pageToken"));
         assert!(PageToken::decode("not-a-token", "abc").is_err());
         // A consistent read is another query.
-        let entity = crate::catalog::entity("Customer").unwrap();
+        let entity = customer();
         let fast = Conditions::parse(entity, Some("Metadata.n = '1'")).unwrap();
         let hash = query_hash(entity, &fast);
         assert_ne!(hash, query_hash(entity, &fast.with_consistent_read(true)));
