@@ -2,9 +2,11 @@
 //! loopback ports and stops them when dropped, also when a test fails or its process dies.
 
 pub mod bench;
+pub mod checked_calls;
 pub mod client;
 pub mod services;
 pub mod squid;
+pub mod stripe_side;
 pub mod tls_front;
 
 pub use client::{

@@ -3,16 +3,10 @@
 //! payout reverse, PaymentIntent increment authorization and apply customer balance, test clock
 //! advance, top-up cancel and review approve.
 
-use e2e::{Api, assert_error, fake_and_node};
-use serde_json::{Value, json};
-
-/// Runs an action that must succeed and returns its one result row.
-async fn run(api: &Api, action: &str, parameters: Value) -> Value {
-    let (status, body) = api.execute(action, parameters.clone()).await;
-    assert_eq!(status, 200, "{action} {parameters}: {body}");
-    assert_eq!(body["results"][0]["Success"], "true", "{body}");
-    body["results"][0].clone()
-}
+use e2e::checked_calls::{assert_mentions, get_fields, refused_action, run_action};
+use e2e::stripe_side::{fund_cash_balance, price};
+use e2e::{assert_error, fake_and_node};
+use serde_json::json;
 
 #[tokio::test]
 async fn the_upcoming_invoice_previews_pending_items_and_subscriptions() {
@@ -29,24 +23,14 @@ async fn the_upcoming_invoice_previews_pending_items_and_subscriptions() {
         json!({"Customer": customer, "Amount": 1500, "Currency": "usd"}),
     )
     .await;
-    let price = fake
-        .stripe(
-            "POST",
-            "/v1/prices",
-            &[
-                ("currency", "usd"),
-                ("unit_amount", "900"),
-                ("product", "prod_x"),
-                ("recurring[interval]", "month"),
-            ],
-        )
-        .await;
+    let monthly = [("recurring[interval]", "month")];
+    let price = price(&fake, "prod_x", "usd", "900", &monthly).await;
     api.create(
         "Subscription",
-        json!({"Customer": customer, "Items": [{"price": price["id"], "quantity": 2}]}),
+        json!({"Customer": customer, "Items": [{"price": price, "quantity": 2}]}),
     )
     .await;
-    let preview = run(
+    let preview = run_action(
         &api,
         "PreviewUpcomingInvoice",
         json!({"CustomerId": customer}),
@@ -88,7 +72,7 @@ async fn subscription_schedules_are_canceled_or_released() {
         )
         .await;
 
-    let result = run(
+    let result = run_action(
         &api,
         "CancelSubscriptionSchedule",
         json!({"SubscriptionScheduleId": canceled, "InvoiceNow": false}),
@@ -96,12 +80,12 @@ async fn subscription_schedules_are_canceled_or_released() {
     .await;
     assert_eq!(result["status"], "canceled");
     let sub = result["subscription"].as_str().unwrap();
-    let (_, got) = api
-        .get(&format!("/v2/entityTypes/Subscription/entities/{sub}"))
-        .await;
-    assert_eq!(got["fields"]["Status"], "canceled");
+    assert_eq!(
+        get_fields(&api, "Subscription", sub).await["Status"],
+        "canceled"
+    );
 
-    let result = run(
+    let result = run_action(
         &api,
         "ReleaseSubscriptionSchedule",
         json!({"SubscriptionScheduleId": released}),
@@ -109,18 +93,13 @@ async fn subscription_schedules_are_canceled_or_released() {
     .await;
     assert_eq!(result["status"], "released");
     let kept = result["released_subscription"].as_str().unwrap();
-    let (_, got) = api
-        .get(&format!("/v2/entityTypes/Subscription/entities/{kept}"))
-        .await;
-    assert_eq!(got["fields"]["Status"], "active");
+    assert_eq!(
+        get_fields(&api, "Subscription", kept).await["Status"],
+        "active"
+    );
 
-    let (status, body) = api
-        .execute(
-            "ReleaseSubscriptionSchedule",
-            json!({"SubscriptionScheduleId": released}),
-        )
-        .await;
-    assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    let release = json!({"SubscriptionScheduleId": released});
+    refused_action(&api, "ReleaseSubscriptionSchedule", release).await;
 }
 
 #[tokio::test]
@@ -134,38 +113,18 @@ async fn a_bank_transfer_is_paid_from_the_cash_balance_and_its_refund_canceled()
             "PaymentMethodTypes": ["customer_balance"]}),
         )
         .await;
-    let (status, body) = api
-        .execute(
-            "ApplyCustomerBalanceToPaymentIntent",
-            json!({"PaymentIntentId": intent}),
-        )
-        .await;
-    assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    fake.stripe(
-        "POST",
-        &format!("/v1/test_helpers/customers/{customer}/fund_cash_balance"),
-        &[("amount", "2000"), ("currency", "usd")],
-    )
-    .await;
-    let result = run(
-        &api,
-        "ApplyCustomerBalanceToPaymentIntent",
-        json!({"PaymentIntentId": intent}),
-    )
-    .await;
+    let apply = "ApplyCustomerBalanceToPaymentIntent";
+    refused_action(&api, apply, json!({"PaymentIntentId": intent})).await;
+    fund_cash_balance(&fake, &customer, "2000").await;
+    let result = run_action(&api, apply, json!({"PaymentIntentId": intent})).await;
     assert_eq!(
         (&result["status"], &result["amount_received"]),
         (&json!("requires_action"), &json!("2000"))
     );
-    fake.stripe(
-        "POST",
-        &format!("/v1/test_helpers/customers/{customer}/fund_cash_balance"),
-        &[("amount", "1000"), ("currency", "usd")],
-    )
-    .await;
-    let result = run(
+    fund_cash_balance(&fake, &customer, "1000").await;
+    let result = run_action(
         &api,
-        "ApplyCustomerBalanceToPaymentIntent",
+        apply,
         json!({"PaymentIntentId": intent, "Amount": 1000, "Currency": "usd"}),
     )
     .await;
@@ -183,16 +142,10 @@ async fn a_bank_transfer_is_paid_from_the_cash_balance_and_its_refund_canceled()
     let refund = api
         .create("Refund", json!({"PaymentIntent": intent, "Amount": 500}))
         .await;
-    let result = run(&api, "CancelRefund", json!({"RefundId": refund})).await;
+    let result = run_action(&api, "CancelRefund", json!({"RefundId": refund})).await;
     assert_eq!(result["status"], "canceled");
-    let (status, body) = api
-        .execute("CancelRefund", json!({"RefundId": refund}))
-        .await;
-    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert!(
-        err["message"].as_str().unwrap().contains("requires_action"),
-        "{err}"
-    );
+    let err = refused_action(&api, "CancelRefund", json!({"RefundId": refund})).await;
+    assert_mentions(&err, "requires_action");
 }
 
 #[tokio::test]
@@ -214,13 +167,13 @@ async fn card_authorizations_grow_and_reviews_are_approved() {
         )
         .await;
     let intent = intent["id"].as_str().unwrap().to_string();
-    run(
+    run_action(
         &api,
         "ConfirmPaymentIntent",
         json!({"PaymentIntentId": intent, "PaymentMethod": "pm_card_riskLevelElevated"}),
     )
     .await;
-    let result = run(
+    let result = run_action(
         &api,
         "IncrementPaymentIntentAuthorization",
         json!({"PaymentIntentId": intent, "Amount": 1500}),
@@ -230,27 +183,17 @@ async fn card_authorizations_grow_and_reviews_are_approved() {
         (&result["amount"], &result["amount_capturable"]),
         (&json!("1500"), &json!("1500"))
     );
-    let (status, body) = api
-        .execute(
-            "IncrementPaymentIntentAuthorization",
-            json!({"PaymentIntentId": intent}),
-        )
-        .await;
-    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert!(err["message"].as_str().unwrap().contains("Amount"), "{err}");
-    let (status, body) = api
-        .execute(
-            "IncrementPaymentIntentAuthorization",
-            json!({"PaymentIntentId": intent, "Amount": 900}),
-        )
-        .await;
-    assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    let increment = "IncrementPaymentIntentAuthorization";
+    let err = refused_action(&api, increment, json!({"PaymentIntentId": intent})).await;
+    assert_mentions(&err, "Amount");
+    let below = json!({"PaymentIntentId": intent, "Amount": 900});
+    refused_action(&api, increment, below).await;
 
     let reviews = api
         .rows("Review", &format!("PaymentIntent = '{intent}'"), &[])
         .await;
     let review = reviews[0]["Id"].as_str().unwrap();
-    let result = run(&api, "ApproveReview", json!({"ReviewId": review})).await;
+    let result = run_action(&api, "ApproveReview", json!({"ReviewId": review})).await;
     assert_eq!(
         (&result["open"], &result["closed_reason"]),
         (&json!("false"), &json!("approved"))
@@ -264,12 +207,9 @@ async fn payouts_reverse_top_ups_cancel_and_test_clocks_advance() {
     let payout = api
         .create("Payout", json!({"Amount": 800, "Currency": "usd"}))
         .await;
-    let (status, body) = api
-        .execute("ReversePayout", json!({"PayoutId": payout}))
-        .await;
-    assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    refused_action(&api, "ReversePayout", json!({"PayoutId": payout})).await;
     fake.settle_payout(&payout).await;
-    let reversal = run(&api, "ReversePayout", json!({"PayoutId": payout})).await;
+    let reversal = run_action(&api, "ReversePayout", json!({"PayoutId": payout})).await;
     assert_eq!(
         (&reversal["original_payout"], &reversal["amount"]),
         (&json!(payout), &json!("800"))
@@ -278,7 +218,7 @@ async fn payouts_reverse_top_ups_cancel_and_test_clocks_advance() {
     let topup = api
         .create("TopUp", json!({"Amount": 5000, "Currency": "usd"}))
         .await;
-    let result = run(&api, "CancelTopUp", json!({"TopUpId": topup})).await;
+    let result = run_action(&api, "CancelTopUp", json!({"TopUpId": topup})).await;
     assert_eq!(result["status"], "canceled");
     assert!(
         api.rows("TopUp", "Status = 'pending'", &[])
@@ -289,30 +229,17 @@ async fn payouts_reverse_top_ups_cancel_and_test_clocks_advance() {
     let clock = api
         .create("TestClock", json!({"FrozenTime": 1_700_000_000}))
         .await;
-    let result = run(
+    let result = run_action(
         &api,
         "AdvanceTestClock",
         json!({"TestClockId": clock, "FrozenTime": 1_702_592_000}),
     )
     .await;
     assert_eq!(result["frozen_time"], "1702592000");
-    let (_, got) = api
-        .get(&format!("/v2/entityTypes/TestClock/entities/{clock}"))
-        .await;
-    assert_eq!(got["fields"]["FrozenTime"], 1_702_592_000);
-    let (status, body) = api
-        .execute(
-            "AdvanceTestClock",
-            json!({"TestClockId": clock, "FrozenTime": 1_600_000_000}),
-        )
-        .await;
-    assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    let (status, body) = api
-        .execute("AdvanceTestClock", json!({"TestClockId": clock}))
-        .await;
-    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert!(
-        err["message"].as_str().unwrap().contains("FrozenTime"),
-        "{err}"
-    );
+    let got = get_fields(&api, "TestClock", &clock).await;
+    assert_eq!(got["FrozenTime"], 1_702_592_000);
+    let backwards = json!({"TestClockId": clock, "FrozenTime": 1_600_000_000});
+    refused_action(&api, "AdvanceTestClock", backwards).await;
+    let err = refused_action(&api, "AdvanceTestClock", json!({"TestClockId": clock})).await;
+    assert_mentions(&err, "FrozenTime");
 }

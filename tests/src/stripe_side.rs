@@ -1,0 +1,77 @@
+//! The Stripe peer's side of an API test: a node in front of localstripe, objects made straight
+//! at the Stripe fake (what Stripe or a dashboard writes, not the node), and the query of the
+//! node's last call to the fake.
+
+use serde_json::Value;
+
+use crate::{Api, Localstripe, Node, StripeFake, api_node_options};
+
+/// localstripe and a node in front of it, with a client of the node's API.
+pub fn localstripe_and_node() -> (Localstripe, Node, Api) {
+    let stripe = Localstripe::start();
+    let node = Node::start(&api_node_options(stripe.url()));
+    let api = Api::new(node.url());
+    (stripe, node, api)
+}
+
+/// The id of an object Stripe answered with.
+pub fn id_of(object: &Value) -> String {
+    object["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id: {object}"))
+        .to_string()
+}
+
+/// A price of `product` at the fake, plus the `extra` parameters; returns its id.
+pub async fn price(
+    fake: &StripeFake,
+    product: &str,
+    currency: &str,
+    unit_amount: &str,
+    extra: &[(&str, &str)],
+) -> String {
+    let mut form = vec![
+        ("currency", currency),
+        ("unit_amount", unit_amount),
+        ("product", product),
+    ];
+    form.extend_from_slice(extra);
+    id_of(&fake.stripe("POST", "/v1/prices", &form).await)
+}
+
+/// A usd card charge (`tok_visa`) at the fake, plus the `extra` parameters; returns the charge.
+pub async fn card_charge(fake: &StripeFake, amount: &str, extra: &[(&str, &str)]) -> Value {
+    let mut form = vec![
+        ("amount", amount),
+        ("currency", "usd"),
+        ("source", "tok_visa"),
+    ];
+    form.extend_from_slice(extra);
+    fake.stripe("POST", "/v1/charges", &form).await
+}
+
+/// A usd bank transfer into a customer's cash balance (Stripe's test helper).
+pub async fn fund_cash_balance(fake: &StripeFake, customer: &str, amount: &str) {
+    fake.stripe(
+        "POST",
+        &format!("/v1/test_helpers/customers/{customer}/fund_cash_balance"),
+        &[("amount", amount), ("currency", "usd")],
+    )
+    .await;
+}
+
+/// The query pairs (`["key", "value"]`) of the last API request that reached the fake.
+pub async fn last_query(fake: &StripeFake) -> Vec<Value> {
+    fake.last_request().await["query"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Asserts that the last API request that reached the fake carried each of these query pairs.
+pub async fn assert_last_query_has(fake: &StripeFake, pairs: &[Value]) {
+    let query = last_query(fake).await;
+    for pair in pairs {
+        assert!(query.contains(pair), "{pair} not in {query:?}");
+    }
+}
