@@ -3,31 +3,12 @@
 //! Against localstripe where it is faithful (Plan; its tax ids refuse Stripe's `limit`), the
 //! Stripe fake otherwise.
 
-use e2e::{
-    Api, Localstripe, Node, StripeFake, api_node_options, assert_error, assert_error_mentions,
-    fake_and_node,
+use e2e::checked_calls::{
+    assert_mentions, delete, entity_path, get_fields, list_refused, run_action, single_row, update,
 };
+use e2e::stripe_side::{assert_last_query_has, card_charge, id_of, localstripe_and_node};
+use e2e::{StripeFake, assert_error, assert_error_mentions, fake_and_node};
 use serde_json::{Value, json};
-
-async fn get(api: &Api, entity: &str, id: &str) -> Value {
-    let (status, body) = api
-        .get(&format!("/v2/entityTypes/{entity}/entities/{id}"))
-        .await;
-    assert_eq!(status, 200, "{entity} {id}: {body}");
-    body["fields"].clone()
-}
-
-async fn update(api: &Api, entity: &str, id: &str, fields: Value) {
-    let (status, body) = api
-        .patch(&format!("/v2/entityTypes/{entity}/entities/{id}"), &fields)
-        .await;
-    assert_eq!(status, 200, "{entity} {id} {fields}: {body}");
-}
-
-async fn delete(api: &Api, entity: &str, id: &str) -> (u16, Value) {
-    api.delete(&format!("/v2/entityTypes/{entity}/entities/{id}"))
-        .await
-}
 
 /// Uploads a file to the fake as Stripe takes it: multipart/form-data.
 async fn upload(fake: &StripeFake, purpose: &str, filename: &str, content: &str) -> String {
@@ -68,14 +49,14 @@ async fn billing_entities_round_trip() {
             "Phases": [{"items": [{"price": "price_gold"}], "iterations": 12}]}),
         )
         .await;
-    let got = get(&api, "SubscriptionSchedule", &schedule).await;
+    let got = get_fields(&api, "SubscriptionSchedule", &schedule).await;
     assert_eq!(got["Status"], "active");
     let sub = got["Subscription"]
         .as_str()
         .expect("a subscription")
         .to_string();
     assert_eq!(
-        get(&api, "Subscription", &sub).await["Customer"],
+        get_fields(&api, "Subscription", &sub).await["Customer"],
         customer.as_str()
     );
     update(
@@ -85,18 +66,12 @@ async fn billing_entities_round_trip() {
         json!({"EndBehavior": "cancel"}),
     )
     .await;
-    let listed = api
-        .rows(
-            "SubscriptionSchedule",
-            &format!("Customer = '{customer}' AND Created > 1000"),
-            &[],
-        )
+    let recent = format!("Customer = '{customer}' AND Created > 1000");
+    let listed = single_row(&api, "SubscriptionSchedule", &recent).await;
+    assert_eq!(listed["EndBehavior"], "cancel");
+    let (status, body) = api
+        .delete(&entity_path("SubscriptionSchedule", &schedule))
         .await;
-    assert_eq!(
-        (listed.len(), &listed[0]["EndBehavior"]),
-        (1, &json!("cancel"))
-    );
-    let (status, body) = delete(&api, "SubscriptionSchedule", &schedule).await;
     assert_error_mentions(
         status,
         &body,
@@ -114,17 +89,15 @@ async fn billing_entities_round_trip() {
         )
         .await;
     assert_eq!(
-        get(&api, "ShippingRate", &rate).await["FixedAmountAmount"],
+        get_fields(&api, "ShippingRate", &rate).await["FixedAmountAmount"],
         500
     );
-    let usd = api
-        .rows(
-            "ShippingRate",
-            "FixedAmountCurrency = 'usd' AND Active = TRUE",
-            &[],
-        )
-        .await;
-    assert_eq!(usd.len(), 1);
+    single_row(
+        &api,
+        "ShippingRate",
+        "FixedAmountCurrency = 'usd' AND Active = TRUE",
+    )
+    .await;
     update(&api, "ShippingRate", &rate, json!({"Active": false})).await;
     assert!(
         api.rows("ShippingRate", "Active = TRUE", &[])
@@ -140,16 +113,13 @@ async fn billing_entities_round_trip() {
         )
         .await;
     assert!(
-        get(&api, "PaymentLink", &link).await["Url"]
+        get_fields(&api, "PaymentLink", &link).await["Url"]
             .as_str()
             .unwrap()
             .starts_with("https://")
     );
     update(&api, "PaymentLink", &link, json!({"Active": false})).await;
-    assert_eq!(
-        api.rows("PaymentLink", "Active = FALSE", &[]).await.len(),
-        1
-    );
+    single_row(&api, "PaymentLink", "Active = FALSE").await;
 
     let portal = api
         .create(
@@ -158,14 +128,9 @@ async fn billing_entities_round_trip() {
             "Features": {"invoice_history": {"enabled": true}}}),
         )
         .await;
-    let got = get(&api, "BillingPortalConfiguration", &portal).await;
+    let got = get_fields(&api, "BillingPortalConfiguration", &portal).await;
     assert_eq!(got["BusinessProfileHeadline"], "Manage billing");
-    assert_eq!(
-        api.rows("BillingPortalConfiguration", "IsDefault = FALSE", &[])
-            .await
-            .len(),
-        1
-    );
+    single_row(&api, "BillingPortalConfiguration", "IsDefault = FALSE").await;
 
     let clock = api
         .create(
@@ -174,11 +139,10 @@ async fn billing_entities_round_trip() {
         )
         .await;
     assert_eq!(
-        get(&api, "TestClock", &clock).await["FrozenTime"],
+        get_fields(&api, "TestClock", &clock).await["FrozenTime"],
         1_700_000_000
     );
-    let (status, body) = delete(&api, "TestClock", &clock).await;
-    assert_eq!(status, 200, "{body}");
+    delete(&api, "TestClock", &clock).await;
 
     let hook = api
         .create(
@@ -193,36 +157,20 @@ async fn billing_entities_round_trip() {
         json!({"Description": "billing"}),
     )
     .await;
-    assert_eq!(
-        api.rows("WebhookEndpoint", "Description = 'billing'", &[])
-            .await
-            .len(),
-        1
-    );
-    let (status, body) = delete(&api, "WebhookEndpoint", &hook).await;
-    assert_eq!(status, 200, "{body}");
+    single_row(&api, "WebhookEndpoint", "Description = 'billing'").await;
+    delete(&api, "WebhookEndpoint", &hook).await;
     assert!(api.rows("WebhookEndpoint", "", &[]).await.is_empty());
 
     // Tax codes are Stripe's own; the balance is one row.
     let codes = api.rows("TaxCode", "Name LIKE 'General%'", &[]).await;
     assert!(codes.len() >= 2, "{codes:?}");
     assert_eq!(
-        get(&api, "TaxCode", "txcd_00000000").await["Name"],
+        get_fields(&api, "TaxCode", "txcd_00000000").await["Name"],
         "Nontaxable"
     );
-    fake.stripe(
-        "POST",
-        "/v1/charges",
-        &[
-            ("amount", "4000"),
-            ("currency", "usd"),
-            ("source", "tok_visa"),
-        ],
-    )
-    .await;
-    let balance = api.rows("Balance", "", &[]).await;
-    assert_eq!(balance.len(), 1);
-    assert_eq!(balance[0]["Available"][0]["amount"], 4000, "{balance:?}");
+    card_charge(&fake, "4000", &[]).await;
+    let balance = single_row(&api, "Balance", "").await;
+    assert_eq!(balance["Available"][0]["amount"], 4000, "{balance:?}");
 }
 
 #[tokio::test]
@@ -241,17 +189,12 @@ async fn money_movement_and_connect_entities_round_trip() {
         json!({"BusinessProfileName": "Seller & Co"}),
     )
     .await;
-    let got = get(&api, "Account", &account).await;
+    let got = get_fields(&api, "Account", &account).await;
     assert_eq!(
         (&got["BusinessProfileName"], &got["Type"]),
         (&json!("Seller & Co"), &json!("express"))
     );
-    assert_eq!(
-        api.rows("Account", "Email = 'seller@example.com'", &[])
-            .await
-            .len(),
-        1
-    );
+    single_row(&api, "Account", "Email = 'seller@example.com'").await;
 
     let transfer = api
         .create("Transfer", json!({"Amount": 2500, "Currency": "usd", "Destination": account, "TransferGroup": "order_9"}))
@@ -263,17 +206,9 @@ async fn money_movement_and_connect_entities_round_trip() {
         json!({"Description": "payout share"}),
     )
     .await;
-    let transfers = api
-        .rows(
-            "Transfer",
-            &format!("Destination = '{account}' AND TransferGroup = 'order_9'"),
-            &[],
-        )
-        .await;
-    assert_eq!(
-        (transfers.len(), &transfers[0]["Description"]),
-        (1, &json!("payout share"))
-    );
+    let grouped = format!("Destination = '{account}' AND TransferGroup = 'order_9'");
+    let transfers = single_row(&api, "Transfer", &grouped).await;
+    assert_eq!(transfers["Description"], "payout share");
 
     let topup = api
         .create(
@@ -281,43 +216,29 @@ async fn money_movement_and_connect_entities_round_trip() {
             json!({"Amount": 10000, "Currency": "usd", "Description": "float"}),
         )
         .await;
-    let pending = api
-        .rows("TopUp", "Status = 'pending' AND Amount >= 10000", &[])
-        .await;
-    assert_eq!(pending.len(), 1);
-    let last = fake.last_request().await;
-    assert!(
-        last["query"]
-            .as_array()
-            .unwrap()
-            .contains(&json!(["amount[gte]", "10000"])),
-        "{last}"
+    single_row(&api, "TopUp", "Status = 'pending' AND Amount >= 10000").await;
+    assert_last_query_has(&fake, &[json!(["amount[gte]", "10000"])]).await;
+    assert_eq!(
+        get_fields(&api, "TopUp", &topup).await["Description"],
+        "float"
     );
-    assert_eq!(get(&api, "TopUp", &topup).await["Description"], "float");
 
     // Files are uploaded as multipart (to the fake here); the node reads them and links them.
     let file = upload(&fake, "dispute_evidence", "receipt.pdf", "%PDF-1.4 receipt").await;
-    let files = api.rows("File", "Purpose = 'dispute_evidence'", &[]).await;
-    assert_eq!(
-        (files.len(), &files[0]["Filename"]),
-        (1, &json!("receipt.pdf"))
-    );
+    let files = single_row(&api, "File", "Purpose = 'dispute_evidence'").await;
+    assert_eq!(files["Filename"], "receipt.pdf");
     let link = api
         .create(
             "FileLink",
             json!({"File": file, "ExpiresAt": 4_102_444_800i64}),
         )
         .await;
-    assert_eq!(
-        api.rows(
-            "FileLink",
-            &format!("File = '{file}' AND Expired = FALSE"),
-            &[]
-        )
-        .await
-        .len(),
-        1
-    );
+    single_row(
+        &api,
+        "FileLink",
+        &format!("File = '{file}' AND Expired = FALSE"),
+    )
+    .await;
     update(
         &api,
         "FileLink",
@@ -326,56 +247,40 @@ async fn money_movement_and_connect_entities_round_trip() {
     )
     .await;
     assert_eq!(
-        get(&api, "FileLink", &link).await["Metadata"]["case"],
+        get_fields(&api, "FileLink", &link).await["Metadata"]["case"],
         "dp_1"
     );
 
-    let (status, body) = delete(&api, "Account", &account).await;
-    assert_eq!(status, 200, "{body}");
+    delete(&api, "Account", &account).await;
 }
 
 #[tokio::test]
 async fn objects_stripe_writes_are_read() {
     let (fake, _node, api) = fake_and_node();
     // A charge with an application fee.
-    let charge = fake
-        .stripe(
-            "POST",
-            "/v1/charges",
-            &[
-                ("amount", "5000"),
-                ("currency", "usd"),
-                ("source", "tok_visa"),
-                ("application_fee_amount", "250"),
-                ("on_behalf_of", "acct_seller"),
-            ],
-        )
-        .await;
-    let charge_id = charge["id"].as_str().unwrap();
-    let fees = api
-        .rows("ApplicationFee", &format!("Charge = '{charge_id}'"), &[])
-        .await;
+    let fee = [
+        ("application_fee_amount", "250"),
+        ("on_behalf_of", "acct_seller"),
+    ];
+    let charge_id = id_of(&card_charge(&fake, "5000", &fee).await);
+    let fees = single_row(&api, "ApplicationFee", &format!("Charge = '{charge_id}'")).await;
     assert_eq!(
-        (fees.len(), &fees[0]["Amount"], &fees[0]["Account"]),
-        (1, &json!(250), &json!("acct_seller"))
+        (&fees["Amount"], &fees["Account"]),
+        (&json!(250), &json!("acct_seller"))
     );
 
     // Radar reviews an elevated-risk payment; an issuer warns of fraud on another.
     let risky = api
         .create("PaymentIntent", json!({"Amount": 900, "Currency": "usd"}))
         .await;
-    let (status, body) = api
-        .execute(
-            "ConfirmPaymentIntent",
-            json!({"PaymentIntentId": risky, "PaymentMethod": "pm_card_riskLevelElevated"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let reviews = api.rows("Review", "Open = TRUE", &[]).await;
-    assert_eq!(
-        (reviews.len(), &reviews[0]["PaymentIntent"]),
-        (1, &json!(risky))
-    );
+    run_action(
+        &api,
+        "ConfirmPaymentIntent",
+        json!({"PaymentIntentId": risky, "PaymentMethod": "pm_card_riskLevelElevated"}),
+    )
+    .await;
+    let reviews = single_row(&api, "Review", "Open = TRUE").await;
+    assert_eq!(reviews["PaymentIntent"], risky.as_str());
     let pm = fake
         .stripe(
             "POST",
@@ -391,32 +296,12 @@ async fn objects_stripe_writes_are_read() {
     let warned = api
         .create("PaymentIntent", json!({"Amount": 1200, "Currency": "usd"}))
         .await;
-    let (status, body) = api
-        .execute(
-            "ConfirmPaymentIntent",
-            json!({"PaymentIntentId": warned, "PaymentMethod": pm["id"]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let warnings = api
-        .rows(
-            "EarlyFraudWarning",
-            &format!("PaymentIntent = '{warned}'"),
-            &[],
-        )
-        .await;
-    assert_eq!(
-        (warnings.len(), &warnings[0]["Actionable"]),
-        (1, &json!(true))
-    );
-    let last = fake.last_request().await;
-    assert!(
-        last["query"]
-            .as_array()
-            .unwrap()
-            .contains(&json!(["payment_intent", warned])),
-        "{last}"
-    );
+    let confirm = json!({"PaymentIntentId": warned, "PaymentMethod": pm["id"]});
+    run_action(&api, "ConfirmPaymentIntent", confirm).await;
+    let of_warned = format!("PaymentIntent = '{warned}'");
+    let warnings = single_row(&api, "EarlyFraudWarning", &of_warned).await;
+    assert_eq!(warnings["Actionable"], true);
+    assert_last_query_has(&fake, &[json!(["payment_intent", warned])]).await;
 
     // Confirming a SEPA Direct Debit SetupIntent: an attempt, and a mandate.
     let sepa = fake
@@ -440,7 +325,7 @@ async fn objects_stripe_writes_are_read() {
             ],
         )
         .await;
-    let intent_id = intent["id"].as_str().unwrap();
+    let intent_id = id_of(&intent);
     let confirmed = fake
         .stripe(
             "POST",
@@ -448,23 +333,13 @@ async fn objects_stripe_writes_are_read() {
             &[("payment_method", sepa["id"].as_str().unwrap())],
         )
         .await;
-    let attempts = api
-        .rows("SetupAttempt", &format!("SetupIntent = '{intent_id}'"), &[])
-        .await;
-    assert_eq!(
-        (attempts.len(), &attempts[0]["Status"]),
-        (1, &json!("succeeded"))
-    );
-    let (status, body) = api.list("SetupAttempt", "Status = 'succeeded'", &[]).await;
-    assert_error_mentions(
-        status,
-        &body,
-        400,
-        "INVALID_ARGUMENT",
-        "SetupIntent = '...'",
-    );
+    let of_intent = format!("SetupIntent = '{intent_id}'");
+    let attempts = single_row(&api, "SetupAttempt", &of_intent).await;
+    assert_eq!(attempts["Status"], "succeeded");
+    let err = list_refused(&api, "SetupAttempt", "Status = 'succeeded'", &[]).await;
+    assert_mentions(&err, "SetupIntent = '...'");
     let mandate = confirmed["mandate"].as_str().expect("a mandate");
-    let got = get(&api, "Mandate", mandate).await;
+    let got = get_fields(&api, "Mandate", mandate).await;
     assert_eq!(
         (&got["Status"], &got["CustomerAcceptanceType"]),
         (&json!("active"), &json!("online"))
@@ -475,9 +350,7 @@ async fn objects_stripe_writes_are_read() {
 
 #[tokio::test]
 async fn plans_against_localstripe() {
-    let stripe = Localstripe::start();
-    let node = Node::start(&api_node_options(stripe.url()));
-    let api = Api::new(node.url());
+    let (_stripe, _node, api) = localstripe_and_node();
     let product = api.create("Product", json!({"Name": "Plans"})).await;
     let plan = api
         .create(
@@ -486,23 +359,14 @@ async fn plans_against_localstripe() {
             "Nickname": "monthly"}),
         )
         .await;
-    let got = get(&api, "Plan", &plan).await;
+    let got = get_fields(&api, "Plan", &plan).await;
     assert_eq!(
         (&got["Amount"], &got["Interval"], &got["Active"]),
         (&json!(2000), &json!("month"), &json!(true))
     );
     update(&api, "Plan", &plan, json!({"Nickname": "monthly (legacy)"})).await;
-    let plans = api
-        .rows(
-            "Plan",
-            &format!("Product = '{product}' AND Active = TRUE"),
-            &[],
-        )
-        .await;
-    assert_eq!(
-        (plans.len(), &plans[0]["Nickname"]),
-        (1, &json!("monthly (legacy)"))
-    );
-    let (status, body) = delete(&api, "Plan", &plan).await;
-    assert_eq!(status, 200, "{body}");
+    let active = format!("Product = '{product}' AND Active = TRUE");
+    let plans = single_row(&api, "Plan", &active).await;
+    assert_eq!(plans["Nickname"], "monthly (legacy)");
+    delete(&api, "Plan", &plan).await;
 }

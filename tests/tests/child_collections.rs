@@ -3,29 +3,35 @@
 //! their `<parent id>,<child id>` entity ids; against the Stripe fake, since localstripe has few
 //! of them (and its tax id list refuses Stripe's `limit`).
 
-use e2e::{assert_error, assert_error_mentions, fake_and_node};
+use e2e::checked_calls::{
+    assert_mentions, bulk_path, delete, entity_path, get_fields, list_refused, run_action,
+    single_row, update,
+};
+use e2e::stripe_side::{assert_last_query_has, card_charge, fund_cash_balance, price};
+use e2e::{Api, StripeFake, assert_error, assert_error_mentions, fake_and_node};
 use serde_json::{Value, json};
 
-fn id(object: &Value) -> String {
-    object["id"].as_str().expect("id").to_string()
+/// The rows of a child collection: its List with the parent's id as the condition.
+async fn children(api: &Api, entity: &str, parent_field: &str, parent: &str) -> Vec<Value> {
+    api.rows(entity, &format!("{parent_field} = '{parent}'"), &[])
+        .await
+}
+
+/// A 5000 charge for the connected account, with an application fee of 300; returns the fee's id.
+async fn application_fee(fake: &StripeFake, account: &str) -> String {
+    let destination = [
+        ("application_fee_amount", "300"),
+        ("transfer_data[destination]", account),
+    ];
+    let charge = card_charge(fake, "5000", &destination).await;
+    charge["application_fee"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]
 async fn billing_documents_list_their_lines() {
     let (fake, _node, api) = fake_and_node();
     let customer = api.create("Customer", json!({"Name": "Lines"})).await;
-    let price = fake
-        .stripe(
-            "POST",
-            "/v1/prices",
-            &[
-                ("currency", "usd"),
-                ("unit_amount", "700"),
-                ("product", "prod_x"),
-            ],
-        )
-        .await;
-    let price = id(&price);
+    let price = price(&fake, "prod_x", "usd", "700", &[]).await;
 
     // Invoice lines: the invoice items on a draft invoice.
     let invoice = api.create("Invoice", json!({"Customer": customer})).await;
@@ -42,9 +48,7 @@ async fn billing_documents_list_their_lines() {
         )
         .await;
     }
-    let lines = api
-        .rows("InvoiceLineItem", &format!("Invoice = '{invoice}'"), &[])
-        .await;
+    let lines = children(&api, "InvoiceLineItem", "Invoice", &invoice).await;
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(
         lines
@@ -63,14 +67,8 @@ async fn billing_documents_list_their_lines() {
     );
     // One of them by id, and two invoices' lines in one List (one Stripe list each).
     let first = lines[0]["Id"].as_str().unwrap();
-    let one = api
-        .rows(
-            "InvoiceLineItem",
-            &format!("Invoice = '{invoice}' AND Id = '{first}'"),
-            &[],
-        )
-        .await;
-    assert_eq!(one.len(), 1);
+    let by_id = format!("Invoice = '{invoice}' AND Id = '{first}'");
+    single_row(&api, "InvoiceLineItem", &by_id).await;
     let other = api.create("Invoice", json!({"Customer": customer})).await;
     fake.stripe(
         "POST",
@@ -100,16 +98,9 @@ async fn billing_documents_list_their_lines() {
             json!({"Customer": customer, "LineItems": [{"price": price, "quantity": 3}]}),
         )
         .await;
-    let lines = api
-        .rows("QuoteLineItem", &format!("Quote = '{quote}'"), &[])
-        .await;
-    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = single_row(&api, "QuoteLineItem", &format!("Quote = '{quote}'")).await;
     assert_eq!(
-        (
-            &lines[0]["Quantity"],
-            &lines[0]["AmountTotal"],
-            &lines[0]["Price"]
-        ),
+        (&line["Quantity"], &line["AmountTotal"], &line["Price"]),
         (&json!(3), &json!(2100), &json!(price))
     );
 
@@ -121,15 +112,9 @@ async fn billing_documents_list_their_lines() {
             "LineItems": [{"price": price, "quantity": 1}]}),
         )
         .await;
-    let lines = api
-        .rows(
-            "CheckoutSessionLineItem",
-            &format!("CheckoutSession = '{session}'"),
-            &[],
-        )
-        .await;
-    assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0]["CheckoutSession"], session.as_str());
+    let of_session = format!("CheckoutSession = '{session}'");
+    let line = single_row(&api, "CheckoutSessionLineItem", &of_session).await;
+    assert_eq!(line["CheckoutSession"], session.as_str());
 
     // Payment link lines.
     let link = api
@@ -138,37 +123,25 @@ async fn billing_documents_list_their_lines() {
             json!({"LineItems": [{"price": price, "quantity": 2}]}),
         )
         .await;
-    let lines = api
-        .rows(
-            "PaymentLinkLineItem",
-            &format!("PaymentLink = '{link}'"),
-            &[],
-        )
-        .await;
-    assert_eq!(
-        (lines.len(), &lines[0]["AmountSubtotal"]),
-        (1, &json!(1400))
-    );
+    let of_link = format!("PaymentLink = '{link}'");
+    let line = single_row(&api, "PaymentLinkLineItem", &of_link).await;
+    assert_eq!(line["AmountSubtotal"], 1400);
 
     // Credit note lines: of a finalized invoice.
-    let (status, body) = api
-        .execute("FinalizeInvoice", json!({"InvoiceId": invoice}))
-        .await;
-    assert_eq!(status, 200, "{body}");
+    run_action(&api, "FinalizeInvoice", json!({"InvoiceId": invoice})).await;
     let note = api
         .create(
             "CreditNote",
             json!({"Invoice": invoice, "Memo": "goodwill"}),
         )
         .await;
-    let lines = api
-        .rows("CreditNoteLineItem", &format!("CreditNote = '{note}'"), &[])
-        .await;
-    assert_eq!(
-        (lines.len(), &lines[0]["Amount"]),
-        (1, &json!(1500)),
-        "{lines:?}"
-    );
+    let line = single_row(
+        &api,
+        "CreditNoteLineItem",
+        &format!("CreditNote = '{note}'"),
+    )
+    .await;
+    assert_eq!(line["Amount"], 1500, "{line}");
 
     // Usage of a metered subscription item.
     let sub = api
@@ -177,9 +150,7 @@ async fn billing_documents_list_their_lines() {
             json!({"Customer": customer, "Items": [{"price": price}]}),
         )
         .await;
-    let items = api
-        .rows("SubscriptionItem", &format!("Subscription = '{sub}'"), &[])
-        .await;
+    let items = children(&api, "SubscriptionItem", "Subscription", &sub).await;
     let item = items[0]["Id"].as_str().unwrap().to_string();
     for quantity in ["4", "6"] {
         fake.stripe(
@@ -189,37 +160,21 @@ async fn billing_documents_list_their_lines() {
         )
         .await;
     }
-    let usage = api
-        .rows(
-            "UsageRecordSummary",
-            &format!("SubscriptionItem = '{item}'"),
-            &[],
-        )
-        .await;
+    let usage = children(&api, "UsageRecordSummary", "SubscriptionItem", &item).await;
     assert_eq!(usage[0]["TotalUsage"], 10, "{usage:?}");
 }
 
 #[tokio::test]
 async fn a_child_list_needs_its_parent_and_a_real_id() {
     let (fake, _node, api) = fake_and_node();
-    let (status, body) = api.list("InvoiceLineItem", "Amount > 5", &[]).await;
-    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert!(
-        err["message"].as_str().unwrap().contains("Invoice = '...'"),
-        "{err}"
+    let err = list_refused(&api, "InvoiceLineItem", "Amount > 5", &[]).await;
+    assert_mentions(&err, "Invoice = '...'");
+    let either = "Invoice = 'in_1' OR Amount > 5";
+    assert_mentions(
+        &list_refused(&api, "InvoiceLineItem", either, &[]).await,
+        "Invoice",
     );
-    let (status, body) = api
-        .list("InvoiceLineItem", "Invoice = 'in_1' OR Amount > 5", &[])
-        .await;
-    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert!(
-        err["message"].as_str().unwrap().contains("Invoice"),
-        "{err}"
-    );
-    let (status, body) = api
-        .list("TaxId", "Customer = 'cus_1/../../v1/charges'", &[])
-        .await;
-    assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    list_refused(&api, "TaxId", "Customer = 'cus_1/../../v1/charges'", &[]).await;
     assert_eq!(
         fake.requests("GET", "/v1").await,
         0,
@@ -248,13 +203,7 @@ async fn customers_list_their_balance_and_cash_balance_transactions_and_tax_ids(
     let (fake, _node, api) = fake_and_node();
     let customer = api.create("Customer", json!({"Name": "Credit"})).await;
     // A balance change is a customer balance transaction at Stripe.
-    let (status, body) = api
-        .patch(
-            &format!("/v2/entityTypes/Customer/entities/{customer}"),
-            &json!({"Balance": -500}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    update(&api, "Customer", &customer, json!({"Balance": -500})).await;
     fake.stripe(
         "POST",
         &format!("/v1/customers/{customer}/balance_transactions"),
@@ -265,13 +214,7 @@ async fn customers_list_their_balance_and_cash_balance_transactions_and_tax_ids(
         ],
     )
     .await;
-    let txns = api
-        .rows(
-            "CustomerBalanceTransaction",
-            &format!("Customer = '{customer}'"),
-            &[],
-        )
-        .await;
+    let txns = children(&api, "CustomerBalanceTransaction", "Customer", &customer).await;
     let amounts: Vec<&Value> = txns.iter().map(|t| &t["Amount"]).collect();
     assert_eq!(
         amounts,
@@ -280,19 +223,14 @@ async fn customers_list_their_balance_and_cash_balance_transactions_and_tax_ids(
     );
     assert_eq!(txns[0]["EndingBalance"], -300);
 
-    fake.stripe(
-        "POST",
-        &format!("/v1/test_helpers/customers/{customer}/fund_cash_balance"),
-        &[("amount", "5000"), ("currency", "usd")],
+    fund_cash_balance(&fake, &customer, "5000").await;
+    let cash = children(
+        &api,
+        "CustomerCashBalanceTransaction",
+        "Customer",
+        &customer,
     )
     .await;
-    let cash = api
-        .rows(
-            "CustomerCashBalanceTransaction",
-            &format!("Customer = '{customer}'"),
-            &[],
-        )
-        .await;
     assert_eq!(
         (&cash[0]["Type"], &cash[0]["NetAmount"]),
         (&json!("funded"), &json!(5000))
@@ -304,16 +242,10 @@ async fn customers_list_their_balance_and_cash_balance_transactions_and_tax_ids(
         &[("type", "eu_vat"), ("value", "DE123456789")],
     )
     .await;
-    let tax_ids = api
-        .rows(
-            "TaxId",
-            &format!("Customer = '{customer}' AND Type = 'eu_vat'"),
-            &[],
-        )
-        .await;
+    let vat = format!("Customer = '{customer}' AND Type = 'eu_vat'");
     assert_eq!(
-        (tax_ids.len(), &tax_ids[0]["Value"]),
-        (1, &json!("DE123456789"))
+        single_row(&api, "TaxId", &vat).await["Value"],
+        "DE123456789"
     );
 }
 
@@ -324,9 +256,7 @@ async fn connect_objects_list_their_children() {
         .create("Account", json!({"Type": "custom", "Email": "shop@example.com",
             "Capabilities": {"card_payments": {"requested": true}, "transfers": {"requested": true}}}))
         .await;
-    let caps = api
-        .rows("Capability", &format!("Account = '{account}'"), &[])
-        .await;
+    let caps = children(&api, "Capability", "Account", &account).await;
     let mut names: Vec<&str> = caps.iter().map(|c| c["Id"].as_str().unwrap()).collect();
     names.sort();
     assert_eq!(names, ["card_payments", "transfers"]);
@@ -339,23 +269,9 @@ async fn connect_objects_list_their_children() {
         )
         .await;
     }
-    let owners = api
-        .rows(
-            "Person",
-            &format!("Account = '{account}' AND RelationshipOwner = TRUE"),
-            &[],
-        )
-        .await;
-    assert_eq!(owners.len(), 1);
-    assert_eq!(owners[0]["FirstName"], "Ada");
-    let last = fake.last_request().await;
-    assert!(
-        last["query"]
-            .as_array()
-            .unwrap()
-            .contains(&json!(["relationship[owner]", "true"])),
-        "{last}"
-    );
+    let owner = format!("Account = '{account}' AND RelationshipOwner = TRUE");
+    assert_eq!(single_row(&api, "Person", &owner).await["FirstName"], "Ada");
+    assert_last_query_has(&fake, &[json!(["relationship[owner]", "true"])]).await;
 
     fake.stripe(
         "POST",
@@ -363,9 +279,7 @@ async fn connect_objects_list_their_children() {
         &[("external_account", "btok_us_verified")],
     )
     .await;
-    let banks = api
-        .rows("ExternalAccount", &format!("Account = '{account}'"), &[])
-        .await;
+    let banks = children(&api, "ExternalAccount", "Account", &account).await;
     assert_eq!(
         (&banks[0]["Object"], &banks[0]["Last4"]),
         (&json!("bank_account"), &json!("6789"))
@@ -383,45 +297,24 @@ async fn connect_objects_list_their_children() {
         &[("amount", "400")],
     )
     .await;
-    let reversals = api
-        .rows("TransferReversal", &format!("Transfer = '{transfer}'"), &[])
-        .await;
+    let reversals = children(&api, "TransferReversal", "Transfer", &transfer).await;
     assert_eq!(
         (&reversals[0]["Amount"], &reversals[0]["Transfer"]),
         (&json!(400), &json!(transfer))
     );
 
-    let charge = fake
-        .stripe(
-            "POST",
-            "/v1/charges",
-            &[
-                ("amount", "5000"),
-                ("currency", "usd"),
-                ("source", "tok_visa"),
-                ("application_fee_amount", "300"),
-                ("transfer_data[destination]", &account),
-            ],
-        )
-        .await;
-    let fee = charge["application_fee"].as_str().unwrap().to_string();
+    let fee = application_fee(&fake, &account).await;
     fake.stripe(
         "POST",
         &format!("/v1/application_fees/{fee}/refunds"),
         &[("amount", "100")],
     )
     .await;
-    let refunds = api
-        .rows("ApplicationFeeRefund", &format!("Fee = '{fee}'"), &[])
-        .await;
+    let refunds = children(&api, "ApplicationFeeRefund", "Fee", &fee).await;
     assert_eq!(
         (&refunds[0]["Amount"], &refunds[0]["Fee"]),
         (&json!(100), &json!(fee))
     );
-}
-
-fn entity_path(entity: &str, id: &str) -> String {
-    format!("/v2/entityTypes/{entity}/entities/{id}")
 }
 
 /// The entity id at the end of an Entity's resource name.
@@ -443,11 +336,6 @@ async fn listed_ids(api: &e2e::Api, entity: &str, conditions: &str) -> Vec<Strin
         .iter()
         .map(entity_id)
         .collect()
-}
-
-fn bulk_path(entity: &str, verb: &str, conditions: &str) -> String {
-    let query: String = form_urlencoded::byte_serialize(conditions.as_bytes()).collect();
-    format!("/v2/entityTypes/{entity}/entities:{verb}?conditions={query}")
 }
 
 /// Creates a child through the node; returns the answer, asserting success.
@@ -515,8 +403,7 @@ async fn tax_ids_are_created_read_and_deleted_by_parent_and_child_id() {
         "delete it and create another",
     );
 
-    let (status, body) = api.delete(&entity_path("TaxId", &composite)).await;
-    assert_eq!(status, 200, "{body}");
+    delete(&api, "TaxId", &composite).await;
     assert_eq!(
         fake.last_request().await["path"],
         format!("/v1/customers/{customer}/tax_ids/{tax_id}")
@@ -591,30 +478,22 @@ async fn customer_balance_transactions_are_created_read_and_updated() {
     let composite = entity_id(&created);
     let txn = created["fields"]["Id"].as_str().unwrap().to_string();
     assert_eq!(composite, format!("{customer},{txn}"));
-    let (status, got) = api
-        .get(&entity_path("CustomerBalanceTransaction", &composite))
-        .await;
-    assert_eq!(status, 200, "{got}");
+    let got = get_fields(&api, "CustomerBalanceTransaction", &composite).await;
     assert_eq!(
-        (&got["fields"]["Amount"], &got["fields"]["EndingBalance"]),
+        (&got["Amount"], &got["EndingBalance"]),
         (&json!(-700), &json!(-700))
     );
-    let (status, body) = api
-        .patch(
-            &entity_path("CustomerBalanceTransaction", &composite),
-            &json!({"Description": "goodwill, approved", "Metadata": {"ticket": "42"}}),
-        )
-        .await;
+    let body = update(
+        &api,
+        "CustomerBalanceTransaction",
+        &composite,
+        json!({"Description": "goodwill, approved", "Metadata": {"ticket": "42"}}),
+    )
+    .await;
+    assert_eq!(entity_id(&body), composite, "{body}");
+    let got = get_fields(&api, "CustomerBalanceTransaction", &composite).await;
     assert_eq!(
-        (status, entity_id(&body)),
-        (200, composite.clone()),
-        "{body}"
-    );
-    let (_, got) = api
-        .get(&entity_path("CustomerBalanceTransaction", &composite))
-        .await;
-    assert_eq!(
-        (&got["fields"]["Description"], &got["fields"]["Metadata"]),
+        (&got["Description"], &got["Metadata"]),
         (&json!("goodwill, approved"), &json!({"ticket": "42"}))
     );
     // Stripe's update takes no amount: refused by name before any Stripe call.
@@ -712,19 +591,13 @@ async fn people_and_external_accounts_of_a_connected_account_are_written() {
     .await;
     let ada_id = entity_id(&ada);
     assert!(ada_id.starts_with(&format!("{account},person_")), "{ada}");
-    let (status, body) = api
-        .patch(
-            &entity_path("Person", &ada_id),
-            &json!({"LastName": "Lovelace"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (_, got) = api.get(&entity_path("Person", &ada_id)).await;
+    update(&api, "Person", &ada_id, json!({"LastName": "Lovelace"})).await;
+    let got = get_fields(&api, "Person", &ada_id).await;
     assert_eq!(
         (
-            &got["fields"]["FirstName"],
-            &got["fields"]["LastName"],
-            &got["fields"]["RelationshipOwner"]
+            &got["FirstName"],
+            &got["LastName"],
+            &got["RelationshipOwner"]
         ),
         (&json!("Ada"), &json!("Lovelace"), &json!(true)),
         "{got}"
@@ -752,10 +625,9 @@ async fn people_and_external_accounts_of_a_connected_account_are_written() {
         listed_ids(&api, "Person", &format!("Account = '{account}'")).await,
         [ada_id.as_str()]
     );
-    let (status, body) = api.delete(&entity_path("Person", &ada_id)).await;
-    assert_eq!(status, 200, "{body}");
+    delete(&api, "Person", &ada_id).await;
     assert!(
-        api.rows("Person", &format!("Account = '{account}'"), &[])
+        children(&api, "Person", "Account", &account)
             .await
             .is_empty()
     );
@@ -774,27 +646,26 @@ async fn people_and_external_accounts_of_a_connected_account_are_written() {
     )
     .await;
     let (first, second) = (entity_id(&first), entity_id(&second));
-    let (status, body) = api
-        .patch(
-            &entity_path("ExternalAccount", &second),
-            &json!({"AccountHolderName": "Shop Ltd"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (_, got) = api.get(&entity_path("ExternalAccount", &second)).await;
+    update(
+        &api,
+        "ExternalAccount",
+        &second,
+        json!({"AccountHolderName": "Shop Ltd"}),
+    )
+    .await;
+    let got = get_fields(&api, "ExternalAccount", &second).await;
     assert_eq!(
         (
-            &got["fields"]["AccountHolderName"],
-            &got["fields"]["DefaultForCurrency"],
-            &got["fields"]["Metadata"]
+            &got["AccountHolderName"],
+            &got["DefaultForCurrency"],
+            &got["Metadata"]
         ),
         (&json!("Shop Ltd"), &json!(false), &json!({"n": "2"})),
         "{got}"
     );
     let (status, body) = api.delete(&entity_path("ExternalAccount", &first)).await;
     assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    let (status, body) = api.delete(&entity_path("ExternalAccount", &second)).await;
-    assert_eq!(status, 200, "{body}");
+    delete(&api, "ExternalAccount", &second).await;
     assert_eq!(
         listed_ids(&api, "ExternalAccount", &format!("Account = '{account}'")).await,
         [first]
@@ -817,27 +688,13 @@ async fn capabilities_are_read_and_requested_or_given_up() {
             "Capabilities": {"card_payments": {"requested": true}, "transfers": {"requested": true}}}))
         .await;
     let composite = format!("{account},card_payments");
-    let (status, got) = api.get(&entity_path("Capability", &composite)).await;
-    assert_eq!(status, 200, "{got}");
+    let got = get_fields(&api, "Capability", &composite).await;
     assert_eq!(
-        (
-            &got["fields"]["Status"],
-            &got["fields"]["Requested"],
-            &got["fields"]["Account"]
-        ),
+        (&got["Status"], &got["Requested"], &got["Account"]),
         (&json!("active"), &json!(true), &json!(account))
     );
-    let (status, body) = api
-        .patch(
-            &entity_path("Capability", &composite),
-            &json!({"Requested": false}),
-        )
-        .await;
-    assert_eq!(
-        (status, entity_id(&body)),
-        (200, composite.clone()),
-        "{body}"
-    );
+    let body = update(&api, "Capability", &composite, json!({"Requested": false})).await;
+    assert_eq!(entity_id(&body), composite, "{body}");
     assert_eq!(
         fake.last_request().await["path"],
         format!("/v1/accounts/{account}/capabilities/card_payments")
@@ -884,16 +741,16 @@ async fn transfer_reversals_and_fee_refunds_are_created_and_updated() {
         reversal.starts_with(&format!("{transfer},trr_")),
         "{reversal}"
     );
-    let (status, body) = api
-        .patch(
-            &entity_path("TransferReversal", &reversal),
-            &json!({"Metadata": {"reason": "duplicate"}}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (_, got) = api.get(&entity_path("TransferReversal", &reversal)).await;
+    update(
+        &api,
+        "TransferReversal",
+        &reversal,
+        json!({"Metadata": {"reason": "duplicate"}}),
+    )
+    .await;
+    let got = get_fields(&api, "TransferReversal", &reversal).await;
     assert_eq!(
-        (&got["fields"]["Amount"], &got["fields"]["Metadata"]),
+        (&got["Amount"], &got["Metadata"]),
         (&json!(400), &json!({"reason": "duplicate"}))
     );
     let (status, body) = api
@@ -901,20 +758,7 @@ async fn transfer_reversals_and_fee_refunds_are_created_and_updated() {
         .await;
     assert_error(status, &body, 405, "UNIMPLEMENTED");
 
-    let charge = fake
-        .stripe(
-            "POST",
-            "/v1/charges",
-            &[
-                ("amount", "5000"),
-                ("currency", "usd"),
-                ("source", "tok_visa"),
-                ("application_fee_amount", "300"),
-                ("transfer_data[destination]", &account),
-            ],
-        )
-        .await;
-    let fee = charge["application_fee"].as_str().unwrap().to_string();
+    let fee = application_fee(&fake, &account).await;
     let refund = create_child(
         &api,
         "ApplicationFeeRefund",
@@ -922,21 +766,19 @@ async fn transfer_reversals_and_fee_refunds_are_created_and_updated() {
     )
     .await;
     let refund = entity_id(&refund);
-    let (status, body) = api
-        .patch(
-            &entity_path("ApplicationFeeRefund", &refund),
-            &json!({"Metadata": {"ticket": "7"}}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    update(
+        &api,
+        "ApplicationFeeRefund",
+        &refund,
+        json!({"Metadata": {"ticket": "7"}}),
+    )
+    .await;
     let (fee_id, refund_id) = refund.split_once(',').unwrap();
     assert_eq!(
         fake.last_request().await["path"],
         format!("/v1/application_fees/{fee_id}/refunds/{refund_id}")
     );
-    let rows = api
-        .rows("ApplicationFeeRefund", &format!("Fee = '{fee}'"), &[])
-        .await;
+    let rows = children(&api, "ApplicationFeeRefund", "Fee", &fee).await;
     assert_eq!(
         (&rows[0]["Amount"], &rows[0]["Metadata"]),
         (&json!(100), &json!({"ticket": "7"}))
