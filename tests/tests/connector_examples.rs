@@ -2,15 +2,11 @@
 //! a real node in front of the Stripe fake: the page's inputs, and outputs of its shape (the same keys,
 //! `"Success": "true"`, scalars as strings, nulls as null).
 
-use e2e::{Api, Node, StripeFake, api_node_options};
+use e2e::checked_calls::{
+    delete, entity_path, get_fields, run_action_with_no_output, test_card, update,
+};
+use e2e::{Api, fake_and_node};
 use serde_json::{Value, json};
-
-fn start() -> (StripeFake, Node, Api) {
-    let fake = StripeFake::start();
-    let node = Node::start(&api_node_options(fake.url()));
-    let api = Api::new(node.url());
-    (fake, node, api)
-}
 
 /// Checks an action result against the page's example output: a list of one object with every
 /// key of the example's, and each value of the example's kind (string or null). Non-empty arrays
@@ -41,22 +37,20 @@ fn assert_example_shape(body: &Value, example: Value) {
     }
 }
 
-async fn payment_intent(api: &Api, capture_method: &str) -> String {
-    let pi = api
-        .create(
-            "PaymentIntent",
-            json!({"PaymentMethod": "pm_card_visa", "Currency": "usd", "Amount": 33000,
-                   "CaptureMethod": capture_method}),
-        )
-        .await;
+/// A PaymentIntent of 33000 usd paid by `pm_card_visa`, as in the page's examples, with `fields`.
+async fn example_payment_intent(api: &Api, fields: Value) -> String {
+    let mut all = json!({"PaymentMethod": "pm_card_visa", "Currency": "usd", "Amount": 33000});
+    let all_fields = all.as_object_mut().expect("an object");
+    all_fields.extend(fields.as_object().expect("fields").clone());
+    let pi = api.create("PaymentIntent", all).await;
     assert!(pi.starts_with("pi_"), "{pi}");
     pi
 }
 
 #[tokio::test]
 async fn confirm_payment_intent_with_return_url() {
-    let (_fake, _node, api) = start();
-    let pi = payment_intent(&api, "automatic").await;
+    let (_fake, _node, api) = fake_and_node();
+    let pi = example_payment_intent(&api, json!({"CaptureMethod": "automatic"})).await;
     let (status, body) = api
         .execute(
             "ConfirmPaymentIntent",
@@ -90,13 +84,8 @@ async fn confirm_payment_intent_with_return_url() {
 /// A customer's manual-capture PaymentIntent of 33000, as in the page's example, and the confirm answer.
 async fn confirmed_manual_capture_intent(api: &Api) -> (String, (u16, Value)) {
     let customer = api.create("Customer", json!({"Name": "Example"})).await;
-    let pi = api
-        .create(
-            "PaymentIntent",
-            json!({"PaymentMethod": "pm_card_visa", "Currency": "usd", "Amount": 33000,
-                   "CaptureMethod": "manual", "Customer": customer}),
-        )
-        .await;
+    let manual = json!({"CaptureMethod": "manual", "Customer": customer});
+    let pi = example_payment_intent(api, manual).await;
     let confirmed = api
         .execute("ConfirmPaymentIntent", json!({"PaymentIntentId": pi}))
         .await;
@@ -105,7 +94,7 @@ async fn confirmed_manual_capture_intent(api: &Api) -> (String, (u16, Value)) {
 
 #[tokio::test]
 async fn capture_payment_intent() {
-    let (_fake, _node, api) = start();
+    let (_fake, _node, api) = fake_and_node();
     let (pi, (status, body)) = confirmed_manual_capture_intent(&api).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["results"][0]["status"], "requires_capture");
@@ -136,7 +125,7 @@ async fn capture_payment_intent() {
 
 #[tokio::test]
 async fn cancel_payment_intent() {
-    let (_fake, _node, api) = start();
+    let (_fake, _node, api) = fake_and_node();
     let (pi, _) = confirmed_manual_capture_intent(&api).await;
     let (status, body) = api
         .execute("CancelPaymentIntent", json!({"PaymentIntentId": pi}))
@@ -163,50 +152,25 @@ async fn cancel_payment_intent() {
 
 #[tokio::test]
 async fn attach_and_detach_payment_method() {
-    let (_fake, _node, api) = start();
+    let (_fake, _node, api) = fake_and_node();
     let customer = api
         .create("Customer", json!({"Email": "example@example.com"}))
         .await;
-    let pm = api
-        .create(
-            "PaymentMethod",
-            json!({"Type": "card", "Card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}}),
-        )
-        .await;
-    let (status, body) = api
-        .execute(
-            "AttachPaymentMethodToCustomer",
-            json!({"PaymentMethodId": pm, "CustomerId": customer}),
-        )
-        .await;
-    assert_eq!(
-        (status, body),
-        (200, json!({"results": [{"Success": "true"}]}))
-    );
-    let (_, got) = api
-        .get(&format!("/v2/entityTypes/PaymentMethod/entities/{pm}"))
-        .await;
-    assert_eq!(got["fields"]["Customer"], customer.as_str());
+    let pm = test_card(&api).await;
+    let attach = json!({"PaymentMethodId": pm, "CustomerId": customer});
+    run_action_with_no_output(&api, "AttachPaymentMethodToCustomer", attach).await;
+    let got = get_fields(&api, "PaymentMethod", &pm).await;
+    assert_eq!(got["Customer"], customer.as_str());
 
-    let (status, body) = api
-        .execute(
-            "DetachPaymentMethodFromCustomer",
-            json!({"PaymentMethodId": pm}),
-        )
-        .await;
-    assert_eq!(
-        (status, body),
-        (200, json!({"results": [{"Success": "true"}]}))
-    );
-    let (_, got) = api
-        .get(&format!("/v2/entityTypes/PaymentMethod/entities/{pm}"))
-        .await;
-    assert_eq!(got["fields"]["Customer"], Value::Null);
+    let detach = json!({"PaymentMethodId": pm});
+    run_action_with_no_output(&api, "DetachPaymentMethodFromCustomer", detach).await;
+    let got = get_fields(&api, "PaymentMethod", &pm).await;
+    assert_eq!(got["Customer"], Value::Null);
 }
 
 #[tokio::test]
 async fn finalize_invoice() {
-    let (_fake, _node, api) = start();
+    let (_fake, _node, api) = fake_and_node();
     let customer = api.create("Customer", json!({"Name": "Example"})).await;
     let invoice = api.create("Invoice", json!({"Customer": customer})).await;
     let (status, body) = api
@@ -241,15 +205,9 @@ async fn draft_quote(api: &Api) -> String {
 
 #[tokio::test]
 async fn finalize_accept_and_cancel_quotes() {
-    let (_fake, _node, api) = start();
+    let (_fake, _node, api) = fake_and_node();
     let quote = draft_quote(&api).await;
-    let (status, body) = api
-        .execute("FinalizeQuote", json!({"QuoteId": quote}))
-        .await;
-    assert_eq!(
-        (status, body),
-        (200, json!({"results": [{"Success": "true"}]}))
-    );
+    run_action_with_no_output(&api, "FinalizeQuote", json!({"QuoteId": quote})).await;
 
     let (status, body) = api.execute("AcceptQuote", json!({"QuoteId": quote})).await;
     assert_eq!(status, 200, "{body}");
@@ -258,31 +216,22 @@ async fn finalize_accept_and_cancel_quotes() {
     assert_eq!(result["Success"], "true");
     let invoice = result["InvoiceId"].as_str().expect("InvoiceId is a string");
     assert!(invoice.starts_with("in_"), "{invoice}");
-    let (status, got) = api
-        .get(&format!("/v2/entityTypes/Invoice/entities/{invoice}"))
-        .await;
-    assert_eq!(status, 200, "{got}");
-    let (_, got) = api
-        .get(&format!("/v2/entityTypes/Quote/entities/{quote}"))
-        .await;
-    assert_eq!(got["fields"]["Status"], "accepted");
-    assert_eq!(got["fields"]["Invoice"], invoice);
+    get_fields(&api, "Invoice", invoice).await;
+    let got = get_fields(&api, "Quote", &quote).await;
+    assert_eq!(got["Status"], "accepted");
+    assert_eq!(got["Invoice"], invoice);
 
     let other = draft_quote(&api).await;
-    let (status, body) = api.execute("CancelQuote", json!({"QuoteId": other})).await;
+    run_action_with_no_output(&api, "CancelQuote", json!({"QuoteId": other})).await;
     assert_eq!(
-        (status, body),
-        (200, json!({"results": [{"Success": "true"}]}))
+        get_fields(&api, "Quote", &other).await["Status"],
+        "canceled"
     );
-    let (_, got) = api
-        .get(&format!("/v2/entityTypes/Quote/entities/{other}"))
-        .await;
-    assert_eq!(got["fields"]["Status"], "canceled");
 }
 
 #[tokio::test]
 async fn entity_examples_list_get_create_update_delete() {
-    let (_fake, _node, api) = start();
+    let (_fake, _node, api) = fake_and_node();
     // Create PaymentIntent with the page's payload (Amount as 1500.0) -> {"Id": ...}.
     let (status, body) = api
         .post(
@@ -302,14 +251,9 @@ async fn entity_examples_list_get_create_update_delete() {
             .ends_with(&format!("/entityTypes/PaymentIntent/entities/{pi}")),
         "{body}"
     );
-    let (_, got) = api
-        .get(&format!("/v2/entityTypes/PaymentIntent/entities/{pi}"))
-        .await;
-    assert_eq!(got["fields"]["Amount"], 1500);
-    assert_eq!(
-        got["fields"]["PaymentMethod"],
-        "pm_1OXN5YANHgX3SHp7Q5Y0rb39"
-    );
+    let got = get_fields(&api, "PaymentIntent", pi).await;
+    assert_eq!(got["Amount"], 1500);
+    assert_eq!(got["PaymentMethod"], "pm_1OXN5YANHgX3SHp7Q5Y0rb39");
 
     // List all customers.
     let customer = api.create("Customer", json!({"Name": "Jane"})).await;
@@ -318,34 +262,23 @@ async fn entity_examples_list_get_create_update_delete() {
     assert_eq!(list["entities"][0]["fields"]["Id"], customer.as_str());
 
     // Get the customer record.
-    let (status, got) = api
-        .get(&format!("/v2/entityTypes/Customer/entities/{customer}"))
-        .await;
-    assert_eq!(status, 200, "{got}");
-    assert_eq!(got["fields"]["Name"], "Jane");
+    assert_eq!(
+        get_fields(&api, "Customer", &customer).await["Name"],
+        "Jane"
+    );
 
     // Update {"Name": "John"} -> {"Id": ...}.
-    let (status, body) = api
-        .patch(
-            &format!("/v2/entityTypes/Customer/entities/{customer}"),
-            &json!({"Name": "John"}),
-        )
-        .await;
-    assert_eq!((status, &body["fields"]), (200, &json!({"Id": customer})));
-    let (_, got) = api
-        .get(&format!("/v2/entityTypes/Customer/entities/{customer}"))
-        .await;
-    assert_eq!(got["fields"]["Name"], "John");
+    let body = update(&api, "Customer", &customer, json!({"Name": "John"})).await;
+    assert_eq!(body["fields"], json!({"Id": customer}));
+    assert_eq!(
+        get_fields(&api, "Customer", &customer).await["Name"],
+        "John"
+    );
 
     // Delete.
-    let (status, _) = api
-        .delete(&format!("/v2/entityTypes/Customer/entities/{customer}"))
-        .await;
-    assert_eq!(status, 200);
+    delete(&api, "Customer", &customer).await;
     // Stripe answers 200 with a tombstone for a deleted customer; the node says NOT_FOUND.
-    let (status, body) = api
-        .get(&format!("/v2/entityTypes/Customer/entities/{customer}"))
-        .await;
+    let (status, body) = api.get(&entity_path("Customer", &customer)).await;
     let err = e2e::assert_error(status, &body, 404, "NOT_FOUND");
     assert!(
         err["message"].as_str().unwrap().contains("was deleted"),

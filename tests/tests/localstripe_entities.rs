@@ -2,19 +2,16 @@
 
 use std::collections::HashSet;
 
-use e2e::{Api, Localstripe, Node, api_node_options, assert_error, assert_error_mentions};
+use e2e::checked_calls::{
+    delete, entity_path, get_fields, run_action, run_action_with_no_output, test_card, update,
+};
+use e2e::stripe_side::localstripe_and_node;
+use e2e::{assert_error, assert_error_mentions};
 use serde_json::{Value, json};
-
-fn start() -> (Localstripe, Node, Api) {
-    let stripe = Localstripe::start();
-    let node = Node::start(&api_node_options(stripe.url()));
-    let api = Api::new(node.url());
-    (stripe, node, api)
-}
 
 #[tokio::test]
 async fn customer_crud_with_address_and_metadata() {
-    let (_stripe, _node, api) = start();
+    let (_stripe, _node, api) = localstripe_and_node();
     let id = api
         .create(
             "Customer",
@@ -22,26 +19,20 @@ async fn customer_crud_with_address_and_metadata() {
                    "AddressCountry": "GB", "Metadata": {"tier": "gold"}}),
         )
         .await;
-    let path = format!("/v2/entityTypes/Customer/entities/{id}");
-    let (status, got) = api.get(&path).await;
-    assert_eq!(status, 200, "{got}");
-    let fields = &got["fields"];
+    let path = entity_path("Customer", &id);
+    let fields = &get_fields(&api, "Customer", &id).await;
     assert_eq!(fields["Id"], id.as_str());
     assert_eq!(fields["Email"], "ada@example.com");
     assert_eq!(fields["AddressCity"], "London");
     assert_eq!(fields["Metadata"], json!({"tier": "gold"}));
     assert!(fields["Created"].is_i64(), "{fields}");
 
-    let (status, body) = api
-        .patch(
-            &path,
-            &json!({"Name": "Ada L.", "Metadata": {"tier": "platinum"}}),
-        )
-        .await;
-    assert_eq!((status, &body["fields"]), (200, &json!({"Id": id})));
-    let (_, got) = api.get(&path).await;
-    assert_eq!(got["fields"]["Name"], "Ada L.");
-    assert_eq!(got["fields"]["Metadata"]["tier"], "platinum");
+    let renamed = json!({"Name": "Ada L.", "Metadata": {"tier": "platinum"}});
+    let body = update(&api, "Customer", &id, renamed).await;
+    assert_eq!(body["fields"], json!({"Id": id}));
+    let got = get_fields(&api, "Customer", &id).await;
+    assert_eq!(got["Name"], "Ada L.");
+    assert_eq!(got["Metadata"]["tier"], "platinum");
 
     let (status, body) = api.delete(&path).await;
     assert_eq!((status, body), (200, json!({})));
@@ -51,7 +42,7 @@ async fn customer_crud_with_address_and_metadata() {
 
 #[tokio::test]
 async fn customer_pages_resume_exactly() {
-    let (_stripe, _node, api) = start();
+    let (_stripe, _node, api) = localstripe_and_node();
     let mut created = HashSet::new();
     for i in 0..5 {
         created.insert(
@@ -100,30 +91,13 @@ async fn customer_pages_resume_exactly() {
     assert_eq!(emails, sorted);
 }
 
-async fn card(api: &Api) -> String {
-    api.create(
-        "PaymentMethod",
-        json!({"Type": "card", "Card": {"number": "4242424242424242", "exp_month": 12,
-               "exp_year": 2034, "cvc": "123"}}),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn payment_intent_confirm_capture_cancel_and_refund() {
-    let (_stripe, _node, api) = start();
+    let (_stripe, _node, api) = localstripe_and_node();
     let customer = api.create("Customer", json!({"Name": "Payer"})).await;
-    let pm = card(&api).await;
-    let (status, body) = api
-        .execute(
-            "AttachPaymentMethodToCustomer",
-            json!({"PaymentMethodId": pm, "CustomerId": customer}),
-        )
-        .await;
-    assert_eq!(
-        (status, body),
-        (200, json!({"results": [{"Success": "true"}]}))
-    );
+    let pm = test_card(&api).await;
+    let attach = json!({"PaymentMethodId": pm, "CustomerId": customer});
+    run_action_with_no_output(&api, "AttachPaymentMethodToCustomer", attach).await;
 
     // Manual capture: confirm, then capture.
     let pi = api
@@ -133,27 +107,17 @@ async fn payment_intent_confirm_capture_cancel_and_refund() {
                    "PaymentMethod": pm, "CaptureMethod": "manual"}),
         )
         .await;
-    let (status, body) = api
-        .execute("ConfirmPaymentIntent", json!({"PaymentIntentId": pi}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["results"][0]["Success"], "true");
-    assert_eq!(body["results"][0]["status"], "requires_capture");
-    assert_eq!(body["results"][0]["amount"], "2000");
-    let (status, body) = api
-        .execute("CapturePaymentIntent", json!({"PaymentIntentId": pi}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["results"][0]["status"], "succeeded");
+    let result = run_action(&api, "ConfirmPaymentIntent", json!({"PaymentIntentId": pi})).await;
+    assert_eq!(result["status"], "requires_capture");
+    assert_eq!(result["amount"], "2000");
+    let result = run_action(&api, "CapturePaymentIntent", json!({"PaymentIntentId": pi})).await;
+    assert_eq!(result["status"], "succeeded");
 
     // Refund it.
     let refund = api
         .create("Refund", json!({"PaymentIntent": pi, "Amount": 500}))
         .await;
-    let (_, got) = api
-        .get(&format!("/v2/entityTypes/Refund/entities/{refund}"))
-        .await;
-    assert_eq!(got["fields"]["Amount"], 500);
+    assert_eq!(get_fields(&api, "Refund", &refund).await["Amount"], 500);
 
     // Another one is canceled instead.
     let other = api
@@ -162,49 +126,37 @@ async fn payment_intent_confirm_capture_cancel_and_refund() {
             json!({"Amount": 1000, "Currency": "usd", "PaymentMethod": pm, "Customer": customer}),
         )
         .await;
-    let (status, body) = api
-        .execute("CancelPaymentIntent", json!({"PaymentIntentId": other}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["results"][0]["status"], "canceled");
-    assert!(
-        body["results"][0]["canceled_at"].is_string()
-            || body["results"][0]["canceled_at"].is_null()
-    );
+    let result = run_action(
+        &api,
+        "CancelPaymentIntent",
+        json!({"PaymentIntentId": other}),
+    )
+    .await;
+    assert_eq!(result["status"], "canceled");
+    assert!(result["canceled_at"].is_string() || result["canceled_at"].is_null());
 
     // PaymentIntents have no Delete in Stripe: the error names the action to use.
-    let (status, body) = api
-        .delete(&format!("/v2/entityTypes/PaymentIntent/entities/{other}"))
-        .await;
+    let (status, body) = api.delete(&entity_path("PaymentIntent", &other)).await;
     assert_error_mentions(status, &body, 405, "UNIMPLEMENTED", "CancelPaymentIntent");
 
-    let (status, body) = api
-        .execute(
-            "DetachPaymentMethodFromCustomer",
-            json!({"PaymentMethodId": pm}),
-        )
-        .await;
-    assert_eq!(
-        (status, body),
-        (200, json!({"results": [{"Success": "true"}]}))
-    );
+    let detach = json!({"PaymentMethodId": pm});
+    run_action_with_no_output(&api, "DetachPaymentMethodFromCustomer", detach).await;
 }
 
 #[tokio::test]
 async fn product_crud_and_read_only_fields() {
-    let (_stripe, _node, api) = start();
+    let (_stripe, _node, api) = localstripe_and_node();
     let id = api
         .create(
             "Product",
             json!({"Name": "Widget", "Description": "A widget"}),
         )
         .await;
-    let path = format!("/v2/entityTypes/Product/entities/{id}");
-    let (status, body) = api.patch(&path, &json!({"Active": false})).await;
-    assert_eq!(status, 200, "{body}");
-    let (_, got) = api.get(&path).await;
-    assert_eq!(got["fields"]["Active"], Value::Bool(false));
-    assert_eq!(got["fields"]["Name"], "Widget");
+    let path = entity_path("Product", &id);
+    update(&api, "Product", &id, json!({"Active": false})).await;
+    let got = get_fields(&api, "Product", &id).await;
+    assert_eq!(got["Active"], Value::Bool(false));
+    assert_eq!(got["Name"], "Widget");
 
     // Bad input is refused before Stripe sees it, naming the field.
     let (status, body) = api.patch(&path, &json!({"Created": 1})).await;
@@ -213,9 +165,8 @@ async fn product_crud_and_read_only_fields() {
     let (status, body) = api.patch(&path, &json!({"Active": "no"})).await;
     let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
     assert_eq!(err["details"][0]["fieldViolations"][0]["field"], "Active");
-    let (_, got) = api.get(&path).await;
-    assert_eq!(got["fields"]["Active"], Value::Bool(false), "unchanged");
+    let got = get_fields(&api, "Product", &id).await;
+    assert_eq!(got["Active"], Value::Bool(false), "unchanged");
 
-    let (status, _) = api.delete(&path).await;
-    assert_eq!(status, 200);
+    delete(&api, "Product", &id).await;
 }
