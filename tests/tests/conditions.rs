@@ -3,32 +3,16 @@
 
 use std::collections::HashSet;
 
-use e2e::{Api, Localstripe, Node, StripeFake, api_node_options, assert_error};
-use serde_json::{Value, json};
-
-fn ids(page: &Value) -> Vec<String> {
-    page["entities"]
-        .as_array()
-        .expect("entities")
-        .iter()
-        .map(|e| e["fields"]["Id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn list_path(entity: &str, conditions: &str, extra: &str) -> String {
-    let mut url = reqwest::Url::parse("http://x/").unwrap();
-    url.query_pairs_mut().append_pair("conditions", conditions);
-    format!(
-        "/v2/entityTypes/{entity}/entities?{}{extra}",
-        url.query().unwrap()
-    )
-}
+use e2e::checked_calls::{
+    all_pages, assert_mentions, bulk_path, ids_of_pages, list_refused, single_row,
+};
+use e2e::stripe_side::{assert_last_query_has, localstripe_and_node};
+use e2e::{Api, fake_and_node};
+use serde_json::json;
 
 #[tokio::test]
 async fn customers_filtered_by_email_and_on_the_node_page_exactly() {
-    let stripe = Localstripe::start();
-    let node = Node::start(&api_node_options(stripe.url()));
-    let api = Api::new(node.url());
+    let (_stripe, _node, api) = localstripe_and_node();
     let mut bobs = HashSet::new();
     for i in 0..5 {
         let name = if i % 2 == 0 { "Bob" } else { "Eve" };
@@ -44,87 +28,42 @@ async fn customers_filtered_by_email_and_on_the_node_page_exactly() {
     }
 
     // Pushed down: Stripe's email filter.
-    let (status, page) = api
-        .get(&list_path("Customer", "Email = 'c3@example.com'", ""))
-        .await;
-    assert_eq!(status, 200, "{page}");
-    assert_eq!(page["entities"].as_array().unwrap().len(), 1, "{page}");
-    assert_eq!(page["entities"][0]["fields"]["Email"], "c3@example.com");
+    let row = single_row(&api, "Customer", "Email = 'c3@example.com'").await;
+    assert_eq!(row["Email"], "c3@example.com");
 
     // On the node (Name is not a Stripe list filter), one per page, resuming exactly.
-    let mut seen = Vec::new();
-    let mut token = String::new();
-    for _ in 0..10 {
-        let extra = if token.is_empty() {
-            "&pageSize=1".to_string()
-        } else {
-            format!("&pageSize=1&pageToken={token}")
-        };
-        let (status, page) = api
-            .get(&list_path(
-                "Customer",
-                "Name = 'Bob' AND Email LIKE 'c%'",
-                &extra,
-            ))
-            .await;
-        assert_eq!(status, 200, "{page}");
-        seen.extend(ids(&page));
-        match page["nextPageToken"].as_str() {
-            Some(t) => token = t.to_string(),
-            None => break,
-        }
-    }
+    let bobs_by_c = "Name = 'Bob' AND Email LIKE 'c%'";
+    let pages = all_pages(&api, "Customer", bobs_by_c, &[("pageSize", "1")]).await;
+    let seen = ids_of_pages(&pages);
     assert_eq!(seen.len(), 3, "{seen:?}");
     assert_eq!(seen.into_iter().collect::<HashSet<_>>(), bobs);
 
     // A token is tied to its conditions.
     let (_, first) = api
-        .get(&list_path("Customer", "Name = 'Bob'", "&pageSize=1"))
+        .list("Customer", "Name = 'Bob'", &[("pageSize", "1")])
         .await;
     let t = first["nextPageToken"].as_str().unwrap();
-    let (status, body) = api
-        .get(&list_path(
-            "Customer",
-            "Name = 'Eve'",
-            &format!("&pageToken={t}"),
-        ))
-        .await;
-    assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    list_refused(&api, "Customer", "Name = 'Eve'", &[("pageToken", t)]).await;
 }
 
 #[tokio::test]
 async fn bad_conditions_are_400s_naming_the_field_or_position() {
-    let fake = StripeFake::start();
-    let node = Node::start(&api_node_options(fake.url()));
-    let api = Api::new(node.url());
-    let (status, body) = api.get(&list_path("Customer", "Nope = 'x'", "")).await;
-    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert!(err["message"].as_str().unwrap().contains("Nope"), "{err}");
-    let (status, body) = api.get(&list_path("Customer", "Balance = 'ten'", "")).await;
-    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert!(
-        err["message"].as_str().unwrap().contains("Balance"),
-        "{err}"
-    );
-    let (status, body) = api.get(&list_path("Customer", "Email = ", "")).await;
-    assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    // Stripe lists SubscriptionItems only by subscription.
-    let (status, body) = api
-        .get(&list_path("SubscriptionItem", "Quantity > 1", ""))
-        .await;
-    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert!(
-        err["message"].as_str().unwrap().contains("subscription"),
-        "{err}"
-    );
+    let (fake, _node, api) = fake_and_node();
+    for (entity, conditions, named) in [
+        ("Customer", "Nope = 'x'", "Nope"),
+        ("Customer", "Balance = 'ten'", "Balance"),
+        // Stripe lists SubscriptionItems only by subscription.
+        ("SubscriptionItem", "Quantity > 1", "subscription"),
+    ] {
+        assert_mentions(&list_refused(&api, entity, conditions, &[]).await, named);
+    }
+    list_refused(&api, "Customer", "Email = ", &[]).await;
     assert_eq!(fake.requests("GET", "/v1").await, 0);
 }
 
 #[tokio::test]
 async fn bulk_update_and_delete_touch_exactly_the_matches() {
-    let fake = StripeFake::start();
-    let node = Node::start(&api_node_options(fake.url()));
-    let api = Api::new(node.url());
+    let (fake, _node, api) = fake_and_node();
     let mut old = Vec::new();
     for i in 0..4 {
         let name = if i < 3 { "Old" } else { "Keep" };
@@ -133,14 +72,7 @@ async fn bulk_update_and_delete_touch_exactly_the_matches() {
             old.push(id);
         }
     }
-    let path = |verb: &str, conditions: &str| {
-        let mut url = reqwest::Url::parse("http://x/").unwrap();
-        url.query_pairs_mut().append_pair("conditions", conditions);
-        format!(
-            "/v2/entityTypes/Customer/entities:{verb}?{}",
-            url.query().unwrap()
-        )
-    };
+    let path = |verb: &str, conditions: &str| bulk_path("Customer", verb, conditions);
     let (status, body) = api
         .post_with_key(
             &path("updateEntitiesWithConditions", "Name = 'Old'"),
@@ -157,10 +89,8 @@ async fn bulk_update_and_delete_touch_exactly_the_matches() {
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
     assert_eq!(updated, old.iter().cloned().collect());
-    let (_, page) = api
-        .get(&list_path("Customer", "Description = 'migrated'", ""))
-        .await;
-    assert_eq!(ids(&page).len(), 3);
+    let migrated = api.rows("Customer", "Description = 'migrated'", &[]).await;
+    assert_eq!(migrated.len(), 3);
 
     // Retrying the same bulk call with the same key changes nothing twice (replays).
     let before = fake.requests("POST", "/v1/customers/").await;
@@ -190,7 +120,7 @@ async fn bulk_update_and_delete_touch_exactly_the_matches() {
         "deleteEntitiesWithConditions answers Empty"
     );
     let (_, page) = api.get("/v2/entityTypes/Customer/entities").await;
-    let left = ids(&page);
+    let left = Api::ids(&page);
     assert_eq!(left.len(), 1, "{page}");
     assert_eq!(page["entities"][0]["fields"]["Name"], "Keep");
 }
@@ -198,9 +128,7 @@ async fn bulk_update_and_delete_touch_exactly_the_matches() {
 #[tokio::test]
 async fn payment_intents_filtered_on_the_node() {
     // Amount and Currency are no Stripe list filters: the node evaluates them.
-    let stripe = Localstripe::start();
-    let node = Node::start(&api_node_options(stripe.url()));
-    let api = Api::new(node.url());
+    let (_stripe, _node, api) = localstripe_and_node();
     let mut big = HashSet::new();
     for amount in [100, 5000, 250, 9000] {
         let pi = api
@@ -213,65 +141,32 @@ async fn payment_intents_filtered_on_the_node() {
             big.insert(pi);
         }
     }
-    let (status, page) = api
-        .get(&list_path(
-            "PaymentIntent",
-            "Amount >= 1000 AND (Currency = 'usd' OR Currency = 'eur')",
-            "&pageSize=1",
-        ))
-        .await;
+    let large = "Amount >= 1000 AND (Currency = 'usd' OR Currency = 'eur')";
+    let (status, page) = api.list("PaymentIntent", large, &[("pageSize", "1")]).await;
     assert_eq!(status, 200, "{page}");
-    let mut seen: HashSet<String> = ids(&page).into_iter().collect();
+    let mut seen: HashSet<String> = Api::ids(&page).into_iter().collect();
     let token = page["nextPageToken"]
         .as_str()
         .expect("a second page")
         .to_string();
-    let (_, page) = api
-        .get(&list_path(
-            "PaymentIntent",
-            "Amount >= 1000 AND (Currency = 'usd' OR Currency = 'eur')",
-            &format!("&pageSize=1&pageToken={token}"),
-        ))
-        .await;
-    seen.extend(ids(&page));
+    let second = [("pageSize", "1"), ("pageToken", &token)];
+    let (_, page) = api.list("PaymentIntent", large, &second).await;
+    seen.extend(Api::ids(&page));
     assert_eq!(seen, big);
 }
 
 #[tokio::test]
 async fn created_ranges_are_pushed_down() {
-    let fake = StripeFake::start();
-    let node = Node::start(&api_node_options(fake.url()));
-    let api = Api::new(node.url());
+    let (fake, _node, api) = fake_and_node();
     api.create("Customer", json!({"Name": "Now"})).await;
-    let (status, page) = api
-        .get(&list_path(
-            "Customer",
-            "Created > 1000 AND Created < 4102444800",
-            "",
-        ))
-        .await;
-    assert_eq!(status, 200, "{page}");
-    assert_eq!(ids(&page).len(), 1);
-    let last = fake.last_request().await;
-    assert_eq!(last["path"], "/v1/customers");
-    let query = &last["query"];
-    assert!(
-        query
-            .as_array()
-            .unwrap()
-            .contains(&json!(["created[gt]", "1000"])),
-        "{query}"
-    );
-    assert!(
-        query
-            .as_array()
-            .unwrap()
-            .contains(&json!(["created[lt]", "4102444800"])),
-        "{query}"
-    );
-    let (status, page) = api
-        .get(&list_path("Customer", "Created >= '2100-01-01'", ""))
-        .await;
-    assert_eq!(status, 200, "{page}");
-    assert!(ids(&page).is_empty(), "{page}");
+    let between = "Created > 1000 AND Created < 4102444800";
+    assert_eq!(api.rows("Customer", between, &[]).await.len(), 1);
+    assert_eq!(fake.last_request().await["path"], "/v1/customers");
+    let range = [
+        json!(["created[gt]", "1000"]),
+        json!(["created[lt]", "4102444800"]),
+    ];
+    assert_last_query_has(&fake, &range).await;
+    let future = api.rows("Customer", "Created >= '2100-01-01'", &[]).await;
+    assert!(future.is_empty(), "{future:?}");
 }

@@ -4,16 +4,10 @@
 
 use std::collections::HashSet;
 
-use e2e::{Api, StripeFake, assert_error, fake_and_node};
+use e2e::checked_calls::{delete, list_refused, run_action, update};
+use e2e::stripe_side::{assert_last_query_has, card_charge, id_of, last_query, price};
+use e2e::{Api, fake_and_node};
 use serde_json::{Value, json};
-
-/// The query pairs of the fake's last request.
-async fn last_query(fake: &StripeFake) -> Vec<Value> {
-    fake.last_request().await["query"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
 
 fn set<'a>(rows: impl IntoIterator<Item = &'a Value>) -> HashSet<String> {
     rows.into_iter()
@@ -44,10 +38,7 @@ async fn arrays_booleans_and_splits_are_pushed_down() {
         assert_eq!(status, 200, "{page}");
         seen.extend(Api::ids(&page));
         let query = last_query(&fake).await;
-        assert!(
-            query.contains(&json!(["ids[0]", a])) && query.contains(&json!(["ids[1]", c])),
-            "{query:?}"
-        );
+        assert_last_query_has(&fake, &[json!(["ids[0]", a]), json!(["ids[1]", c])]).await;
         assert!(!query.iter().any(|p| p[0] == "starting_after"), "{query:?}");
         match page["nextPageToken"].as_str() {
             Some(t) => token = t.to_string(),
@@ -62,20 +53,13 @@ async fn arrays_booleans_and_splits_are_pushed_down() {
     // A boolean != is the other value.
     let archived = api.rows("Product", "Active != TRUE", &[]).await;
     assert_eq!(set(&archived), HashSet::from([c.clone()]));
-    assert!(
-        last_query(&fake)
-            .await
-            .contains(&json!(["active", "false"]))
-    );
+    assert_last_query_has(&fake, &[json!(["active", "false"])]).await;
 
     // Status IN: one Stripe list per value.
     let customer = api.create("Customer", json!({"Name": "Split"})).await;
     let draft = api.create("Invoice", json!({"Customer": customer})).await;
     let paid = api.create("Invoice", json!({"Customer": customer})).await;
-    let (status, body) = api
-        .execute("FinalizeInvoice", json!({"InvoiceId": paid}))
-        .await;
-    assert_eq!(status, 200, "{body}");
+    run_action(&api, "FinalizeInvoice", json!({"InvoiceId": paid})).await;
     let before = fake.requests("GET", "/v1/invoices").await;
     let both = api
         .rows("Invoice", "Status IN ('draft', 'paid', 'void')", &[])
@@ -88,38 +72,16 @@ async fn arrays_booleans_and_splits_are_pushed_down() {
 #[tokio::test]
 async fn price_subscription_quote_and_invoice_item_filters() {
     let (fake, _node, api) = fake_and_node();
-    let monthly = fake
-        .stripe(
-            "POST",
-            "/v1/prices",
-            &[
-                ("currency", "usd"),
-                ("unit_amount", "900"),
-                ("product", "prod_x"),
-                ("lookup_key", "pro_monthly"),
-                ("recurring[interval]", "month"),
-            ],
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let yearly = fake
-        .stripe(
-            "POST",
-            "/v1/prices",
-            &[
-                ("currency", "usd"),
-                ("unit_amount", "9000"),
-                ("product", "prod_x"),
-                ("lookup_key", "pro_yearly"),
-                ("recurring[interval]", "year"),
-            ],
-        )
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let month = [
+        ("lookup_key", "pro_monthly"),
+        ("recurring[interval]", "month"),
+    ];
+    let monthly = price(&fake, "prod_x", "usd", "900", &month).await;
+    let year = [
+        ("lookup_key", "pro_yearly"),
+        ("recurring[interval]", "year"),
+    ];
+    let yearly = price(&fake, "prod_x", "usd", "9000", &year).await;
 
     let by_key = api
         .rows(
@@ -132,18 +94,10 @@ async fn price_subscription_quote_and_invoice_item_filters() {
         set(&by_key),
         HashSet::from([monthly.clone(), yearly.clone()])
     );
-    let query = last_query(&fake).await;
-    assert!(
-        query.contains(&json!(["lookup_keys[2]", "none"])),
-        "{query:?}"
-    );
+    assert_last_query_has(&fake, &[json!(["lookup_keys[2]", "none"])]).await;
     let months = api.rows("Price", "RecurringInterval = 'month'", &[]).await;
     assert_eq!(set(&months), HashSet::from([monthly.clone()]));
-    assert!(
-        last_query(&fake)
-            .await
-            .contains(&json!(["recurring[interval]", "month"]))
-    );
+    assert_last_query_has(&fake, &[json!(["recurring[interval]", "month"])]).await;
 
     // Subscriptions by price and by test clock; the price filter is echoed on the rows.
     let clock = api
@@ -152,12 +106,11 @@ async fn price_subscription_quote_and_invoice_item_filters() {
             json!({"FrozenTime": 1_700_000_000, "Name": "billing run"}),
         )
         .await;
-    let clocked = fake
-        .stripe("POST", "/v1/customers", &[("test_clock", &clock)])
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clocked = id_of(
+        &fake
+            .stripe("POST", "/v1/customers", &[("test_clock", &clock)])
+            .await,
+    );
     let plain = api.create("Customer", json!({"Name": "Plain"})).await;
     let on_monthly = api
         .create(
@@ -180,19 +133,9 @@ async fn price_subscription_quote_and_invoice_item_filters() {
         .rows("Subscription", &format!("TestClock = '{clock}'"), &[])
         .await;
     assert_eq!(set(&subs), HashSet::from([on_monthly]));
-    assert!(
-        last_query(&fake)
-            .await
-            .contains(&json!(["test_clock", clock]))
-    );
-    let (status, body) = api
-        .list(
-            "Subscription",
-            &format!("Price = '{yearly}' OR Status = 'active'"),
-            &[],
-        )
-        .await;
-    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
+    assert_last_query_has(&fake, &[json!(["test_clock", clock])]).await;
+    let either = format!("Price = '{yearly}' OR Status = 'active'");
+    let err = list_refused(&api, "Subscription", &either, &[]).await;
     assert_eq!(
         err["details"][0]["fieldViolations"][0]["field"], "conditions.Price",
         "{err}"
@@ -231,41 +174,19 @@ async fn price_subscription_quote_and_invoice_item_filters() {
     let items = api.rows("InvoiceItem", "Pending = TRUE", &[]).await;
     assert_eq!(set(&items), HashSet::from([pending]));
     assert_eq!(items[0]["Pending"], true);
-    assert!(
-        last_query(&fake)
-            .await
-            .contains(&json!(["pending", "true"]))
-    );
+    assert_last_query_has(&fake, &[json!(["pending", "true"])]).await;
 }
 
 #[tokio::test]
 async fn balance_transactions_of_a_payout() {
     let (fake, _node, api) = fake_and_node();
     for amount in ["1000", "2500"] {
-        fake.stripe(
-            "POST",
-            "/v1/charges",
-            &[
-                ("amount", amount),
-                ("currency", "usd"),
-                ("source", "tok_visa"),
-            ],
-        )
-        .await;
+        card_charge(&fake, amount, &[]).await;
     }
     let payout = api
         .create("Payout", json!({"Amount": 3500, "Currency": "usd"}))
         .await;
-    fake.stripe(
-        "POST",
-        "/v1/charges",
-        &[
-            ("amount", "700"),
-            ("currency", "usd"),
-            ("source", "tok_visa"),
-        ],
-    )
-    .await;
+    card_charge(&fake, "700", &[]).await;
     let paid_out = api
         .rows(
             "BalanceTransaction",
@@ -279,11 +200,8 @@ async fn balance_transactions_of_a_payout() {
         .collect();
     assert_eq!(amounts, HashSet::from([1000, 2500]));
     assert!(paid_out.iter().all(|t| t["Payout"] == payout.as_str()));
-    let query = last_query(&fake).await;
-    assert!(
-        query.contains(&json!(["payout", payout])) && query.contains(&json!(["type", "charge"])),
-        "{query:?}"
-    );
+    let filters = [json!(["payout", payout]), json!(["type", "charge"])];
+    assert_last_query_has(&fake, &filters).await;
     let all = api.rows("BalanceTransaction", "Type = 'charge'", &[]).await;
     assert_eq!(all.len(), 3);
 }
@@ -298,11 +216,8 @@ async fn events_are_a_change_feed_with_the_changed_object() {
             json!({"Name": "Before", "Email": "feed@example.com"}),
         )
         .await;
-    let path = format!("/v2/entityTypes/Customer/entities/{customer}");
-    let (status, body) = api.patch(&path, &json!({"Name": "After"})).await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = api.delete(&path).await;
-    assert_eq!(status, 200, "{body}");
+    update(&api, "Customer", &customer, json!({"Name": "After"})).await;
+    delete(&api, "Customer", &customer).await;
     api.create("Product", json!({"Name": "Noise"})).await;
 
     let feed = api.rows("Event",
@@ -322,14 +237,12 @@ async fn events_are_a_change_feed_with_the_changed_object() {
     );
     assert_eq!(feed[2]["Object"]["email"], "feed@example.com");
     assert_eq!(feed[1]["PreviousAttributes"]["name"], "Before");
-    let query = last_query(&fake).await;
-    for pair in [
+    let filters = [
         json!(["types[0]", "customer.created"]),
         json!(["types[2]", "customer.deleted"]),
         json!(["created[gte]", since.to_string()]),
-    ] {
-        assert!(query.contains(&pair), "{pair} not in {query:?}");
-    }
+    ];
+    assert_last_query_has(&fake, &filters).await;
     // What changed since then, for any entity: the feed, deletions included.
     let since_feed = api
         .rows(

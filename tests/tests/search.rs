@@ -5,34 +5,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use e2e::{Api, assert_error, assert_error_mentions, fake_and_node};
-use serde_json::{Value, json};
-
-/// Every page of a List, following `nextPageToken`.
-async fn all_pages(
-    api: &Api,
-    entity: &str,
-    conditions: &str,
-    extra: &[(&str, &str)],
-) -> Vec<Value> {
-    let mut pages = Vec::new();
-    let mut token = String::new();
-    for _ in 0..50 {
-        let mut query = extra.to_vec();
-        if !token.is_empty() {
-            query.push(("pageToken", &token));
-        }
-        let (status, page) = api.list(entity, conditions, &query).await;
-        assert_eq!(status, 200, "{conditions}: {page}");
-        let next = page["nextPageToken"].as_str().map(str::to_string);
-        pages.push(page);
-        match next {
-            Some(t) => token = t,
-            None => return pages,
-        }
-    }
-    panic!("paging did not end");
-}
+use e2e::checked_calls::{all_pages, assert_mentions, ids_of_pages, list_refused};
+use e2e::stripe_side::{assert_last_query_has, id_of, last_query, price};
+use e2e::{Api, assert_error_mentions, fake_and_node};
+use serde_json::json;
 
 /// Creates customers with these emails and `metadata[tier]`; returns the ids of the gold ones.
 async fn customers_by_tier(
@@ -49,14 +25,10 @@ async fn customers_by_tier(
             )
             .await;
         if tier == "gold" {
-            gold.insert(customer["id"].as_str().unwrap().to_string());
+            gold.insert(id_of(&customer));
         }
     }
     gold
-}
-
-fn ids_of(pages: &[Value]) -> Vec<String> {
-    pages.iter().flat_map(Api::ids).collect()
 }
 
 #[tokio::test]
@@ -77,7 +49,7 @@ async fn a_metadata_lookup_is_one_search_call_per_page() {
         &[("pageSize", "7")],
     )
     .await;
-    let ids = ids_of(&pages);
+    let ids = ids_of_pages(&pages);
     assert_eq!(ids.len(), 20, "{pages:?}");
     assert_eq!(ids.iter().cloned().collect::<HashSet<_>>(), gold);
     assert_eq!(pages.len(), 3, "20 matches in pages of 7");
@@ -85,15 +57,14 @@ async fn a_metadata_lookup_is_one_search_call_per_page() {
     assert_eq!(searched, 3, "one Stripe call per page");
     let listed = fake.requests("GET", "/v1/customers").await - searched - searches;
     assert_eq!(listed, lists, "no list calls");
-    let last = fake.last_request().await;
-    let query = last["query"].as_array().unwrap();
+    let query = last_query(&fake).await;
     assert!(
         query.contains(&json!(["query", r#"metadata["tier"]:"gold""#])),
-        "{last}"
+        "{query:?}"
     );
     assert!(
         query.iter().any(|p| p[0] == "page"),
-        "the third page resumes at a page token: {last}"
+        "the third page resumes at a page token: {query:?}"
     );
 
     // A LIKE becomes a substring search; the node checks the exact pattern.
@@ -110,14 +81,7 @@ async fn a_metadata_lookup_is_one_search_call_per_page() {
         .collect();
     got.sort();
     assert_eq!(got, want);
-    let last = fake.last_request().await;
-    assert!(
-        last["query"]
-            .as_array()
-            .unwrap()
-            .contains(&json!(["query", r#"email~"@gold.example.com""#])),
-        "{last}"
-    );
+    assert_last_query_has(&fake, &[json!(["query", r#"email~"@gold.example.com""#])]).await;
 }
 
 #[tokio::test]
@@ -131,33 +95,20 @@ async fn the_index_lags_writes_and_a_consistent_read_lists_instead() {
         )
         .await;
 
-    let (status, page) = api.list("Customer", "Metadata.user_id = 'u_42'", &[]).await;
+    let user = "Metadata.user_id = 'u_42'";
+    let (status, page) = api.list("Customer", user, &[]).await;
     assert_eq!(status, 200, "{page}");
     assert!(Api::ids(&page).is_empty(), "not yet indexed: {page}");
 
     let (status, page) = api
-        .list(
-            "Customer",
-            "Metadata.user_id = 'u_42'",
-            &[("consistentRead", "true")],
-        )
+        .list("Customer", user, &[("consistentRead", "true")])
         .await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(Api::ids(&page), [id]);
     assert_eq!(fake.last_request().await["path"], "/v1/customers");
 
-    let (status, body) = api
-        .list(
-            "Customer",
-            "Metadata.user_id = 'u_42'",
-            &[("consistentRead", "yes")],
-        )
-        .await;
-    let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert!(
-        err["message"].as_str().unwrap().contains("consistentRead"),
-        "{err}"
-    );
+    let err = list_refused(&api, "Customer", user, &[("consistentRead", "yes")]).await;
+    assert_mentions(&err, "consistentRead");
 
     // Changes with conditions never trust the lagging index.
     let (status, body) = api
@@ -177,40 +128,16 @@ async fn the_index_lags_writes_and_a_consistent_read_lists_instead() {
 async fn every_searchable_entity_answers_through_stripe_search() {
     let (fake, _node, api) = fake_and_node();
     let customer = api.create("Customer", json!({"Name": "Searched"})).await;
-    let product = fake
-        .stripe(
-            "POST",
-            "/v1/products",
-            &[("name", "Gold plan"), ("metadata[line]", "gold")],
-        )
-        .await;
-    let product = product["id"].as_str().unwrap().to_string();
+    let gold_line = [("name", "Gold plan"), ("metadata[line]", "gold")];
+    let product = id_of(&fake.stripe("POST", "/v1/products", &gold_line).await);
     fake.stripe("POST", "/v1/products", &[("name", "Other")])
         .await;
-    let price = fake
-        .stripe(
-            "POST",
-            "/v1/prices",
-            &[
-                ("currency", "usd"),
-                ("unit_amount", "1500"),
-                ("product", &product),
-                ("lookup_key", "gold_monthly"),
-                ("recurring[interval]", "month"),
-            ],
-        )
-        .await;
-    let price = price["id"].as_str().unwrap().to_string();
-    fake.stripe(
-        "POST",
-        "/v1/prices",
-        &[
-            ("currency", "eur"),
-            ("unit_amount", "900"),
-            ("product", &product),
-        ],
-    )
-    .await;
+    let month = [
+        ("lookup_key", "gold_monthly"),
+        ("recurring[interval]", "month"),
+    ];
+    let gold_price = price(&fake, &product, "usd", "1500", &month).await;
+    price(&fake, &product, "eur", "900", &[]).await;
     fake.stripe(
         "POST",
         "/v1/charges",
@@ -259,7 +186,7 @@ async fn every_searchable_entity_answers_through_stripe_search() {
             "/v1/subscriptions",
             &[
                 ("customer", &customer),
-                ("items[0][price]", &price),
+                ("items[0][price]", &gold_price),
                 ("metadata[plan]", "gold"),
             ],
         )
