@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::{Api, assert_error};
+use crate::{Api, assert_error, assert_error_mentions};
 
 /// The path of one entity.
 pub fn entity_path(entity: &str, id: &str) -> String {
@@ -36,11 +36,33 @@ pub async fn delete(api: &Api, entity: &str, id: &str) {
     assert_eq!(status, 200, "{entity} {id}: {body}");
 }
 
+/// `updateEntitiesWithConditions` with these fields, answering the status and body.
+pub async fn update_with_conditions(
+    api: &Api,
+    entity: &str,
+    conditions: &str,
+    fields: Value,
+) -> (u16, Value) {
+    let path = bulk_path(entity, "updateEntitiesWithConditions", conditions);
+    api.post(&path, &fields).await
+}
+
+/// `deleteEntitiesWithConditions`, answering the status and body.
+pub async fn delete_with_conditions(api: &Api, entity: &str, conditions: &str) -> (u16, Value) {
+    let path = bulk_path(entity, "deleteEntitiesWithConditions", conditions);
+    api.post(&path, &serde_json::json!({})).await
+}
+
+/// The entities' fields of a List that must answer exactly `count` entities.
+pub async fn counted_rows(api: &Api, entity: &str, conditions: &str, count: usize) -> Vec<Value> {
+    let rows = api.rows(entity, conditions, &[]).await;
+    assert_eq!(rows.len(), count, "{entity} {conditions}: {rows:?}");
+    rows
+}
+
 /// The fields of the one entity a List must answer.
 pub async fn single_row(api: &Api, entity: &str, conditions: &str) -> Value {
-    let mut rows = api.rows(entity, conditions, &[]).await;
-    assert_eq!(rows.len(), 1, "{entity} {conditions}: {rows:?}");
-    rows.remove(0)
+    counted_rows(api, entity, conditions, 1).await.remove(0)
 }
 
 /// Every page of a List, following `nextPageToken`.
@@ -99,10 +121,25 @@ pub async fn refused_action(api: &Api, action: &str, parameters: Value) -> Value
     assert_error(status, &body, 400, "INVALID_ARGUMENT")
 }
 
+/// Asserts the answer to an operation Stripe does not have for the entity: 405 UNIMPLEMENTED,
+/// the message naming what to do instead.
+pub fn assert_unimplemented((status, body): (u16, Value), instead: &str) {
+    assert_error_mentions(status, &body, 405, "UNIMPLEMENTED", instead);
+}
+
 /// Asserts that an error's message mentions `needle`.
 pub fn assert_mentions(error: &Value, needle: &str) {
     let message = error["message"].as_str().unwrap_or_default();
     assert!(message.contains(needle), "{needle:?} not in {error}");
+}
+
+/// Asserts that an error's message starts with `prefix` (the field it names, and why).
+pub fn assert_message_starts_with(error: &Value, prefix: &str) {
+    let message = error["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(prefix),
+        "{prefix:?} does not start {error}"
+    );
 }
 
 /// Runs an action whose whole answer must be `[{"Success": "true"}]`: an action with no output.

@@ -4,8 +4,9 @@
 //! of them (and its tax id list refuses Stripe's `limit`).
 
 use e2e::checked_calls::{
-    assert_mentions, bulk_path, delete, entity_path, get_fields, list_refused, run_action,
-    single_row, update,
+    assert_mentions, assert_message_starts_with, assert_unimplemented, counted_rows, delete,
+    delete_with_conditions, entity_path, get_fields, list_refused, run_action, single_row, update,
+    update_with_conditions,
 };
 use e2e::stripe_side::{assert_last_query_has, card_charge, fund_cash_balance, price};
 use e2e::{Api, StripeFake, assert_error, assert_error_mentions, fake_and_node};
@@ -48,8 +49,8 @@ async fn billing_documents_list_their_lines() {
         )
         .await;
     }
-    let lines = children(&api, "InvoiceLineItem", "Invoice", &invoice).await;
-    assert_eq!(lines.len(), 2, "{lines:?}");
+    let of_invoice = format!("Invoice = '{invoice}'");
+    let lines = counted_rows(&api, "InvoiceLineItem", &of_invoice, 2).await;
     assert!(
         lines
             .iter()
@@ -81,14 +82,8 @@ async fn billing_documents_list_their_lines() {
     )
     .await;
     let before = fake.requests("GET", "/v1/invoices/").await;
-    let both = api
-        .rows(
-            "InvoiceLineItem",
-            &format!("Invoice IN ('{invoice}', '{other}')"),
-            &[],
-        )
-        .await;
-    assert_eq!(both.len(), 3);
+    let either = format!("Invoice IN ('{invoice}', '{other}')");
+    counted_rows(&api, "InvoiceLineItem", &either, 3).await;
     assert_eq!(fake.requests("GET", "/v1/invoices/").await - before, 2);
 
     // Quote lines.
@@ -186,16 +181,8 @@ async fn a_child_list_needs_its_parent_and_a_real_id() {
         .await;
     assert_error(status, &body, 404, "NOT_FOUND");
     // Stripe has no endpoint for one invoice line: List is what the node serves.
-    let (status, body) = api
-        .get("/v2/entityTypes/InvoiceLineItem/entities/in_1,il_1")
-        .await;
-    assert_error_mentions(
-        status,
-        &body,
-        405,
-        "UNIMPLEMENTED",
-        "List it with the parent",
-    );
+    let answer = api.get(&entity_path("InvoiceLineItem", "in_1,il_1")).await;
+    assert_unimplemented(answer, "List it with the parent");
 }
 
 #[tokio::test]
@@ -273,48 +260,46 @@ async fn connect_objects_list_their_children() {
     assert_eq!(single_row(&api, "Person", &owner).await["FirstName"], "Ada");
     assert_last_query_has(&fake, &[json!(["relationship[owner]", "true"])]).await;
 
-    fake.stripe(
-        "POST",
-        &format!("/v1/accounts/{account}/external_accounts"),
-        &[("external_account", "btok_us_verified")],
-    )
-    .await;
-    let banks = children(&api, "ExternalAccount", "Account", &account).await;
-    assert_eq!(
-        (&banks[0]["Object"], &banks[0]["Last4"]),
-        (&json!("bank_account"), &json!("6789"))
-    );
-
     let transfer = api
         .create(
             "Transfer",
             json!({"Amount": 1000, "Currency": "usd", "Destination": account}),
         )
         .await;
-    fake.stripe(
-        "POST",
-        &format!("/v1/transfers/{transfer}/reversals"),
-        &[("amount", "400")],
-    )
-    .await;
-    let reversals = children(&api, "TransferReversal", "Transfer", &transfer).await;
-    assert_eq!(
-        (&reversals[0]["Amount"], &reversals[0]["Transfer"]),
-        (&json!(400), &json!(transfer))
-    );
-
     let fee = application_fee(&fake, &account).await;
-    fake.stripe(
-        "POST",
-        &format!("/v1/application_fees/{fee}/refunds"),
-        &[("amount", "100")],
-    )
-    .await;
-    let refunds = children(&api, "ApplicationFeeRefund", "Fee", &fee).await;
-    assert_eq!(
-        (&refunds[0]["Amount"], &refunds[0]["Fee"]),
-        (&json!(100), &json!(fee))
-    );
+    // One child each, made at its parent's path at Stripe, and listed by its parent.
+    for (stripe_path, form, entity, parent_field, parent, want) in [
+        (
+            format!("/v1/accounts/{account}/external_accounts"),
+            [("external_account", "btok_us_verified")],
+            "ExternalAccount",
+            "Account",
+            &account,
+            [("Object", json!("bank_account")), ("Last4", json!("6789"))],
+        ),
+        (
+            format!("/v1/transfers/{transfer}/reversals"),
+            [("amount", "400")],
+            "TransferReversal",
+            "Transfer",
+            &transfer,
+            [("Amount", json!(400)), ("Transfer", json!(transfer))],
+        ),
+        (
+            format!("/v1/application_fees/{fee}/refunds"),
+            [("amount", "100")],
+            "ApplicationFeeRefund",
+            "Fee",
+            &fee,
+            [("Amount", json!(100)), ("Fee", json!(fee))],
+        ),
+    ] {
+        fake.stripe("POST", &stripe_path, &form).await;
+        let rows = children(&api, entity, parent_field, parent).await;
+        for (field, value) in want {
+            assert_eq!(rows[0][field], value, "{entity}: {rows:?}");
+        }
+    }
 }
 
 /// The entity id at the end of an Entity's resource name.
@@ -392,16 +377,10 @@ async fn tax_ids_are_created_read_and_deleted_by_parent_and_child_id() {
     assert_error(status, &body, 404, "NOT_FOUND");
 
     // Stripe cannot change a tax id.
-    let (status, body) = api
+    let answer = api
         .patch(&entity_path("TaxId", &composite), &json!({"Value": "DE1"}))
         .await;
-    assert_error_mentions(
-        status,
-        &body,
-        405,
-        "UNIMPLEMENTED",
-        "delete it and create another",
-    );
+    assert_unimplemented(answer, "delete it and create another");
 
     delete(&api, "TaxId", &composite).await;
     assert_eq!(
@@ -417,13 +396,7 @@ async fn tax_ids_are_created_read_and_deleted_by_parent_and_child_id() {
         .post(path, &json!({"Type": "eu_vat", "Value": "DE123456789"}))
         .await;
     let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    assert!(
-        err["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Customer: is required"),
-        "{err}"
-    );
+    assert_message_starts_with(&err, "Customer: is required");
     assert_eq!(fake.request_count().await, before);
 }
 
@@ -433,11 +406,7 @@ async fn bad_child_entity_ids_are_refused_before_stripe() {
     let before = fake.request_count().await;
     let (status, body) = api.get(&entity_path("TaxId", "txi_1")).await;
     let err = assert_error(status, &body, 400, "INVALID_ARGUMENT");
-    let message = err["message"].as_str().unwrap();
-    assert!(
-        message.starts_with("entityId: TaxId ids are '<Customer id>,<TaxId id>'"),
-        "{err}"
-    );
+    assert_message_starts_with(&err, "entityId: TaxId ids are '<Customer id>,<TaxId id>'");
     for bad in [
         "txi_1",
         ",txi_1",
@@ -511,16 +480,10 @@ async fn customer_balance_transactions_are_created_read_and_updated() {
     );
     assert_eq!(fake.request_count().await, before);
     // Stripe keeps every balance transaction.
-    let (status, body) = api
+    let answer = api
         .delete(&entity_path("CustomerBalanceTransaction", &composite))
         .await;
-    assert_error_mentions(
-        status,
-        &body,
-        405,
-        "UNIMPLEMENTED",
-        "create an opposite one",
-    );
+    assert_unimplemented(answer, "create an opposite one");
 
     // With conditions: the parent conjunct as List needs it, each match at its nested path.
     create_child(
@@ -529,16 +492,13 @@ async fn customer_balance_transactions_are_created_read_and_updated() {
         json!({"Customer": customer, "Amount": 200, "Currency": "usd"}),
     )
     .await;
-    let (status, body) = api
-        .post(
-            &bulk_path(
-                "CustomerBalanceTransaction",
-                "updateEntitiesWithConditions",
-                "Amount < 0",
-            ),
-            &json!({"Description": "x"}),
-        )
-        .await;
+    let (status, body) = update_with_conditions(
+        &api,
+        "CustomerBalanceTransaction",
+        "Amount < 0",
+        json!({"Description": "x"}),
+    )
+    .await;
     assert_error_mentions(status, &body, 400, "INVALID_ARGUMENT", "Customer = '...'");
     let updates = fake
         .requests(
@@ -546,16 +506,13 @@ async fn customer_balance_transactions_are_created_read_and_updated() {
             &format!("/v1/customers/{customer}/balance_transactions/"),
         )
         .await;
-    let (status, body) = api
-        .post(
-            &bulk_path(
-                "CustomerBalanceTransaction",
-                "updateEntitiesWithConditions",
-                &format!("Customer = '{customer}' AND Amount < 0"),
-            ),
-            &json!({"Metadata": {"reviewed": "yes"}}),
-        )
-        .await;
+    let (status, body) = update_with_conditions(
+        &api,
+        "CustomerBalanceTransaction",
+        &format!("Customer = '{customer}' AND Amount < 0"),
+        json!({"Metadata": {"reviewed": "yes"}}),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["response"]["ids"], json!([composite]), "{body}");
     assert_eq!(
@@ -610,16 +567,8 @@ async fn people_and_external_accounts_of_a_connected_account_are_written() {
         )
         .await;
     }
-    let (status, body) = api
-        .post(
-            &bulk_path(
-                "Person",
-                "deleteEntitiesWithConditions",
-                &format!("Account = '{account}' AND FirstName = 'Temp'"),
-            ),
-            &json!({}),
-        )
-        .await;
+    let temps = format!("Account = '{account}' AND FirstName = 'Temp'");
+    let (status, body) = delete_with_conditions(&api, "Person", &temps).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         listed_ids(&api, "Person", &format!("Account = '{account}'")).await,
@@ -711,13 +660,13 @@ async fn capabilities_are_read_and_requested_or_given_up() {
         (&json!("inactive"), &json!(false))
     );
     // Stripe makes capabilities; an account cannot create or delete one.
-    let (status, body) = api
+    let answer = api
         .post(
             "/v2/entityTypes/Capability/entities",
             &json!({"Account": account}),
         )
         .await;
-    assert_error_mentions(status, &body, 405, "UNIMPLEMENTED", "Update Requested");
+    assert_unimplemented(answer, "Update Requested");
 }
 
 #[tokio::test]
