@@ -3,7 +3,7 @@
 //! payout reverse, PaymentIntent increment authorization and apply customer balance, test clock
 //! advance, top-up cancel and review approve.
 
-use e2e::checked_calls::{assert_mentions, get_fields, refused_action, run_action};
+use e2e::checked_calls::{assert_mentions, counted_rows, get_fields, refused_action, run_action};
 use e2e::stripe_side::{fund_cash_balance, price};
 use e2e::{assert_error, fake_and_node};
 use serde_json::json;
@@ -59,44 +59,33 @@ async fn subscription_schedules_are_canceled_or_released() {
     let (_fake, _node, api) = fake_and_node();
     let customer = api.create("Customer", json!({"Name": "Scheduled"})).await;
     let phases = json!([{"items": [{"price": "price_a"}], "iterations": 3}]);
-    let canceled = api
-        .create(
-            "SubscriptionSchedule",
-            json!({"Customer": customer, "Phases": phases}),
-        )
-        .await;
-    let released = api
-        .create(
-            "SubscriptionSchedule",
-            json!({"Customer": customer, "Phases": phases}),
-        )
-        .await;
+    let schedule = json!({"Customer": customer, "Phases": phases});
+    let canceled = api.create("SubscriptionSchedule", schedule.clone()).await;
+    let released = api.create("SubscriptionSchedule", schedule).await;
 
-    let result = run_action(
-        &api,
-        "CancelSubscriptionSchedule",
-        json!({"SubscriptionScheduleId": canceled, "InvoiceNow": false}),
-    )
-    .await;
-    assert_eq!(result["status"], "canceled");
-    let sub = result["subscription"].as_str().unwrap();
-    assert_eq!(
-        get_fields(&api, "Subscription", sub).await["Status"],
-        "canceled"
-    );
-
-    let result = run_action(
-        &api,
-        "ReleaseSubscriptionSchedule",
-        json!({"SubscriptionScheduleId": released}),
-    )
-    .await;
-    assert_eq!(result["status"], "released");
-    let kept = result["released_subscription"].as_str().unwrap();
-    assert_eq!(
-        get_fields(&api, "Subscription", kept).await["Status"],
-        "active"
-    );
+    // Canceling ends the subscription as well; releasing leaves it running on its own.
+    for (action, parameters, status, subscription_key, subscription_status) in [
+        (
+            "CancelSubscriptionSchedule",
+            json!({"SubscriptionScheduleId": canceled, "InvoiceNow": false}),
+            "canceled",
+            "subscription",
+            "canceled",
+        ),
+        (
+            "ReleaseSubscriptionSchedule",
+            json!({"SubscriptionScheduleId": released}),
+            "released",
+            "released_subscription",
+            "active",
+        ),
+    ] {
+        let result = run_action(&api, action, parameters).await;
+        assert_eq!(result["status"], status, "{action}");
+        let sub = result[subscription_key].as_str().unwrap();
+        let got = get_fields(&api, "Subscription", sub).await;
+        assert_eq!(got["Status"], subscription_status, "{action}");
+    }
 
     let release = json!({"SubscriptionScheduleId": released});
     refused_action(&api, "ReleaseSubscriptionSchedule", release).await;
@@ -129,14 +118,8 @@ async fn a_bank_transfer_is_paid_from_the_cash_balance_and_its_refund_canceled()
     )
     .await;
     assert_eq!(result["status"], "succeeded");
-    let applied = api
-        .rows(
-            "CustomerCashBalanceTransaction",
-            &format!("Customer = '{customer}' AND Type = 'applied_to_payment'"),
-            &[],
-        )
-        .await;
-    assert_eq!(applied.len(), 2);
+    let applied = format!("Customer = '{customer}' AND Type = 'applied_to_payment'");
+    counted_rows(&api, "CustomerCashBalanceTransaction", &applied, 2).await;
 
     // Refunds of bank transfers wait for the customer's bank details: they can be canceled.
     let refund = api

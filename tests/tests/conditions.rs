@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use e2e::checked_calls::{
-    all_pages, assert_mentions, bulk_path, ids_of_pages, list_refused, single_row,
+    all_pages, assert_mentions, bulk_path, counted_rows, delete_with_conditions, ids_of_pages,
+    list_refused, single_row,
 };
 use e2e::stripe_side::{assert_last_query_has, localstripe_and_node};
 use e2e::{Api, fake_and_node};
@@ -72,14 +73,10 @@ async fn bulk_update_and_delete_touch_exactly_the_matches() {
             old.push(id);
         }
     }
-    let path = |verb: &str, conditions: &str| bulk_path("Customer", verb, conditions);
-    let (status, body) = api
-        .post_with_key(
-            &path("updateEntitiesWithConditions", "Name = 'Old'"),
-            &json!({"Description": "migrated"}),
-            "bulk-1",
-        )
-        .await;
+    let update_olds = bulk_path("Customer", "updateEntitiesWithConditions", "Name = 'Old'");
+    let migrated = json!({"Description": "migrated"});
+    let migrate_olds = || api.post_with_key(&update_olds, &migrated, "bulk-1");
+    let (status, body) = migrate_olds().await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["response"]["updatedCount"], 3);
     let updated: HashSet<String> = body["response"]["ids"]
@@ -89,30 +86,18 @@ async fn bulk_update_and_delete_touch_exactly_the_matches() {
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
     assert_eq!(updated, old.iter().cloned().collect());
-    let migrated = api.rows("Customer", "Description = 'migrated'", &[]).await;
-    assert_eq!(migrated.len(), 3);
+    counted_rows(&api, "Customer", "Description = 'migrated'", 3).await;
 
     // Retrying the same bulk call with the same key changes nothing twice (replays).
     let before = fake.requests("POST", "/v1/customers/").await;
-    let (status, again) = api
-        .post_with_key(
-            &path("updateEntitiesWithConditions", "Name = 'Old'"),
-            &json!({"Description": "migrated"}),
-            "bulk-1",
-        )
-        .await;
+    let (status, again) = migrate_olds().await;
     assert_eq!(
         (status, &again["response"]["updatedCount"]),
         (200, &json!(3))
     );
     assert_eq!(fake.requests("POST", "/v1/customers/").await, before + 3);
 
-    let (status, body) = api
-        .post(
-            &path("deleteEntitiesWithConditions", "Name = 'Old'"),
-            &json!({}),
-        )
-        .await;
+    let (status, body) = delete_with_conditions(&api, "Customer", "Name = 'Old'").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
@@ -160,7 +145,7 @@ async fn created_ranges_are_pushed_down() {
     let (fake, _node, api) = fake_and_node();
     api.create("Customer", json!({"Name": "Now"})).await;
     let between = "Created > 1000 AND Created < 4102444800";
-    assert_eq!(api.rows("Customer", between, &[]).await.len(), 1);
+    single_row(&api, "Customer", between).await;
     assert_eq!(fake.last_request().await["path"], "/v1/customers");
     let range = [
         json!(["created[gt]", "1000"]),
