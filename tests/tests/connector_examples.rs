@@ -37,6 +37,15 @@ fn assert_example_shape(body: &Value, example: Value) {
     }
 }
 
+/// Runs an action with the page's example input; it must succeed with an answer of the shape of
+/// the page's example output. Returns the answer.
+async fn replay_example(api: &Api, action: &str, parameters: Value, example: Value) -> Value {
+    let (status, body) = api.execute(action, parameters).await;
+    assert_eq!(status, 200, "{body}");
+    assert_example_shape(&body, example);
+    body
+}
+
 /// A PaymentIntent of 33000 usd paid by `pm_card_visa`, as in the page's examples, with `fields`.
 async fn example_payment_intent(api: &Api, fields: Value) -> String {
     let mut all = json!({"PaymentMethod": "pm_card_visa", "Currency": "usd", "Amount": 33000});
@@ -51,15 +60,10 @@ async fn example_payment_intent(api: &Api, fields: Value) -> String {
 async fn confirm_payment_intent_with_return_url() {
     let (_fake, _node, api) = fake_and_node();
     let pi = example_payment_intent(&api, json!({"CaptureMethod": "automatic"})).await;
-    let (status, body) = api
-        .execute(
-            "ConfirmPaymentIntent",
-            json!({"ReturnUrl": "http://google.com/", "PaymentIntentId": pi}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_example_shape(
-        &body,
+    let body = replay_example(
+        &api,
+        "ConfirmPaymentIntent",
+        json!({"ReturnUrl": "http://google.com/", "PaymentIntentId": pi}),
         json!({
             "Success": "true", "id": "pi_3OggwFANHgX3SHp71AVrNtT3", "object": "payment_intent",
             "amount": "33000", "amount_capturable": "0", "amount_received": "33000",
@@ -74,7 +78,8 @@ async fn confirm_payment_intent_with_return_url() {
             "setup_future_usage": null, "statement_descriptor_suffix": null, "status": "succeeded",
             "transfer_data": null, "transfer_group": null
         }),
-    );
+    )
+    .await;
     let r = &body["results"][0];
     assert_eq!(r["id"], pi.as_str());
     assert_eq!(r["status"], "succeeded");
@@ -98,12 +103,10 @@ async fn capture_payment_intent() {
     let (pi, (status, body)) = confirmed_manual_capture_intent(&api).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["results"][0]["status"], "requires_capture");
-    let (status, body) = api
-        .execute("CapturePaymentIntent", json!({"PaymentIntentId": pi}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_example_shape(
-        &body,
+    replay_example(
+        &api,
+        "CapturePaymentIntent",
+        json!({"PaymentIntentId": pi}),
         json!({
             "Success": "true", "id": "pi_3Ogh4sANHgX3SHp72YB0YotA", "object": "payment_intent",
             "amount": "33000", "amount_capturable": "0", "amount_received": "33000",
@@ -120,19 +123,18 @@ async fn capture_payment_intent() {
             "statement_descriptor_suffix": null, "status": "succeeded", "transfer_data": null,
             "transfer_group": null
         }),
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn cancel_payment_intent() {
     let (_fake, _node, api) = fake_and_node();
     let (pi, _) = confirmed_manual_capture_intent(&api).await;
-    let (status, body) = api
-        .execute("CancelPaymentIntent", json!({"PaymentIntentId": pi}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_example_shape(
-        &body,
+    replay_example(
+        &api,
+        "CancelPaymentIntent",
+        json!({"PaymentIntentId": pi}),
         json!({
             "Success": "true", "id": "pi_3Ogh7HANHgX3SHp738skMdSQ", "object": "payment_intent",
             "amount": "33000", "amount_capturable": "0", "amount_received": "0",
@@ -147,7 +149,8 @@ async fn cancel_payment_intent() {
             "setup_future_usage": null, "shipping": null, "status": "canceled",
             "transfer_data": null, "transfer_group": null
         }),
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -173,12 +176,10 @@ async fn finalize_invoice() {
     let (_fake, _node, api) = fake_and_node();
     let customer = api.create("Customer", json!({"Name": "Example"})).await;
     let invoice = api.create("Invoice", json!({"Customer": customer})).await;
-    let (status, body) = api
-        .execute("FinalizeInvoice", json!({"InvoiceId": invoice}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_example_shape(
-        &body,
+    let body = replay_example(
+        &api,
+        "FinalizeInvoice",
+        json!({"InvoiceId": invoice}),
         json!({
             "Success": "true", "id": "in_1OhnXRANHgX3SHp73ufStlXy", "object": "invoice",
             "account_country": "US", "account_name": "ZBTA_US_SAPDPA_TestAccount",
@@ -190,7 +191,8 @@ async fn finalize_invoice() {
             "number": "F3C0E263-0004", "on_behalf_of": null, "paid": "true",
             "paid_out_of_band": "false", "payment_intent": null
         }),
-    );
+    )
+    .await;
     assert_eq!(body["results"][0]["id"], invoice.as_str());
 }
 

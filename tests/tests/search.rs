@@ -138,39 +138,34 @@ async fn every_searchable_entity_answers_through_stripe_search() {
     ];
     let gold_price = price(&fake, &product, "usd", "1500", &month).await;
     price(&fake, &product, "eur", "900", &[]).await;
-    fake.stripe(
-        "POST",
-        "/v1/charges",
-        &[
-            ("amount", "2500"),
-            ("currency", "usd"),
-            ("customer", &customer),
-            ("metadata[order]", "7"),
-        ],
-    )
-    .await;
-    fake.stripe(
-        "POST",
-        "/v1/charges",
-        &[("amount", "100"), ("currency", "usd")],
-    )
-    .await;
-    fake.stripe(
-        "POST",
-        "/v1/payment_intents",
-        &[
-            ("amount", "4200"),
-            ("currency", "usd"),
-            ("customer", &customer),
-        ],
-    )
-    .await;
-    fake.stripe(
-        "POST",
-        "/v1/payment_intents",
-        &[("amount", "10"), ("currency", "usd")],
-    )
-    .await;
+    // A charge and a PaymentIntent that the searches below match, and one each they do not.
+    let matched_or_not: [(&str, &[(&str, &str)]); 4] = [
+        (
+            "/v1/charges",
+            &[
+                ("amount", "2500"),
+                ("currency", "usd"),
+                ("customer", &customer),
+                ("metadata[order]", "7"),
+            ],
+        ),
+        ("/v1/charges", &[("amount", "100"), ("currency", "usd")]),
+        (
+            "/v1/payment_intents",
+            &[
+                ("amount", "4200"),
+                ("currency", "usd"),
+                ("customer", &customer),
+            ],
+        ),
+        (
+            "/v1/payment_intents",
+            &[("amount", "10"), ("currency", "usd")],
+        ),
+    ];
+    for (path, form) in matched_or_not {
+        fake.stripe("POST", path, form).await;
+    }
     let invoice = fake
         .stripe(
             "POST",
