@@ -202,8 +202,8 @@ async fn money_movement_and_connect_entities_round_trip() {
     )
     .await;
     let grouped = format!("Destination = '{account}' AND TransferGroup = 'order_9'");
-    let transfers = single_row(&api, "Transfer", &grouped).await;
-    assert_eq!(transfers["Description"], "payout share");
+    let listed = single_row(&api, "Transfer", &grouped).await;
+    assert_eq!(listed["Description"], "payout share");
 
     let topup = api
         .create(
@@ -220,8 +220,8 @@ async fn money_movement_and_connect_entities_round_trip() {
 
     // Files are uploaded as multipart (to the fake here); the node reads them and links them.
     let file = upload(&fake, "dispute_evidence", "receipt.pdf", "%PDF-1.4 receipt").await;
-    let files = single_row(&api, "File", "Purpose = 'dispute_evidence'").await;
-    assert_eq!(files["Filename"], "receipt.pdf");
+    let uploaded = single_row(&api, "File", "Purpose = 'dispute_evidence'").await;
+    assert_eq!(uploaded["Filename"], "receipt.pdf");
     let link = api
         .create(
             "FileLink",
@@ -253,14 +253,14 @@ async fn money_movement_and_connect_entities_round_trip() {
 async fn objects_stripe_writes_are_read() {
     let (fake, _node, api) = fake_and_node();
     // A charge with an application fee.
-    let fee = [
+    let with_fee = [
         ("application_fee_amount", "250"),
         ("on_behalf_of", "acct_seller"),
     ];
-    let charge_id = id_of(&card_charge(&fake, "5000", &fee).await);
-    let fees = single_row(&api, "ApplicationFee", &format!("Charge = '{charge_id}'")).await;
+    let charge_id = id_of(&card_charge(&fake, "5000", &with_fee).await);
+    let fee = single_row(&api, "ApplicationFee", &format!("Charge = '{charge_id}'")).await;
     assert_eq!(
-        (&fees["Amount"], &fees["Account"]),
+        (&fee["Amount"], &fee["Account"]),
         (&json!(250), &json!("acct_seller"))
     );
 
@@ -274,8 +274,8 @@ async fn objects_stripe_writes_are_read() {
         json!({"PaymentIntentId": risky, "PaymentMethod": "pm_card_riskLevelElevated"}),
     )
     .await;
-    let reviews = single_row(&api, "Review", "Open = TRUE").await;
-    assert_eq!(reviews["PaymentIntent"], risky.as_str());
+    let review = single_row(&api, "Review", "Open = TRUE").await;
+    assert_eq!(review["PaymentIntent"], risky.as_str());
     let pm = fake
         .stripe(
             "POST",
@@ -294,8 +294,8 @@ async fn objects_stripe_writes_are_read() {
     let confirm = json!({"PaymentIntentId": warned, "PaymentMethod": pm["id"]});
     run_action(&api, "ConfirmPaymentIntent", confirm).await;
     let of_warned = format!("PaymentIntent = '{warned}'");
-    let warnings = single_row(&api, "EarlyFraudWarning", &of_warned).await;
-    assert_eq!(warnings["Actionable"], true);
+    let warning = single_row(&api, "EarlyFraudWarning", &of_warned).await;
+    assert_eq!(warning["Actionable"], true);
     assert_last_query_has(&fake, &[json!(["payment_intent", warned])]).await;
 
     // Confirming a SEPA Direct Debit SetupIntent: an attempt, and a mandate.
@@ -329,8 +329,8 @@ async fn objects_stripe_writes_are_read() {
         )
         .await;
     let of_intent = format!("SetupIntent = '{intent_id}'");
-    let attempts = single_row(&api, "SetupAttempt", &of_intent).await;
-    assert_eq!(attempts["Status"], "succeeded");
+    let attempt = single_row(&api, "SetupAttempt", &of_intent).await;
+    assert_eq!(attempt["Status"], "succeeded");
     let err = list_refused(&api, "SetupAttempt", "Status = 'succeeded'", &[]).await;
     assert_mentions(&err, "SetupIntent = '...'");
     let mandate = confirmed["mandate"].as_str().expect("a mandate");
@@ -361,7 +361,7 @@ async fn plans_against_localstripe() {
     );
     update(&api, "Plan", &plan, json!({"Nickname": "monthly (legacy)"})).await;
     let active = format!("Product = '{product}' AND Active = TRUE");
-    let plans = single_row(&api, "Plan", &active).await;
-    assert_eq!(plans["Nickname"], "monthly (legacy)");
+    let listed = single_row(&api, "Plan", &active).await;
+    assert_eq!(listed["Nickname"], "monthly (legacy)");
     delete(&api, "Plan", &plan).await;
 }

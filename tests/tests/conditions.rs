@@ -33,8 +33,8 @@ async fn customers_filtered_by_email_and_on_the_node_page_exactly() {
     assert_eq!(row["Email"], "c3@example.com");
 
     // On the node (Name is not a Stripe list filter), one per page, resuming exactly.
-    let bobs_by_c = "Name = 'Bob' AND Email LIKE 'c%'";
-    let pages = all_pages(&api, "Customer", bobs_by_c, &[("pageSize", "1")]).await;
+    let named_bob = "Name = 'Bob' AND Email LIKE 'c%'";
+    let pages = all_pages(&api, "Customer", named_bob, &[("pageSize", "1")]).await;
     let seen = ids_of_pages(&pages);
     assert_eq!(seen.len(), 3, "{seen:?}");
     assert_eq!(seen.into_iter().collect::<HashSet<_>>(), bobs);
