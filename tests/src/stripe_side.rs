@@ -68,10 +68,12 @@ pub async fn last_query(fake: &StripeFake) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Asserts that the last API request that reached the fake carried each of these query pairs.
-pub async fn assert_last_query_has(fake: &StripeFake, pairs: &[Value]) {
+/// Asserts that the last API request that reached the fake carried each of these query pairs;
+/// returns all its pairs.
+pub async fn assert_last_query_has(fake: &StripeFake, pairs: &[Value]) -> Vec<Value> {
     let query = last_query(fake).await;
     for pair in pairs {
         assert!(query.contains(pair), "{pair} not in {query:?}");
     }
+    query
 }
