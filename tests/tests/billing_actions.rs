@@ -156,9 +156,10 @@ async fn card_authorizations_grow_and_reviews_are_approved() {
         json!({"PaymentIntentId": intent, "PaymentMethod": "pm_card_riskLevelElevated"}),
     )
     .await;
+    let increment = "IncrementPaymentIntentAuthorization";
     let result = run_action(
         &api,
-        "IncrementPaymentIntentAuthorization",
+        increment,
         json!({"PaymentIntentId": intent, "Amount": 1500}),
     )
     .await;
@@ -166,7 +167,6 @@ async fn card_authorizations_grow_and_reviews_are_approved() {
         (&result["amount"], &result["amount_capturable"]),
         (&json!("1500"), &json!("1500"))
     );
-    let increment = "IncrementPaymentIntentAuthorization";
     let err = refused_action(&api, increment, json!({"PaymentIntentId": intent})).await;
     assert_mentions(&err, "Amount");
     let below = json!({"PaymentIntentId": intent, "Amount": 900});
