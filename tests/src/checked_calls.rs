@@ -36,6 +36,16 @@ pub async fn delete(api: &Api, entity: &str, id: &str) {
     assert_eq!(status, 200, "{entity} {id}: {body}");
 }
 
+/// A card PaymentMethod (Stripe's 4242 test card) created through the node; returns its id.
+pub async fn test_card(api: &Api) -> String {
+    api.create(
+        "PaymentMethod",
+        serde_json::json!({"Type": "card",
+            "Card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"}}),
+    )
+    .await
+}
+
 /// `updateEntitiesWithConditions` with these fields, answering the status and body.
 pub async fn update_with_conditions(
     api: &Api,
@@ -115,6 +125,15 @@ pub async fn run_action(api: &Api, action: &str, parameters: Value) -> Value {
     body["results"][0].clone()
 }
 
+/// Runs an action whose whole answer must be `[{"Success": "true"}]`: an action with no output.
+pub async fn run_action_with_no_output(api: &Api, action: &str, parameters: Value) {
+    let (status, body) = api.execute(action, parameters).await;
+    assert_eq!(
+        (status, body),
+        (200, serde_json::json!({"results": [{"Success": "true"}]}))
+    );
+}
+
 /// Runs an action that must be refused as bad input (400 INVALID_ARGUMENT); returns the error.
 pub async fn refused_action(api: &Api, action: &str, parameters: Value) -> Value {
     let (status, body) = api.execute(action, parameters).await;
@@ -140,23 +159,4 @@ pub fn assert_message_starts_with(error: &Value, prefix: &str) {
         message.starts_with(prefix),
         "{prefix:?} does not start {error}"
     );
-}
-
-/// Runs an action whose whole answer must be `[{"Success": "true"}]`: an action with no output.
-pub async fn run_action_with_no_output(api: &Api, action: &str, parameters: Value) {
-    let (status, body) = api.execute(action, parameters).await;
-    assert_eq!(
-        (status, body),
-        (200, serde_json::json!({"results": [{"Success": "true"}]}))
-    );
-}
-
-/// A card PaymentMethod (Stripe's 4242 test card) created through the node; returns its id.
-pub async fn test_card(api: &Api) -> String {
-    api.create(
-        "PaymentMethod",
-        serde_json::json!({"Type": "card", "Card": {"number": "4242424242424242", "exp_month": 12,
-               "exp_year": 2034, "cvc": "123"}}),
-    )
-    .await
 }

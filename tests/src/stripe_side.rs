@@ -61,7 +61,7 @@ pub async fn fund_cash_balance(fake: &StripeFake, customer: &str, amount: &str) 
 }
 
 /// The query pairs (`["key", "value"]`) of the last API request that reached the fake.
-pub async fn last_query(fake: &StripeFake) -> Vec<Value> {
+async fn last_query(fake: &StripeFake) -> Vec<Value> {
     fake.last_request().await["query"]
         .as_array()
         .cloned()
