@@ -46,31 +46,35 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.send(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .json(&entity_body(path, body)),
-        )
-        .await
+        self.write(reqwest::Method::POST, path, body, None).await
     }
 
     pub async fn post_with_key(&self, path: &str, body: &Value, key: &str) -> (u16, Value) {
-        self.send(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .header("Idempotency-Key", key)
-                .json(&entity_body(path, body)),
-        )
-        .await
+        self.write(reqwest::Method::POST, path, body, Some(key))
+            .await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.send(
-            self.http
-                .patch(format!("{}{path}", self.base))
-                .json(&entity_body(path, body)),
-        )
-        .await
+        self.write(reqwest::Method::PATCH, path, body, None).await
+    }
+
+    /// A call with a JSON body (an Entity body on entity paths), with the caller's
+    /// `Idempotency-Key` when given.
+    async fn write(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        idempotency_key: Option<&str>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .json(&entity_body(path, body));
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        self.send(request).await
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
@@ -186,8 +190,17 @@ pub fn assert_error_mentions(
 
 /// A Stripe fake and a node in front of it, with a client of the node's API.
 pub fn fake_and_node() -> (crate::StripeFake, crate::Node, Api) {
+    fake_and_node_with(|_| {})
+}
+
+/// [`fake_and_node`] with the node's [`api_node_options`] changed by `configure` first.
+pub fn fake_and_node_with(
+    configure: impl FnOnce(&mut crate::NodeOptions),
+) -> (crate::StripeFake, crate::Node, Api) {
     let fake = crate::StripeFake::start();
-    let node = crate::Node::start(&api_node_options(fake.url()));
+    let mut options = api_node_options(fake.url());
+    configure(&mut options);
+    let node = crate::Node::start(&options);
     let api = Api::new(node.url());
     (fake, node, api)
 }

@@ -11,12 +11,14 @@ pub mod tls_front;
 
 pub use client::{
     Api, api_node_options, assert_error, assert_error_mentions, error_info, fake_and_node,
-    stripe_detail,
+    fake_and_node_with, stripe_detail,
 };
 pub use services::{Localstripe, Node, NodeOptions, Redis, Service, StripeFake};
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
 
 /// The repository's top folder.
 pub fn repo_root() -> PathBuf {
@@ -49,6 +51,55 @@ pub fn workspace_bin(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// A temporary folder of small files (keys, tokens, passwords) that a node is given by path.
+pub struct TempFiles(TempDir);
+
+impl TempFiles {
+    pub fn new() -> Self {
+        Self(tempfile::tempdir().expect("temp dir"))
+    }
+
+    /// Writes `content` to the file `name` in the folder and returns its path.
+    pub fn write(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, content).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        path
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+}
+
+impl Default for TempFiles {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Replaces a file's content as Kubernetes updates a mounted Secret: a new file is written
+/// beside it, then renamed over it.
+pub fn replace_file(path: &Path, content: &str) {
+    let staged = path.with_extension("new");
+    std::fs::write(&staged, content).unwrap_or_else(|e| panic!("{}: {e}", staged.display()));
+    std::fs::rename(&staged, path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+/// `http://127.0.0.1:{port}`.
+pub fn loopback_url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The JSON answer of a GET that must answer.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    reqwest::get(url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
 }
 
 /// A port that is free right now on 127.0.0.1. The kernel picks it, so parallel runs differ.

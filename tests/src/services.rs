@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::{free_port, venv_bin, workspace_bin};
+use crate::{free_port, get_json, loopback_url, venv_bin, workspace_bin};
 
 /// A child process that is killed when dropped, and also when the test process dies.
 pub struct Service {
@@ -26,6 +26,14 @@ impl Service {
             name: name.to_string(),
             child: Some(child),
         }
+    }
+
+    /// Starts a server that takes `--port` (redis-server, localstripe, the Stripe fake) on
+    /// `port`, and waits until it listens there.
+    pub fn spawn_on_port(name: &str, command: &mut Command, port: u16, timeout: Duration) -> Self {
+        let mut service = Self::spawn(name, command.args(["--port", &port.to_string()]));
+        service.wait_until_listening(port, timeout);
+        service
     }
 
     pub fn pid(&self) -> u32 {
@@ -133,10 +141,10 @@ impl Redis {
     }
 
     fn spawn(port: u16, dir: &Path) -> Service {
-        let mut service = Service::spawn(
+        Service::spawn_on_port(
             "redis-server",
             Command::new("redis-server")
-                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--bind", "127.0.0.1"])
                 .args([
                     "--save",
                     "",
@@ -148,9 +156,9 @@ impl Redis {
                 .arg("--dir")
                 .arg(dir)
                 .stdout(Stdio::null()),
-        );
-        service.wait_until_listening(port, Duration::from_secs(10));
-        service
+            port,
+            Duration::from_secs(10),
+        )
     }
 
     pub fn url(&self) -> String {
@@ -178,17 +186,18 @@ pub struct Localstripe {
 impl Localstripe {
     pub fn start() -> Self {
         let port = free_port();
-        let mut service = Service::spawn(
+        let service = Service::spawn_on_port(
             "localstripe",
             // --from-scratch: otherwise localstripe loads /tmp/localstripe.pickle, which every
             // instance on the machine rewrites on each change; a start that reads it half
             // written crashes, and state would leak between tests.
             Command::new(venv_bin("localstripe"))
-                .args(["--port", &port.to_string(), "--from-scratch"])
+                .arg("--from-scratch")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
+            port,
+            Duration::from_secs(30),
         );
-        service.wait_until_listening(port, Duration::from_secs(30));
         Self {
             port,
             _service: service,
@@ -196,7 +205,7 @@ impl Localstripe {
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        loopback_url(self.port)
     }
 }
 
@@ -303,11 +312,26 @@ impl Node {
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        loopback_url(self.port)
     }
 
     pub fn admin_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.admin_port)
+        loopback_url(self.admin_port)
+    }
+
+    /// The admin server's `/readyz` answer (the limiter's state, among others).
+    pub async fn readiness(&self) -> serde_json::Value {
+        get_json(&format!("{}/readyz", self.admin_url())).await
+    }
+
+    /// The admin server's Prometheus exposition.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.admin_url()))
+            .await
+            .expect("node admin answers")
+            .text()
+            .await
+            .expect("metrics text")
     }
 
     pub fn token_file(&self) -> PathBuf {
@@ -329,65 +353,64 @@ pub struct StripeFake {
 impl StripeFake {
     pub fn start() -> Self {
         let port = free_port();
-        let mut service = Service::spawn(
+        let service = Service::spawn_on_port(
             "stripe-fake",
-            Command::new(workspace_bin("stripe-fake")).args(["--port", &port.to_string()]),
+            &mut Command::new(workspace_bin("stripe-fake")),
+            port,
+            Duration::from_secs(10),
         );
-        service.wait_until_listening(port, Duration::from_secs(10));
         Self { port, service }
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        loopback_url(self.port)
     }
 
     pub fn pid(&self) -> u32 {
         self.service.pid()
     }
 
+    /// A GET of the fake's control API (`/_fake/...`).
+    async fn control_get(&self, path_and_query: &str) -> serde_json::Value {
+        get_json(&format!("{}/_fake/{path_and_query}", self.url())).await
+    }
+
+    /// A POST to the fake's control API (`/_fake/...`), which must succeed.
+    async fn control_post(&self, path: &str, body: Option<serde_json::Value>) {
+        let request = reqwest::Client::new().post(format!("{}/_fake/{path}", self.url()));
+        let request = match &body {
+            Some(body) => request.json(body),
+            None => request,
+        };
+        let response = request.send().await.expect("fake answers");
+        let status = response.status();
+        assert!(
+            status.is_success(),
+            "{path} {body:?} refused: {status} {:?}",
+            response.text().await
+        );
+    }
+
     /// Injects a fault, e.g. `{"path_prefix": "/v1/customers", "status": 500, "count": 2}`.
     pub async fn inject(&self, fault: serde_json::Value) {
-        let response = reqwest::Client::new()
-            .post(format!("{}/_fake/faults", self.url()))
-            .json(&fault)
-            .send()
-            .await
-            .expect("fake answers");
-        assert!(response.status().is_success(), "fault {fault} refused");
+        self.control_post("faults", Some(fault)).await;
     }
 
     /// Objects of a type (`customer`, `quote`, ...) with the idempotency key that created them.
     pub async fn objects(&self, kind: &str) -> Vec<serde_json::Value> {
-        let body: serde_json::Value =
-            reqwest::get(format!("{}/_fake/objects?type={kind}", self.url()))
-                .await
-                .expect("fake answers")
-                .json()
-                .await
-                .expect("json");
+        let body = self.control_get(&format!("objects?type={kind}")).await;
         body["data"].as_array().cloned().unwrap_or_default()
     }
 
     /// Method, path and Stripe headers (`stripe_version`, `stripe_account`, `idempotency_key`) of
     /// the last API request.
     pub async fn last_request(&self) -> serde_json::Value {
-        reqwest::get(format!("{}/_fake/last_request", self.url()))
-            .await
-            .expect("fake answers")
-            .json()
-            .await
-            .expect("json")
+        self.control_get("last_request").await
     }
 
     /// How many API requests (any method, any path) reached the fake.
     pub async fn request_count(&self) -> u64 {
-        let body: serde_json::Value =
-            reqwest::get(format!("{}/_fake/requests?path_prefix=/", self.url()))
-                .await
-                .expect("fake answers")
-                .json()
-                .await
-                .expect("json");
+        let body = self.control_get("requests?path_prefix=/").await;
         body["count"].as_u64().unwrap_or_default()
     }
 
@@ -421,40 +444,22 @@ impl StripeFake {
 
     /// How long the fake's search index lags behind writes.
     pub async fn set_search_delay(&self, delay: Duration) {
-        let response = reqwest::Client::new()
-            .post(format!("{}/_fake/search_delay", self.url()))
-            .json(&serde_json::json!({"ms": delay.as_millis() as u64}))
-            .send()
-            .await
-            .expect("fake answers");
-        assert!(response.status().is_success());
+        let body = serde_json::json!({"ms": delay.as_millis() as u64});
+        self.control_post("search_delay", Some(body)).await;
     }
 
     /// The bank settled a payout (what Stripe's API cannot cause).
     pub async fn settle_payout(&self, id: &str) {
-        let response = reqwest::Client::new()
-            .post(format!("{}/_fake/payouts/{id}/paid", self.url()))
-            .send()
-            .await
-            .expect("fake answers");
-        assert!(
-            response.status().is_success(),
-            "{:?}",
-            response.text().await
-        );
+        self.control_post(&format!("payouts/{id}/paid"), None).await;
     }
 
     /// How many requests with this method reached paths starting with the prefix.
     pub async fn requests(&self, method: &str, path_prefix: &str) -> u64 {
-        let body: serde_json::Value = reqwest::get(format!(
-            "{}/_fake/requests?method={method}&path_prefix={path_prefix}",
-            self.url()
-        ))
-        .await
-        .expect("fake answers")
-        .json()
-        .await
-        .expect("json");
+        let body = self
+            .control_get(&format!(
+                "requests?method={method}&path_prefix={path_prefix}"
+            ))
+            .await;
         body["count"].as_u64().unwrap_or_default()
     }
 }

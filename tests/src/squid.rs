@@ -1,6 +1,7 @@
 //! A real squid proxy on a free loopback port, with basic or digest authentication.
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -42,7 +43,7 @@ impl Squid {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path();
         // squid drops to the `proxy` user: its files and folder must be readable and writable to it.
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        chmod(path, 0o777);
         let (user, password) = ("alice".to_string(), "proxy-s3cret-pw".to_string());
         let port = free_port();
         let auth_lines = match auth {
@@ -57,24 +58,12 @@ impl Squid {
                     .status()
                     .expect("htpasswd (apache2-utils) is installed");
                 assert!(status.success(), "htpasswd failed");
-                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-                format!(
-                    "auth_param basic program /usr/lib/squid/basic_ncsa_auth {}\n\
-                     auth_param basic realm stripe-connector-test\n\
-                     acl authed proxy_auth REQUIRED\nhttp_access allow authed\nhttp_access deny all\n",
-                    file.display()
-                )
+                required_credentials("basic", "basic_ncsa_auth", &file)
             }
             ProxyAuth::Digest => {
                 let file = path.join("digest_passwd");
                 std::fs::write(&file, format!("{user}:{password}\n")).unwrap();
-                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-                format!(
-                    "auth_param digest program /usr/lib/squid/digest_file_auth {}\n\
-                     auth_param digest realm stripe-connector-test\n\
-                     acl authed proxy_auth REQUIRED\nhttp_access allow authed\nhttp_access deny all\n",
-                    file.display()
-                )
+                required_credentials("digest", "digest_file_auth", &file)
             }
         };
         let d = path.display();
@@ -82,13 +71,8 @@ impl Squid {
         let https_line = match (pki, tls_port) {
             (Some(pki), Some(tls_port)) => {
                 for file in [pki.cert_file(), pki.key_file()] {
-                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))
-                        .unwrap();
-                    std::fs::set_permissions(
-                        file.parent().unwrap(),
-                        std::fs::Permissions::from_mode(0o755),
-                    )
-                    .unwrap();
+                    chmod(&file, 0o644);
+                    chmod(file.parent().unwrap(), 0o755);
                 }
                 format!(
                     "https_port 127.0.0.1:{tls_port} tls-cert={} tls-key={}\n",
@@ -106,7 +90,7 @@ impl Squid {
         );
         let conf = path.join("squid.conf");
         std::fs::write(&conf, config).unwrap();
-        let squid = if std::path::Path::new("/usr/sbin/squid").exists() {
+        let squid = if Path::new("/usr/sbin/squid").exists() {
             "/usr/sbin/squid"
         } else {
             "squid"
@@ -141,7 +125,7 @@ impl Squid {
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        crate::loopback_url(self.port)
     }
 
     /// Lines of the access log that mention `needle` (e.g. a path, or `TCP_DENIED/407`).
@@ -165,8 +149,32 @@ impl Squid {
         }
     }
 
+    /// Asserts that exactly `want` access-log lines mention `needle`, once squid has written them
+    /// ([`Squid::wait_for_lines`]); the log is shown on failure.
+    pub fn assert_lines(&self, needle: &str, want: usize) {
+        let found = self.wait_for_lines(needle, want);
+        assert_eq!(found, want, "{needle:?}: {}", self.access_log());
+    }
+
     /// squid's access log: one line per proxied request.
     pub fn access_log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
     }
+}
+
+/// squid.conf lines that let only clients with `scheme` credentials through, checked by squid's
+/// `helper` program against the password `file`.
+fn required_credentials(scheme: &str, helper: &str, file: &Path) -> String {
+    chmod(file, 0o644);
+    format!(
+        "auth_param {scheme} program /usr/lib/squid/{helper} {}\n\
+         auth_param {scheme} realm stripe-connector-test\n\
+         acl authed proxy_auth REQUIRED\nhttp_access allow authed\nhttp_access deny all\n",
+        file.display()
+    )
+}
+
+fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {mode:o} {}: {e}", path.display()));
 }

@@ -53,6 +53,14 @@ impl TestPki {
         self.dir.path().join("ca.pem")
     }
 
+    /// The node's flags that make it trust this CA.
+    pub fn extra_ca_args(&self) -> [String; 2] {
+        [
+            "--extra-ca-file".to_string(),
+            self.ca_file().display().to_string(),
+        ]
+    }
+
     pub fn cert_file(&self) -> PathBuf {
         self.dir.path().join("server.pem")
     }
@@ -77,6 +85,22 @@ impl TestPki {
 impl Default for TestPki {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The Stripe fake, also over https behind a [`TlsFront`] whose certificate `pki` signs.
+pub struct FakeOverTls {
+    pub fake: crate::StripeFake,
+    pub pki: TestPki,
+    pub front: TlsFront,
+}
+
+impl FakeOverTls {
+    pub fn start() -> Self {
+        let fake = crate::StripeFake::start();
+        let pki = TestPki::new();
+        let front = TlsFront::start(&pki, fake.port);
+        Self { fake, pki, front }
     }
 }
 
