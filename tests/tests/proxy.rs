@@ -3,10 +3,12 @@
 //! https (CONNECT tunnels).
 
 use e2e::squid::{ProxyAuth, Squid};
-use e2e::tls_front::{TestPki, TlsFront};
-use e2e::{Api, Node, NodeOptions, StripeFake, assert_error};
+use e2e::tls_front::FakeOverTls;
+use e2e::{Api, Node, NodeOptions, StripeFake, TempFiles, assert_error, assert_error_mentions};
 
 const CUSTOMERS: &str = "/v2/entityTypes/Customer/entities";
+/// Keeps failures fast: one retry, short backoff.
+const FAST_FAILURES: [&str; 4] = ["--stripe-max-retries", "1", "--stripe-retry-base-ms", "20"];
 
 /// Proxy flags for a node going through `squid` (its http_port), with this password.
 fn proxy_args(
@@ -31,15 +33,17 @@ fn proxy_args(
     .to_vec();
     args.push("--proxy-password-file".into());
     args.push(password_file.display().to_string());
-    // Keep failures fast: one retry, short backoff.
-    args.extend(["--stripe-max-retries", "1", "--stripe-retry-base-ms", "20"].map(String::from));
+    args.extend(FAST_FAILURES.map(String::from));
     args
 }
 
-fn write_password(dir: &tempfile::TempDir, password: &str) -> std::path::PathBuf {
-    let file = dir.path().join("proxy-password");
-    std::fs::write(&file, format!("{password}\n")).unwrap();
-    file
+fn write_password(files: &TempFiles, password: &str) -> std::path::PathBuf {
+    files.write("proxy-password", &format!("{password}\n"))
+}
+
+/// What squid logs for a CONNECT tunnel to the port.
+fn connect_line(port: u16) -> String {
+    format!("CONNECT 127.0.0.1:{port}")
 }
 
 fn node(base_url: &str, args: Vec<String>) -> Node {
@@ -56,42 +60,28 @@ async fn list_ok(node: &Node) {
 #[tokio::test]
 async fn basic_proxy_forwards_http_and_tunnels_https() {
     let squid = Squid::start(ProxyAuth::Basic);
-    let fake = StripeFake::start();
-    let pki = TestPki::new();
-    let front = TlsFront::start(&pki, fake.port);
-    let dir = tempfile::tempdir().unwrap();
-    let pw = write_password(&dir, &squid.password);
+    let FakeOverTls { fake, pki, front } = FakeOverTls::start();
+    let files = TempFiles::new();
+    let pw = write_password(&files, &squid.password);
 
     // http target, AUTO: forwarded in absolute form.
     let plain = node(&fake.url(), proxy_args(&squid, "BASIC", "AUTO", &pw));
     list_ok(&plain).await;
-    let forwarded = format!("GET http://127.0.0.1:{}/v1/customers", fake.port);
     // squid writes a line when the transaction ends, just after answering: wait for it.
-    assert_eq!(
-        squid.wait_for_lines(&forwarded, 1),
+    squid.assert_lines(
+        &format!("GET http://127.0.0.1:{}/v1/customers", fake.port),
         1,
-        "{}",
-        squid.access_log()
     );
 
     // https target, AUTO: a CONNECT tunnel, TLS end to end with the test CA.
     let mut args = proxy_args(&squid, "BASIC", "AUTO", &pw);
-    args.extend([
-        "--extra-ca-file".into(),
-        pki.ca_file().display().to_string(),
-    ]);
+    args.extend(pki.extra_ca_args());
     let tls = node(&front.url(), args);
     list_ok(&tls).await;
     list_ok(&tls).await;
     drop(tls);
-    let connect = format!("CONNECT 127.0.0.1:{}", front.port);
     // The second call reused the pooled tunnel (squid logs a tunnel when it closes).
-    assert_eq!(
-        squid.wait_for_lines(&connect, 1),
-        1,
-        "{}",
-        squid.access_log()
-    );
+    squid.assert_lines(&connect_line(front.port), 1);
     assert_eq!(front.handshakes(), 1);
     assert_eq!(squid.log_lines("TCP_DENIED"), 0, "{}", squid.access_log());
 }
@@ -104,11 +94,9 @@ async fn digest_proxy_answers_the_challenge_for_forwarding_and_tunnels_and_renew
         None,
         "auth_param digest nonce_max_count 2",
     );
-    let fake = StripeFake::start();
-    let pki = TestPki::new();
-    let front = TlsFront::start(&pki, fake.port);
-    let dir = tempfile::tempdir().unwrap();
-    let pw = write_password(&dir, &squid.password);
+    let FakeOverTls { fake, pki, front } = FakeOverTls::start();
+    let files = TempFiles::new();
+    let pw = write_password(&files, &squid.password);
 
     let plain = node(&fake.url(), proxy_args(&squid, "DIGEST", "AUTO", &pw));
     for _ in 0..5 {
@@ -131,32 +119,20 @@ async fn digest_proxy_answers_the_challenge_for_forwarding_and_tunnels_and_renew
     );
 
     let mut args = proxy_args(&squid, "DIGEST", "TUNNEL", &pw);
-    args.extend([
-        "--extra-ca-file".into(),
-        pki.ca_file().display().to_string(),
-    ]);
+    args.extend(pki.extra_ca_args());
     let tls = node(&front.url(), args);
     list_ok(&tls).await;
     drop(tls);
-    let tunnel = "TCP_TUNNEL/200 ";
-    assert_eq!(squid.wait_for_lines(tunnel, 1), 1, "{}", squid.access_log());
-    let connect = format!("CONNECT 127.0.0.1:{}", front.port);
+    squid.assert_lines("TCP_TUNNEL/200 ", 1);
     // The challenge, then the tunnel.
-    assert_eq!(
-        squid.wait_for_lines(&connect, 2),
-        2,
-        "{}",
-        squid.access_log()
-    );
+    squid.assert_lines(&connect_line(front.port), 2);
 }
 
 #[tokio::test]
 async fn a_wrong_proxy_password_is_unauthenticated_naming_the_proxy_without_retries() {
-    let fake = StripeFake::start();
-    let pki = TestPki::new();
-    let front = TlsFront::start(&pki, fake.port);
-    let dir = tempfile::tempdir().unwrap();
-    let pw = write_password(&dir, "not-the-proxy-password");
+    let FakeOverTls { fake, pki, front } = FakeOverTls::start();
+    let files = TempFiles::new();
+    let pw = write_password(&files, "not-the-proxy-password");
     for (auth, scheme, per_call) in [
         (ProxyAuth::Basic, "BASIC", 1),
         (ProxyAuth::Digest, "DIGEST", 2),
@@ -176,33 +152,16 @@ async fn a_wrong_proxy_password_is_unauthenticated_naming_the_proxy_without_retr
             !message.contains("not-the-proxy-password") && !message.contains("sk_test"),
             "{message}"
         );
-        assert_eq!(
-            squid.wait_for_lines("TCP_DENIED/407", per_call),
-            per_call,
-            "{}",
-            squid.access_log()
-        );
+        squid.assert_lines("TCP_DENIED/407", per_call);
 
         // CONNECT to an https target: the same, and no retry storm.
         let mut args = proxy_args(&squid, scheme, "AUTO", &pw);
-        args.extend([
-            "--extra-ca-file".into(),
-            pki.ca_file().display().to_string(),
-        ]);
+        args.extend(pki.extra_ca_args());
         let tls = node(&front.url(), args);
         let (status, body) = Api::new(tls.url()).get(CUSTOMERS).await;
-        let error = assert_error(status, &body, 401, "UNAUTHENTICATED");
-        assert!(
-            error["message"].as_str().unwrap().contains(&address),
-            "{body}"
-        );
+        assert_error_mentions(status, &body, 401, "UNAUTHENTICATED", &address);
         drop(tls);
-        assert_eq!(
-            squid.wait_for_lines("TCP_DENIED/407", 2 * per_call),
-            2 * per_call,
-            "{}",
-            squid.access_log()
-        );
+        squid.assert_lines("TCP_DENIED/407", 2 * per_call);
         assert_eq!(front.handshakes(), 0);
     }
     assert_eq!(fake.requests("GET", "/v1/customers").await, 0);
@@ -212,39 +171,31 @@ async fn a_wrong_proxy_password_is_unauthenticated_naming_the_proxy_without_retr
 async fn a_proxy_that_is_down_is_unavailable_naming_the_proxy() {
     let fake = StripeFake::start();
     let down = e2e::free_port();
-    let args = [
+    let mut args = [
         "--proxy-host",
         "127.0.0.1",
         "--proxy-port",
         &down.to_string(),
-        "--stripe-max-retries",
-        "1",
-        "--stripe-retry-base-ms",
-        "20",
     ]
     .map(String::from)
     .to_vec();
+    args.extend(FAST_FAILURES.map(String::from));
     let node = node(&fake.url(), args);
     let (status, body) = Api::new(node.url()).get(CUSTOMERS).await;
-    let error = assert_error(status, &body, 503, "UNAVAILABLE");
-    let message = error["message"].as_str().unwrap();
-    assert!(
-        message.contains(&format!("proxy 127.0.0.1:{down}")),
-        "{message}"
-    );
+    let proxy = format!("proxy 127.0.0.1:{down}");
+    assert_error_mentions(status, &body, 503, "UNAVAILABLE", &proxy);
     assert_eq!(fake.requests("GET", "/v1/customers").await, 0);
 }
 
 #[tokio::test]
 async fn tls_with_an_extra_ca_works_directly_and_through_the_tunnel_and_fails_clearly_without() {
-    let fake = StripeFake::start();
-    let pki = TestPki::new();
-    let front = TlsFront::start(&pki, fake.port);
-    let ca = [
-        "--extra-ca-file".to_string(),
-        pki.ca_file().display().to_string(),
-    ];
-    let fast = ["--stripe-max-retries", "1", "--stripe-retry-base-ms", "20"].map(String::from);
+    let FakeOverTls {
+        fake: _fake,
+        pki,
+        front,
+    } = FakeOverTls::start();
+    let ca = pki.extra_ca_args();
+    let fast = FAST_FAILURES.map(String::from);
 
     let direct = node(&front.url(), [ca.to_vec(), fast.to_vec()].concat());
     list_ok(&direct).await;
@@ -259,8 +210,8 @@ async fn tls_with_an_extra_ca_works_directly_and_through_the_tunnel_and_fails_cl
     );
 
     let squid = Squid::start(ProxyAuth::None);
-    let dir = tempfile::tempdir().unwrap();
-    let pw = write_password(&dir, "unused");
+    let files = TempFiles::new();
+    let pw = write_password(&files, "unused");
     let tunnelled = node(
         &front.url(),
         [proxy_args(&squid, "NONE", "AUTO", &pw), ca.to_vec()].concat(),
@@ -269,33 +220,18 @@ async fn tls_with_an_extra_ca_works_directly_and_through_the_tunnel_and_fails_cl
     drop(tunnelled);
     let untrusting = node(&front.url(), proxy_args(&squid, "NONE", "AUTO", &pw));
     let (status, body) = Api::new(untrusting.url()).get(CUSTOMERS).await;
-    let error = assert_error(status, &body, 503, "UNAVAILABLE");
-    assert!(
-        error["message"].as_str().unwrap().contains("certificate"),
-        "{body}"
-    );
+    assert_error_mentions(status, &body, 503, "UNAVAILABLE", "certificate");
     // The certificate error is not retried: one tunnel per failing call.
-    let connect = format!("CONNECT 127.0.0.1:{}", front.port);
-    assert_eq!(
-        squid.wait_for_lines(&connect, 2),
-        2,
-        "{}",
-        squid.access_log()
-    );
+    squid.assert_lines(&connect_line(front.port), 2);
 }
 
 #[tokio::test]
 async fn ssl_types_always_tunnel_and_never() {
-    let pki = TestPki::new();
+    let FakeOverTls { fake, pki, front } = FakeOverTls::start();
     let squid = Squid::start_with(ProxyAuth::Basic, Some(&pki), "");
-    let fake = StripeFake::start();
-    let front = TlsFront::start(&pki, fake.port);
-    let dir = tempfile::tempdir().unwrap();
-    let pw = write_password(&dir, &squid.password);
-    let ca = [
-        "--extra-ca-file".to_string(),
-        pki.ca_file().display().to_string(),
-    ];
+    let files = TempFiles::new();
+    let pw = write_password(&files, &squid.password);
+    let ca = pki.extra_ca_args();
 
     // ALWAYS: TLS to squid's https_port; http forwarded inside it, https tunnelled inside it.
     let mut always = proxy_args(&squid, "BASIC", "ALWAYS", &pw);
@@ -305,14 +241,8 @@ async fn ssl_types_always_tunnel_and_never() {
     list_ok(&node(&fake.url(), always.clone())).await;
     list_ok(&node(&front.url(), always)).await;
     let forwarded = format!("GET http://127.0.0.1:{}/", fake.port);
-    assert_eq!(squid.wait_for_lines(&forwarded, 1), 1);
-    let tunnel = format!("CONNECT 127.0.0.1:{}", front.port);
-    assert_eq!(
-        squid.wait_for_lines(&tunnel, 1),
-        1,
-        "{}",
-        squid.access_log()
-    );
+    squid.assert_lines(&forwarded, 1);
+    squid.assert_lines(&connect_line(front.port), 1);
 
     // TUNNEL: CONNECT also for the http target, never forwarding.
     list_ok(&node(
@@ -320,13 +250,7 @@ async fn ssl_types_always_tunnel_and_never() {
         proxy_args(&squid, "BASIC", "TUNNEL", &pw),
     ))
     .await;
-    let tunnel = format!("CONNECT 127.0.0.1:{}", fake.port);
-    assert_eq!(
-        squid.wait_for_lines(&tunnel, 1),
-        1,
-        "{}",
-        squid.access_log()
-    );
+    squid.assert_lines(&connect_line(fake.port), 1);
     assert_eq!(squid.log_lines(&forwarded), 1);
 
     // NEVER: plain forwarding for http; an https base URL is refused at start-up.
@@ -335,9 +259,8 @@ async fn ssl_types_always_tunnel_and_never() {
         proxy_args(&squid, "BASIC", "NEVER", &pw),
     ))
     .await;
-    assert_eq!(squid.wait_for_lines(&forwarded, 2), 2);
-    let key = dir.path().join("key");
-    std::fs::write(&key, "sk_test_never").unwrap();
+    squid.assert_lines(&forwarded, 2);
+    let key = files.write("key", "sk_test_never");
     let mut args = vec!["--stripe-base-url".to_string(), front.url()];
     args.extend(proxy_args(&squid, "BASIC", "NEVER", &pw));
     let stderr = Node::start_up_error(&key, args);
@@ -353,13 +276,10 @@ async fn ssl_types_always_tunnel_and_never() {
 
 #[test]
 fn bad_proxy_and_tls_settings_stop_start_up_naming_the_flag() {
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key");
-    std::fs::write(&key, "sk_test_startup").unwrap();
-    let empty = dir.path().join("empty");
-    std::fs::write(&empty, "").unwrap();
-    let not_pem = dir.path().join("not-pem");
-    std::fs::write(&not_pem, "hello").unwrap();
+    let files = TempFiles::new();
+    let key = files.write("key", "sk_test_startup");
+    let empty = files.write("empty", "");
+    let not_pem = files.write("not-pem", "hello");
     let (empty, not_pem) = (empty.display().to_string(), not_pem.display().to_string());
     let cases: [(&[&str], &str); 6] = [
         (&["--proxy-host", "127.0.0.1"], "--proxy-port is required"),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use e2e::services::wait_for_port;
 use e2e::squid::{ProxyAuth, Squid};
-use e2e::tls_front::{TestPki, TlsFront};
+use e2e::tls_front::FakeOverTls;
 use e2e::{Service, StripeFake, free_port, workspace_bin};
 use stripe_operator::children::{self, Settings, node_env};
 use stripe_operator::crd::StripeConnection;
@@ -83,60 +83,68 @@ impl OperatorNode {
     }
 }
 
-fn connection(yaml: &str) -> ValidConnection {
-    let parsed: StripeConnection = serde_yaml::from_str(yaml).expect("connection");
+/// A valid connection `name` that goes through `squid` with this auth scheme and SSL type;
+/// `more_spec` is more YAML under `spec:`.
+fn proxied_connection(
+    name: &str,
+    squid: &Squid,
+    auth_scheme: &str,
+    ssl_type: &str,
+    more_spec: &str,
+) -> ValidConnection {
+    let yaml = format!(
+        r#"
+apiVersion: connectors.integration.dev/v1
+kind: StripeConnection
+metadata: {{name: {name}, namespace: e2e, uid: 0d7c3a54-1b2e-4f60-8c9d-a1b2c3d4e5f6}}
+spec:
+  auth: {{apiKeySecretRef: {{name: stripe, key: secret-key}}}}
+  proxy:
+    enabled: true
+    authScheme: {auth_scheme}
+    user: {user}
+    passwordSecretRef: {{name: egress-proxy, key: password}}
+    sslType: {ssl_type}
+    host: 127.0.0.1
+    port: {port}
+{more_spec}"#,
+        user = squid.user,
+        port = squid.port
+    );
+    let parsed: StripeConnection = serde_yaml::from_str(&yaml).expect("connection");
     validate(&parsed).expect("a valid connection")
+}
+
+/// The Secrets the pod mounts: the API key, squid's password and the client token.
+fn mounted_secrets(squid: &Squid) -> Vec<(&'static str, String)> {
+    vec![
+        ("STRIPE_API_KEY_FILE", "sk_test_via_operator".to_string()),
+        ("PROXY_PASSWORD_FILE", squid.password.clone()),
+        ("CLIENT_TOKEN_FILE", "token-via-operator".to_string()),
+    ]
 }
 
 #[tokio::test]
 async fn a_digest_tunnel_proxy_from_the_connection_spec_is_used_by_the_node() {
     let squid = Squid::start(ProxyAuth::Digest);
     let fake = StripeFake::start();
-    let connection = connection(&format!(
-        r#"
-apiVersion: connectors.integration.dev/v1
-kind: StripeConnection
-metadata: {{name: via-proxy, namespace: e2e, uid: 0d7c3a54-1b2e-4f60-8c9d-a1b2c3d4e5f6}}
-spec:
-  auth: {{apiKeySecretRef: {{name: stripe, key: secret-key}}}}
-  verbosity: 4
-  logging: {{enabled: true, level: info}}
-  proxy:
-    enabled: true
-    authScheme: DIGEST
-    user: {user}
-    passwordSecretRef: {{name: egress-proxy, key: password}}
-    sslType: TUNNEL
-    host: 127.0.0.1
-    port: {port}
-"#,
-        user = squid.user,
-        port = squid.port
-    ));
+    let connection = proxied_connection(
+        "via-proxy",
+        &squid,
+        "DIGEST",
+        "TUNNEL",
+        "  verbosity: 4\n  logging: {enabled: true, level: info}\n",
+    );
     let env = node_env(&connection, &settings());
     assert_eq!(env["PROXY_AUTH_SCHEME"], "DIGEST");
     assert_eq!(env["PROXY_SSL_TYPE"], "TUNNEL");
 
-    let mut node = OperatorNode::start(
-        &connection,
-        &fake.url(),
-        &[
-            ("STRIPE_API_KEY_FILE", "sk_test_via_operator".to_string()),
-            ("PROXY_PASSWORD_FILE", squid.password.clone()),
-            ("CLIENT_TOKEN_FILE", "token-via-operator".to_string()),
-        ],
-    );
+    let mut node = OperatorNode::start(&connection, &fake.url(), &mounted_secrets(&squid));
     assert_eq!(node.list_customers().await.status(), 200);
     node.node.kill();
 
     // TUNNEL: CONNECT even to the http fake; digest: one challenge, then the tunnel.
-    let connect = format!("CONNECT 127.0.0.1:{}", fake.port);
-    assert_eq!(
-        squid.wait_for_lines(&connect, 2),
-        2,
-        "{}",
-        squid.access_log()
-    );
+    squid.assert_lines(&format!("CONNECT 127.0.0.1:{}", fake.port), 2);
     assert_eq!(
         squid.log_lines("TCP_TUNNEL/200"),
         1,
@@ -155,30 +163,18 @@ spec:
 #[tokio::test]
 async fn a_ca_bundle_from_the_connection_spec_makes_the_node_trust_the_tls_front() {
     let squid = Squid::start(ProxyAuth::Basic);
-    let fake = StripeFake::start();
-    let pki = TestPki::new();
-    let front = TlsFront::start(&pki, fake.port);
-    let connection = connection(&format!(
-        r#"
-apiVersion: connectors.integration.dev/v1
-kind: StripeConnection
-metadata: {{name: with-ca, namespace: e2e, uid: 0d7c3a54-1b2e-4f60-8c9d-a1b2c3d4e5f7}}
-spec:
-  auth: {{apiKeySecretRef: {{name: stripe, key: secret-key}}}}
-  proxy:
-    enabled: true
-    authScheme: BASIC
-    user: {user}
-    passwordSecretRef: {{name: egress-proxy, key: password}}
-    sslType: AUTO
-    host: 127.0.0.1
-    port: {port}
-  tls:
-    caBundleRef: {{name: corp-ca, key: ca.crt}}
-"#,
-        user = squid.user,
-        port = squid.port
-    ));
+    let FakeOverTls {
+        fake: _fake,
+        pki,
+        front,
+    } = FakeOverTls::start();
+    let connection = proxied_connection(
+        "with-ca",
+        &squid,
+        "BASIC",
+        "AUTO",
+        "  tls:\n    caBundleRef: {name: corp-ca, key: ca.crt}\n",
+    );
 
     // The ConfigMap points EXTRA_CA_FILE at the file the Deployment mounts from the ConfigMap.
     let env = node_env(&connection, &settings());
@@ -212,17 +208,12 @@ spec:
     );
     assert_eq!(item.key, "ca.crt");
 
-    let ca_pem = std::fs::read_to_string(pki.ca_file()).unwrap();
-    let mut node = OperatorNode::start(
-        &connection,
-        &front.url(),
-        &[
-            ("STRIPE_API_KEY_FILE", "sk_test_via_operator".to_string()),
-            ("PROXY_PASSWORD_FILE", squid.password.clone()),
-            ("CLIENT_TOKEN_FILE", "token-via-operator".to_string()),
-            ("EXTRA_CA_FILE", ca_pem),
-        ],
-    );
+    let mut files = mounted_secrets(&squid);
+    files.push((
+        "EXTRA_CA_FILE",
+        std::fs::read_to_string(pki.ca_file()).unwrap(),
+    ));
+    let mut node = OperatorNode::start(&connection, &front.url(), &files);
     let response = node.list_customers().await;
     assert_eq!(response.status(), 200, "{}", node.log());
     assert!(
@@ -243,15 +234,7 @@ spec:
     // what makes it work.
     let mut without = connection.clone();
     without.ca_bundle = None;
-    let untrusting = OperatorNode::start(
-        &without,
-        &front.url(),
-        &[
-            ("STRIPE_API_KEY_FILE", "sk_test_via_operator".to_string()),
-            ("PROXY_PASSWORD_FILE", squid.password.clone()),
-            ("CLIENT_TOKEN_FILE", "token-via-operator".to_string()),
-        ],
-    );
+    let untrusting = OperatorNode::start(&without, &front.url(), &mounted_secrets(&squid));
     let response = untrusting.list_customers().await;
     assert_eq!(response.status(), 503, "{}", untrusting.log());
 }
