@@ -166,6 +166,12 @@ pub fn stripe_detail(error: &Value, key: &str) -> Value {
     info["metadata"][key].clone()
 }
 
+/// The body of an answer (`(status, body)`) that must be a 200.
+pub fn assert_ok((status, body): (u16, Value)) -> Value {
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// Asserts the API's error shape and returns the error object.
 pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) -> Value {
     assert_eq!(status, want_status, "{body}");

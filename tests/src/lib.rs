@@ -10,8 +10,8 @@ pub mod stripe_side;
 pub mod tls_front;
 
 pub use client::{
-    Api, api_node_options, assert_error, assert_error_mentions, error_info, fake_and_node,
-    fake_and_node_with, stripe_detail,
+    Api, api_node_options, assert_error, assert_error_mentions, assert_ok, error_info,
+    fake_and_node, fake_and_node_with, stripe_detail,
 };
 pub use services::{Localstripe, Node, NodeOptions, Redis, Service, StripeFake};
 
@@ -81,7 +81,7 @@ impl Default for TempFiles {
 
 /// Replaces a file's content as Kubernetes updates a mounted Secret: a new file is written
 /// beside it, then renamed over it.
-pub fn replace_file(path: &Path, content: &str) {
+pub fn replace_file(path: &Path, content: impl AsRef<[u8]>) {
     let staged = path.with_extension("new");
     std::fs::write(&staged, content).unwrap_or_else(|e| panic!("{}: {e}", staged.display()));
     std::fs::rename(&staged, path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -7,12 +7,15 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 
-use e2e::{Api, Node, StripeFake, api_node_options, assert_error, error_info};
+use e2e::{
+    Api, Node, StripeFake, assert_error, assert_ok, error_info, fake_and_node_with, replace_file,
+};
 use serde_json::{Value, json};
 
 const ADMIN: &str = "admin-token-5b1e0c9d7a";
 const READER: &str = "reader-token-8c2f4e6a1b";
 const PAYER: &str = "payer-token-3d9a7b5c2e";
+const CUSTOMERS: &str = "/v2/entityTypes/Customer/entities";
 
 /// A node with three clients: `admin` (everything), `reader` (Customer LIST and GET) and
 /// `payer` (CancelPaymentIntent, and GET of PaymentIntents), logging at `error` only.
@@ -25,7 +28,6 @@ struct Scoped {
 
 impl Scoped {
     fn start() -> Self {
-        let fake = StripeFake::start();
         let tokens = tempfile::tempdir().unwrap();
         let clients: Vec<Value> = [
             (
@@ -52,15 +54,15 @@ impl Scoped {
         })
         .collect();
         let log = tokens.path().join("node.log");
-        let mut options = api_node_options(fake.url());
-        options.stderr_file = Some(log.clone());
-        options.extra_args.extend([
-            "--clients".into(),
-            Value::Array(clients).to_string(),
-            "--log-level".into(),
-            "error".into(),
-        ]);
-        let node = Node::start(&options);
+        let (fake, node, _) = fake_and_node_with(|options| {
+            options.stderr_file = Some(log.clone());
+            options.extra_args.extend([
+                "--clients".into(),
+                Value::Array(clients).to_string(),
+                "--log-level".into(),
+                "error".into(),
+            ]);
+        });
         Self {
             fake,
             node,
@@ -120,25 +122,19 @@ async fn each_client_may_do_what_its_scope_grants_and_nothing_else() {
     let customer_path = format!("/v2/entityTypes/Customer/entities/{customer}");
 
     // What reader is granted works.
-    let (status, body) = reader.get(&customer_path).await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = reader.get("/v2/entityTypes/Customer/entities").await;
-    assert_eq!(status, 200, "{body}");
+    assert_ok(reader.get(&customer_path).await);
+    assert_ok(reader.get("/v2/entityTypes/Customer/entities").await);
     let sql = json!({"query": {"query": "SELECT Id FROM Customer"}});
-    let (status, body) = reader.post("/v2:executeSqlQuery", &sql).await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = reader
-        .post(
-            "/v2/tools/GetCustomer:execute",
-            &json!({"parameters": {"id": customer}}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    assert_ok(reader.post("/v2:executeSqlQuery", &sql).await);
+    let get_customer = json!({"parameters": {"id": customer}});
+    assert_ok(
+        reader
+            .post("/v2/tools/GetCustomer:execute", &get_customer)
+            .await,
+    );
     // Metadata is every client's.
-    let (status, _) = reader.get("/v2/entityTypes/Invoice").await;
-    assert_eq!(status, 200);
-    let (status, _) = payer.get("/v2/actions").await;
-    assert_eq!(status, 200);
+    assert_ok(reader.get("/v2/entityTypes/Invoice").await);
+    assert_ok(payer.get("/v2/actions").await);
 
     // Everything else is refused, before Stripe sees anything.
     let before = s.fake.request_count().await;
@@ -204,19 +200,15 @@ async fn each_client_may_do_what_its_scope_grants_and_nothing_else() {
     );
 
     // payer's own action works.
-    let (status, body) = payer
-        .execute("CancelPaymentIntent", json!({"PaymentIntentId": pi}))
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let body = assert_ok(
+        payer
+            .execute("CancelPaymentIntent", json!({"PaymentIntentId": pi}))
+            .await,
+    );
     assert_eq!(body["results"][0]["status"], "canceled");
 
     // Metrics name the client, logs too, and neither shows a token.
-    let metrics = reqwest::get(format!("{}/metrics", s.node.admin_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.node.metrics().await;
     assert!(
         metrics.contains(r#"kind="entity",name="Customer",client="reader",status="403""#),
         "{metrics}"
@@ -236,19 +228,16 @@ async fn each_client_may_do_what_its_scope_grants_and_nothing_else() {
 async fn one_client_s_token_is_rotated_while_another_s_keeps_working() {
     let s = Scoped::start();
     let path = "/v2/entityTypes/Customer/entities";
-    let (status, _) = s.api(READER).get(path).await;
-    assert_eq!(status, 200);
+    assert_ok(s.api(READER).get(path).await);
 
-    // As Kubernetes updates a mounted Secret: a new file renamed over the old one.
-    let file = s.tokens.path().join("reader");
-    let staged = s.tokens.path().join("reader.new");
-    std::fs::write(&staged, "reader-token-rotated-9f8e7d").unwrap();
-    std::fs::rename(&staged, &file).unwrap();
+    replace_file(
+        &s.tokens.path().join("reader"),
+        "reader-token-rotated-9f8e7d",
+    );
 
     let (status, body) = s.api(READER).get(path).await;
     assert_error(status, &body, 401, "UNAUTHENTICATED");
-    let (status, body) = s.api("reader-token-rotated-9f8e7d").get(path).await;
-    assert_eq!(status, 200, "{body}");
+    assert_ok(s.api("reader-token-rotated-9f8e7d").get(path).await);
     let (status, body) = s.api(ADMIN).get(path).await;
     assert_eq!(
         status, 200,
@@ -264,62 +253,45 @@ fn field<'a>(line: &'a Value, name: &str) -> &'a Value {
 async fn every_kind_of_write_has_an_audit_line_with_its_fields() {
     let s = Scoped::start();
     let admin = s.api(ADMIN);
-    let (status, body) = admin
-        .post_with_key(
-            "/v2/entityTypes/Customer/entities",
-            &json!({"Email": "audit@example.com"}),
-            "audit-create-1",
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let created = json!({"Email": "audit@example.com"});
+    let body = assert_ok(
+        admin
+            .post_with_key(CUSTOMERS, &created, "audit-create-1")
+            .await,
+    );
     let customer = body["fields"]["Id"].as_str().unwrap().to_string();
-    let path = format!("/v2/entityTypes/Customer/entities/{customer}");
-    let (status, _) = admin.patch(&path, &json!({"Name": "Audited"})).await;
-    assert_eq!(status, 200);
-    let (status, body) = admin
-        .post_with_key(
-            "/v2/entityTypes/Customer/entities:updateEntitiesWithConditions?conditions=Email%3D'audit%40example.com'",
-            &json!({"Description": "bulk"}),
-            "audit-bulk-1",
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let path = format!("{CUSTOMERS}/{customer}");
+    assert_ok(admin.patch(&path, &json!({"Name": "Audited"})).await);
+    let bulk_update = format!(
+        "{CUSTOMERS}:updateEntitiesWithConditions?conditions=Email%3D'audit%40example.com'"
+    );
+    let bulk = json!({"Description": "bulk"});
+    assert_ok(
+        admin
+            .post_with_key(&bulk_update, &bulk, "audit-bulk-1")
+            .await,
+    );
     let pi = admin
         .create("PaymentIntent", json!({"Amount": 500, "Currency": "usd"}))
         .await;
-    let (status, body) = admin
-        .execute("CancelPaymentIntent", json!({"PaymentIntentId": pi}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = admin
-        .post(
-            "/v2/tools/CreateCustomer:execute",
-            &json!({"parameters": {"Email": "tool@example.com"}}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    let cancel = json!({"PaymentIntentId": pi});
+    assert_ok(admin.execute("CancelPaymentIntent", cancel).await);
+    let tool = json!({"parameters": {"Email": "tool@example.com"}});
+    assert_ok(admin.post("/v2/tools/CreateCustomer:execute", &tool).await);
     let raw = json!({"httpMethod": "HTTP_METHOD_POST",
         "url": format!("{}/v1/customers", s.fake.url()),
         "headers": [{"key": "Content-Type", "value": "application/x-www-form-urlencoded"},
                     {"key": "Idempotency-Key", "value": "audit-raw-1"}],
         "rawBody": "ZW1haWw9cmF3JTQwZXhhbXBsZS5jb20="});
-    let (status, body) = admin.post("/v2:executeHttpRequest", &raw).await;
-    assert_eq!(status, 200, "{body}");
+    assert_ok(admin.post("/v2:executeHttpRequest", &raw).await);
     let (status, _) = s.api(READER).delete(&path).await;
     assert_eq!(status, 403);
-    let (status, _) = admin
-        .post(
-            "/v2/entityTypes/Customer/entities:deleteEntitiesWithConditions?conditions=Email%3D'tool%40example.com'",
-            &json!({}),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let (status, _) = admin.delete(&path).await;
-    assert_eq!(status, 200);
+    let bulk_delete =
+        format!("{CUSTOMERS}:deleteEntitiesWithConditions?conditions=Email%3D'tool%40example.com'");
+    assert_ok(admin.post(&bulk_delete, &json!({})).await);
+    assert_ok(admin.delete(&path).await);
     // A write Stripe refuses is audited with its result too.
-    let (status, _) = admin
-        .delete("/v2/entityTypes/Customer/entities/cus_missing")
-        .await;
+    let (status, _) = admin.delete(&format!("{CUSTOMERS}/cus_missing")).await;
     assert_eq!(status, 404);
 
     let lines = s.audit_lines();
@@ -385,13 +357,18 @@ async fn every_kind_of_write_has_an_audit_line_with_its_fields() {
     assert!(lines.iter().all(|l| l["method"] != "entities.get"));
 }
 
-/// One raw HTTP/1.1 exchange: the status and the JSON body of the answer.
-fn raw_exchange(port: u16, request: &[u8]) -> (u16, Value) {
+/// What the node answers on one connection to raw HTTP/1.1 bytes, until it closes.
+fn raw_answer(port: u16, request: &[u8]) -> String {
     let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
     socket.write_all(request).unwrap();
     let mut answer = Vec::new();
     let _ = socket.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// One raw HTTP/1.1 exchange: the status and the JSON body of the answer.
+fn raw_exchange(port: u16, request: &[u8]) -> (u16, Value) {
+    let text = raw_answer(port, request);
     let status = text
         .split(' ')
         .nth(1)
@@ -473,66 +450,61 @@ async fn hostile_ids_parameters_and_headers_are_refused_in_the_json_shape_before
     // Headers, over a raw socket: what reqwest would refuse to send.
     let port = s.node.port;
     let auth = format!("Authorization: Bearer {ADMIN}\r\n");
-    let request = |head: &str| {
-        format!(
-            "POST /v2/entityTypes/Customer/entities HTTP/1.1\r\nHost: x\r\n{auth}{head}Connection: close\r\n\r\n"
-        )
+    let post = |head: &str| {
+        format!("POST {CUSTOMERS} HTTP/1.1\r\nHost: x\r\n{auth}{head}Connection: close\r\n\r\n")
     };
-    let (status, body) = raw_exchange(
-        port,
-        request("Idempotency-Key: a\x01b\r\nContent-Length: 0\r\n").as_bytes(),
-    );
-    assert_json_error(
-        status,
-        &body,
-        400,
-        "Idempotency-Key with a control character",
-    );
-    let (status, body) = raw_exchange(
-        port,
-        request("Content-Type: text/plain\r\nContent-Length: 2\r\n").as_bytes(),
-    );
-    assert_json_error(status, &body, 400, "a text body");
+    let get = |target: &str| {
+        format!("GET {target} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n")
+    };
+    let many: String = (0..150).map(|i| format!("X-Filler-{i}: v\r\n")).collect();
+    let mut refused = vec![
+        (
+            post("Idempotency-Key: a\x01b\r\nContent-Length: 0\r\n"),
+            400,
+            "Idempotency-Key with a control character".to_string(),
+        ),
+        (
+            post("Content-Type: text/plain\r\nContent-Length: 2\r\n"),
+            400,
+            "a text body".to_string(),
+        ),
+        (post(&many), 431, "150 headers".to_string()),
+        (
+            post(&format!("X-Big: {}\r\n", "b".repeat(20 * 1024))),
+            431,
+            "a 20 KiB header".to_string(),
+        ),
+        (
+            get(&format!("{CUSTOMERS}?conditions={}", "a".repeat(20 * 1024))),
+            414,
+            "a 20 KiB URI".to_string(),
+        ),
+        // Past hyper's own limits, hyper answers by itself; the node still writes it as JSON.
+        (
+            post(&format!("X-Huge: {}\r\n", "h".repeat(1100 * 1024))),
+            431,
+            "a head over hyper's buffer".to_string(),
+        ),
+        (
+            get(&format!("/v2/entityTypes?x={}", "u".repeat(70 * 1024))),
+            414,
+            "a URI over hyper's 65534 bytes".to_string(),
+        ),
+    ];
     // Dot segments, which an HTTP client library would resolve before sending.
     for id in ["%2E%2E", "..", ".", "%2e"] {
-        let (status, body) = raw_exchange(
-            port,
-            format!("GET /v2/entityTypes/Customer/entities/{id} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n").as_bytes(),
-        );
-        assert_json_error(status, &body, 400, id);
+        refused.push((get(&format!("{CUSTOMERS}/{id}")), 400, id.to_string()));
     }
-    let many: String = (0..150).map(|i| format!("X-Filler-{i}: v\r\n")).collect();
-    let (status, body) = raw_exchange(port, request(&many).as_bytes());
-    assert_json_error(status, &body, 431, "150 headers");
-    let big = format!("X-Big: {}\r\n", "b".repeat(20 * 1024));
-    let (status, body) = raw_exchange(port, request(&big).as_bytes());
-    assert_json_error(status, &body, 431, "a 20 KiB header");
-    let long_uri = format!(
-        "GET /v2/entityTypes/Customer/entities?conditions={} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n",
-        "a".repeat(20 * 1024)
-    );
-    let (status, body) = raw_exchange(port, long_uri.as_bytes());
-    assert_json_error(status, &body, 414, "a 20 KiB URI");
+    for (request, want, what) in &refused {
+        let (status, body) = raw_exchange(port, request.as_bytes());
+        assert_json_error(status, &body, *want, what);
+    }
 
-    // Past hyper's own limits, hyper answers by itself; the node still writes it as JSON, also
-    // after an answered request on the same connection.
-    let huge = format!("X-Huge: {}\r\n", "h".repeat(1100 * 1024));
-    let (status, body) = raw_exchange(port, request(&huge).as_bytes());
-    assert_json_error(status, &body, 431, "a head over hyper's buffer");
-    let hyper_uri = format!(
-        "GET /v2/entityTypes?x={} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n",
-        "u".repeat(70 * 1024)
-    );
-    let (status, body) = raw_exchange(port, hyper_uri.as_bytes());
-    assert_json_error(status, &body, 414, "a URI over hyper's 65534 bytes");
+    // Also after an answered request on the same connection.
     let two = format!(
         "GET /v2/entityTypes/Customer HTTP/1.1\r\nHost: x\r\n{auth}\r\nGET /v2/entityTypes HTTP/1.1\r\nHost: x\r\nX-Bad: \x01\r\n\r\n"
     );
-    let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    socket.write_all(two.as_bytes()).unwrap();
-    let mut answer = Vec::new();
-    let _ = socket.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer);
+    let text = raw_answer(port, two.as_bytes());
     let second = text
         .match_indices("HTTP/1.1 ")
         .nth(1)

@@ -7,7 +7,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use e2e::{Api, Node, Redis, StripeFake, api_node_options, assert_error};
+use e2e::{
+    Api, Node, Redis, StripeFake, api_node_options, assert_error_mentions, fake_and_node_with,
+    replace_file,
+};
 use serde_json::json;
 
 const CUSTOMERS: &str = "/v2/entityTypes/Customer/entities";
@@ -42,28 +45,34 @@ async fn serves_again(api: &Api) -> String {
         .await
 }
 
-fn timeout_node(fake: &StripeFake, retries: &str) -> Node {
-    let mut options = api_node_options(fake.url());
-    options.extra_args.extend([
-        "--stripe-timeout-secs".into(),
-        "1".into(),
-        "--stripe-max-retries".into(),
-        retries.into(),
-    ]);
-    Node::start(&options)
+/// The fake holds each of the next `count` customer creates for `delay_ms`, then does it.
+async fn hold_creates(fake: &StripeFake, count: u32, delay_ms: u64) {
+    fake.inject(
+        json!({"path_prefix": "/v1/customers", "method": "POST", "status": 0,
+        "count": count, "delay_ms": delay_ms}),
+    )
+    .await;
+}
+
+/// A node with a 1 s Stripe timeout and `retries`, before a fake that holds the first `held`
+/// creates for 1.5 s, past that timeout.
+async fn slow_creates(retries: &str, held: u32) -> (StripeFake, Node, Api) {
+    let (fake, node, api) = fake_and_node_with(|options| {
+        options.extra_args.extend([
+            "--stripe-timeout-secs".into(),
+            "1".into(),
+            "--stripe-max-retries".into(),
+            retries.into(),
+        ])
+    });
+    hold_creates(&fake, held, 1500).await;
+    (fake, node, api)
 }
 
 #[tokio::test]
 async fn a_stripe_timeout_is_retried_with_the_same_key_and_creates_one_object() {
-    let fake = StripeFake::start();
-    let node = timeout_node(&fake, "2");
-    let api = Api::new(node.url());
     // The first attempt outlasts the node's 1 s Stripe timeout, yet Stripe still does the work.
-    fake.inject(
-        json!({"path_prefix": "/v1/customers", "method": "POST", "status": 0,
-        "count": 1, "delay_ms": 1500}),
-    )
-    .await;
+    let (fake, _node, api) = slow_creates("2", 1).await;
     let id = api
         .create("Customer", json!({"Email": "slow@example.com"}))
         .await;
@@ -79,24 +88,11 @@ async fn a_stripe_timeout_is_retried_with_the_same_key_and_creates_one_object() 
 
 #[tokio::test]
 async fn stripe_timing_out_throughout_is_a_clear_error_and_the_caller_s_retry_makes_one_object() {
-    let fake = StripeFake::start();
-    let node = timeout_node(&fake, "1");
-    let api = Api::new(node.url());
-    fake.inject(
-        json!({"path_prefix": "/v1/customers", "method": "POST", "status": 0,
-        "count": 2, "delay_ms": 1500}),
-    )
-    .await;
+    let (fake, _node, api) = slow_creates("1", 2).await;
     let body = json!({"Email": "timeout@example.com"});
     let (status, error) = api.post_with_key(CUSTOMERS, &body, "order-6735").await;
-    let error = assert_error(status, &error, 504, "DEADLINE_EXCEEDED");
-    assert!(
-        error["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("did not finish within 1s"),
-        "{error}"
-    );
+    let timeout = "did not finish within 1s";
+    assert_error_mentions(status, &error, 504, "DEADLINE_EXCEEDED", timeout);
     // Both slow attempts run to their end at the fake (the second replays the first); the
     // checks below hold whenever it ends, the wait only lets it end before them.
     for _ in 0..50 {
@@ -154,12 +150,8 @@ async fn sigterm_finishes_in_flight_requests_refuses_new_ones_and_leaves_the_lim
     }
     assert_eq!(live(&mut r), ["n1"], "the node joined the limiter");
 
-    // Four slow creates in flight (the fake holds each for 2 s).
-    fake.inject(
-        json!({"path_prefix": "/v1/customers", "method": "POST", "status": 0,
-        "count": 4, "delay_ms": 2000}),
-    )
-    .await;
+    // Four slow creates in flight.
+    hold_creates(&fake, 4, 2000).await;
     let mut in_flight = tokio::task::JoinSet::new();
     for i in 0..4 {
         let api = Api::new(node.url());
@@ -227,20 +219,14 @@ async fn sigterm_finishes_in_flight_requests_refuses_new_ones_and_leaves_the_lim
 
 #[tokio::test]
 async fn a_replaced_api_key_file_is_used_without_restart() {
-    let fake = StripeFake::start();
-    let mut options = api_node_options(fake.url());
-    options.api_key = "sk_test_old_key".into();
-    let node = Node::start(&options);
-    let api = Api::new(node.url());
+    let (fake, node, api) =
+        fake_and_node_with(|options| options.api_key = "sk_test_old_key".into());
     let first = api
         .create("Customer", json!({"Email": "old@example.com"}))
         .await;
     assert_eq!(fake.last_request().await["api_key"], "sk_test_old_key");
 
-    // As Kubernetes updates a mounted Secret: write a new file, then rename it over the old.
-    let staged = node.dir.path().join("api-key.new");
-    std::fs::write(&staged, "sk_test_new_key").unwrap();
-    std::fs::rename(&staged, node.key_file()).unwrap();
+    replace_file(&node.key_file(), "sk_test_new_key");
 
     let mut acknowledged = vec![first];
     let mut switched = false;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use e2e::tls_front::TestPki;
-use e2e::{Node, StripeFake, api_node_options};
+use e2e::{Node, StripeFake, api_node_options, replace_file};
 
 const TOKEN: &str = "https-client-token-4e1f";
 
@@ -25,11 +25,9 @@ fn curl(url: &str, ca: Option<&Path>) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-/// Replaces `to` as Kubernetes updates a mounted Secret: a new file renamed over the old one.
+/// Replaces `to` with a copy of `from`, as Kubernetes updates a mounted Secret.
 fn rotate(from: &Path, to: &Path) {
-    let staged = to.with_extension("new");
-    std::fs::copy(from, &staged).unwrap();
-    std::fs::rename(&staged, to).unwrap();
+    replace_file(to, std::fs::read(from).unwrap());
 }
 
 #[tokio::test]

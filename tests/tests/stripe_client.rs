@@ -1,21 +1,17 @@
 //! The node's Stripe client on the wire, against the Stripe fake: idempotency keys on every POST,
 //! bounded retries that honour Stripe-Should-Retry, and Stripe errors mapped to canonical codes.
 
-use e2e::{Api, Node, StripeFake, api_node_options, assert_error, error_info, stripe_detail};
+use e2e::{
+    Api, Node, api_node_options, assert_error, error_info, fake_and_node, fake_and_node_with,
+    stripe_detail,
+};
 use serde_json::json;
-
-fn start() -> (StripeFake, Node, Api) {
-    let fake = StripeFake::start();
-    let node = Node::start(&api_node_options(fake.url()));
-    let api = Api::new(node.url());
-    (fake, node, api)
-}
 
 const CUSTOMERS: &str = "/v2/entityTypes/Customer/entities";
 
 #[tokio::test]
 async fn a_create_whose_response_is_lost_is_retried_without_creating_two_objects() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     // Stripe creates the customer, then the response is lost twice (a 500 after the work).
     fake.inject(json!({"path_prefix": "/v1/customers", "method": "POST", "status": 500, "count": 2, "after": true}))
         .await;
@@ -34,7 +30,7 @@ async fn a_create_whose_response_is_lost_is_retried_without_creating_two_objects
 
 #[tokio::test]
 async fn the_caller_s_idempotency_key_is_passed_on_and_replays() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     let body = json!({"Email": "replay@example.com"});
     let (s1, first) = api.post_with_key(CUSTOMERS, &body, "order-6735").await;
     let (s2, second) = api.post_with_key(CUSTOMERS, &body, "order-6735").await;
@@ -63,7 +59,7 @@ async fn the_caller_s_idempotency_key_is_passed_on_and_replays() {
 
 #[tokio::test]
 async fn rate_limits_and_outages_are_retried_with_backoff() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     fake.inject(
         json!({"path_prefix": "/v1/customers", "method": "POST", "status": 429, "count": 1}),
     )
@@ -80,7 +76,7 @@ async fn rate_limits_and_outages_are_retried_with_backoff() {
 
 #[tokio::test]
 async fn stripe_should_retry_false_is_never_retried() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     fake.inject(json!({"path_prefix": "/v1/customers", "method": "POST", "status": 500, "count": 1, "should_retry": false})).await;
     let (status, body) = api.post(CUSTOMERS, &json!({"Name": "Once"})).await;
     let err = assert_error(status, &body, 503, "UNAVAILABLE");
@@ -91,7 +87,7 @@ async fn stripe_should_retry_false_is_never_retried() {
 
 #[tokio::test]
 async fn stripe_should_retry_true_is_retried_even_on_a_400() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     fake.inject(json!({"path_prefix": "/v1/customers", "method": "POST", "status": 400, "count": 1, "should_retry": true})).await;
     api.create("Customer", json!({"Name": "Again"})).await;
     assert_eq!(fake.requests("POST", "/v1/customers").await, 2);
@@ -99,7 +95,7 @@ async fn stripe_should_retry_true_is_retried_even_on_a_400() {
 
 #[tokio::test]
 async fn retries_are_bounded_and_then_the_error_is_mapped() {
-    let (fake, _node, api) = start();
+    let (fake, _node, api) = fake_and_node();
     fake.inject(json!({"path_prefix": "/v1/customers", "status": 429, "count": 100}))
         .await;
     let (status, body) = api.get(CUSTOMERS).await;
@@ -111,7 +107,7 @@ async fn retries_are_bounded_and_then_the_error_is_mapped() {
 
 #[tokio::test]
 async fn stripe_errors_map_to_canonical_codes_with_stripe_s_fields() {
-    let (_fake, _node, api) = start();
+    let (_fake, _node, api) = fake_and_node();
     // Missing object: 404 NOT_FOUND with Stripe's code and param.
     let (status, body) = api.get(&format!("{CUSTOMERS}/cus_missing")).await;
     let err = assert_error(status, &body, 404, "NOT_FOUND");
@@ -167,13 +163,9 @@ async fn stripe_errors_map_to_canonical_codes_with_stripe_s_fields() {
 
 #[tokio::test]
 async fn a_rejected_key_is_unauthenticated_and_never_echoed() {
-    let fake = StripeFake::start();
-    let mut options = api_node_options(fake.url());
-    options.api_key = "sk_test_good".into();
-    let node = Node::start(&options);
+    let (_fake, node, api) = fake_and_node_with(|options| options.api_key = "sk_test_good".into());
     // Rotate the mounted key to one the fake rejects: the node re-reads it on change.
     std::fs::write(node.key_file(), "pk_test_rotated_secret").unwrap();
-    let api = Api::new(node.url());
     let (status, body) = api.get(CUSTOMERS).await;
     assert_error(status, &body, 401, "UNAUTHENTICATED");
     assert!(!body.to_string().contains("pk_test_rotated_secret"));
@@ -181,16 +173,14 @@ async fn a_rejected_key_is_unauthenticated_and_never_echoed() {
 
 #[tokio::test]
 async fn stripe_version_and_account_headers_are_sent() {
-    let fake = StripeFake::start();
-    let mut options = api_node_options(fake.url());
-    options.extra_args.extend([
-        "--stripe-account-id".to_string(),
-        "acct_connected".to_string(),
-        "--stripe-api-version".to_string(),
-        "2024-06-20".to_string(),
-    ]);
-    let node = Node::start(&options);
-    let api = Api::new(node.url());
+    let (fake, _node, api) = fake_and_node_with(|options| {
+        options.extra_args.extend([
+            "--stripe-account-id".to_string(),
+            "acct_connected".to_string(),
+            "--stripe-api-version".to_string(),
+            "2024-06-20".to_string(),
+        ])
+    });
     api.create("Customer", json!({"Name": "Headers"})).await;
     let last = fake.last_request().await;
     assert_eq!(last["method"], "POST");
