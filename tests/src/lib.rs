@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod checked_calls;
 pub mod client;
+pub mod offered_load;
 pub mod services;
 pub mod squid;
 pub mod stripe_side;

@@ -1,29 +1,18 @@
 //! Proves the test bootstrap: a real node process, a real localstripe and a real redis-server.
 
-use e2e::{Localstripe, Node, NodeOptions, Redis};
-use serde_json::Value;
+use e2e::{Localstripe, Node, NodeOptions, Redis, get_json};
 
 #[tokio::test]
 async fn node_answers_health_and_reaches_localstripe() {
     let stripe = Localstripe::start();
     let node = Node::start(&NodeOptions::new(stripe.url()));
-    let http = reqwest::Client::new();
 
-    let health = http
-        .get(format!("{}/healthz", node.admin_url()))
-        .send()
+    let health = reqwest::get(format!("{}/healthz", node.admin_url()))
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
 
-    let status: Value = http
-        .get(format!("{}/v2:checkStatus", node.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = get_json(&format!("{}/v2:checkStatus", node.url())).await;
     assert_eq!(status["state"], "ACTIVE", "{status}");
 }
 
@@ -35,12 +24,7 @@ async fn check_status_reports_auth_error_for_a_rejected_key() {
     options.api_key = "sk_test_x".into();
     let node = Node::start(&options);
     std::fs::write(node.key_file(), "pk_test_not_a_secret_key").unwrap();
-    let status: Value = reqwest::get(format!("{}/v2:checkStatus", node.url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = get_json(&format!("{}/v2:checkStatus", node.url())).await;
     assert_eq!(status["state"], "AUTH_ERROR", "{status}");
 }
 

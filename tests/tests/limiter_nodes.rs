@@ -2,9 +2,10 @@
 //! Traffic goes to GET /v2:checkStatus, a Stripe-bound method that passes the limiter's admission.
 //! Assertions are on counts of admitted requests over a measured window, with a tolerance band.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use e2e::{Localstripe, Node, NodeOptions, Redis};
+use e2e::offered_load::{self, Counts};
+use e2e::{Localstripe, Node, NodeOptions, Redis, TempFiles};
 use serde_json::Value;
 
 const TPS_PER_NODE: u32 = 6;
@@ -17,24 +18,6 @@ fn node(stripe: &Localstripe, redis: &Redis, connection: &str, id: &str, key: &s
     options.api_key = key.into();
     options.extra_args = vec!["--node-id".into(), id.into()];
     Node::start(&options)
-}
-
-async fn readyz(node: &Node) -> Value {
-    reqwest::get(format!("{}/readyz", node.admin_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn metrics(node: &Node) -> String {
-    reqwest::get(format!("{}/metrics", node.admin_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
 
 /// The value of one sample (`name{labels}` exactly as exposed), 0 when absent.
@@ -50,7 +33,7 @@ async fn wait_ready(nodes: &[&Node], check: impl Fn(&Value) -> bool) {
     for _ in 0..100 {
         let mut all = true;
         for n in nodes {
-            all &= check(&readyz(n).await["limiter"]);
+            all &= check(&n.readiness().await["limiter"]);
         }
         if all {
             return;
@@ -58,7 +41,7 @@ async fn wait_ready(nodes: &[&Node], check: impl Fn(&Value) -> bool) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     for n in nodes {
-        eprintln!("{}", readyz(n).await);
+        eprintln!("{}", n.readiness().await);
     }
     panic!("nodes never reached the expected limiter state");
 }
@@ -67,25 +50,16 @@ fn shared_with(nodes: u64) -> impl Fn(&Value) -> bool {
     move |l: &Value| l["mode"] == "shared" && l["live_nodes"] == nodes
 }
 
-#[derive(Debug, Default)]
-struct Counts {
-    admitted: u32,
-    throttled: u32,
-    /// Anything but 200 and 429 (there must be none).
-    other: Vec<String>,
-    elapsed: Duration,
-}
-
 /// Offers `rate` requests per second for `duration` to the nodes, open loop, round-robin.
 async fn drive(targets: &[&Node], rate: u32, duration: Duration) -> Counts {
     let urls: Vec<String> = targets.iter().map(|n| n.url()).collect();
-    drive_urls(&urls, rate, duration).await
+    offered_load::drive(&urls, rate, duration).await
 }
 
 /// Admitted count within ±15% (plus the GCRA's back-to-back slot) of `tps` over the window.
 fn assert_admitted(counts: &Counts, tps: u32, what: &str) {
     let expected = f64::from(tps) * counts.elapsed.as_secs_f64();
-    let admitted = f64::from(counts.admitted);
+    let admitted = counts.admitted as f64;
     eprintln!(
         "{what}: admitted {admitted} and throttled {} over {:?}; expected about {expected:.1}",
         counts.throttled, counts.elapsed
@@ -124,7 +98,7 @@ async fn three_nodes_share_18_tps_whatever_the_skew() {
     // Each node counted what it was offered: admitted + throttled = requests sent to it.
     let mut offered = 0.0;
     for n in &all {
-        let m = metrics(n).await;
+        let m = n.metrics().await;
         offered += sample(&m, "stripe_connector_limiter_admitted_total")
             + sample(
                 &m,
@@ -143,8 +117,8 @@ async fn three_nodes_share_18_tps_whatever_the_skew() {
         assert!(m.contains("stripe_connector_limiter_latency_seconds_bucket"));
     }
     let sent = one.admitted + one.throttled + spread.admitted + spread.throttled;
-    assert_eq!(offered, f64::from(sent));
-    let m = metrics(all[1]).await;
+    assert_eq!(offered, sent as f64);
+    let m = all[1].metrics().await;
     let rate = sample(&m, "stripe_connector_offered_requests_per_second");
     assert!(rate > 0.0 && rate <= 60.0, "offered rate {rate}");
 }
@@ -157,11 +131,11 @@ async fn capacity_follows_nodes_joining_and_leaving() {
     let first = node(&stripe, &redis, "scale", "n1", key);
     let second = node(&stripe, &redis, "scale", "n2", key);
     wait_ready(&[&first, &second], shared_with(2)).await;
-    assert_eq!(readyz(&first).await["limiter"]["capacity_tps"], 12);
+    assert_eq!(first.readiness().await["limiter"]["capacity_tps"], 12);
 
     let mut third = node(&stripe, &redis, "scale", "n3", key);
     wait_ready(&[&first, &second, &third], shared_with(3)).await;
-    assert_eq!(readyz(&first).await["limiter"]["capacity_tps"], 18);
+    assert_eq!(first.readiness().await["limiter"]["capacity_tps"], 18);
 
     // SIGTERM: the node leaves at once (ZREM), not when its 3 s heartbeat would expire.
     third.service.signal(libc::SIGTERM);
@@ -186,7 +160,7 @@ async fn capacity_follows_nodes_joining_and_leaving() {
         .unwrap()
         .status();
     assert!(status == 200 || status == 429, "{status}");
-    let limiter = &readyz(&first).await["limiter"];
+    let limiter = &first.readiness().await["limiter"];
     assert_eq!(limiter["capacity_tps"], 12, "{limiter}");
     assert_eq!(limiter["live_nodes"], 2, "{limiter}");
 
@@ -210,7 +184,7 @@ async fn losing_redis_gives_local_mode_and_its_return_the_shared_budget() {
     // Redis dies mid-run: requests go on, answered 200 or 429 only.
     let load = tokio::spawn({
         let targets = [a.url(), b.url()];
-        async move { drive_urls(&targets, 30, Duration::from_secs(3)).await }
+        async move { offered_load::drive(&targets, 30, Duration::from_secs(3)).await }
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
     redis.kill();
@@ -222,8 +196,8 @@ async fn losing_redis_gives_local_mode_and_its_return_the_shared_budget() {
     );
     assert!(during.admitted > 0);
     for n in both {
-        assert_eq!(readyz(n).await["limiter"]["mode"], "local");
-        let m = metrics(n).await;
+        assert_eq!(n.readiness().await["limiter"]["mode"], "local");
+        let m = n.metrics().await;
         assert_eq!(
             sample(&m, "stripe_connector_limiter_mode{mode=\"local\"}"),
             1.0
@@ -241,47 +215,12 @@ async fn losing_redis_gives_local_mode_and_its_return_the_shared_budget() {
     let after = drive(&both, 40, Duration::from_secs(2)).await;
     assert_admitted(&after, 12, "back to the shared budget");
     for n in both {
-        let m = metrics(n).await;
+        let m = n.metrics().await;
         assert_eq!(
             sample(&m, "stripe_connector_limiter_mode{mode=\"shared\"}"),
             1.0
         );
     }
-}
-
-/// [`drive`] by URL, for a spawned task, which cannot borrow the nodes.
-async fn drive_urls(urls: &[String], rate: u32, duration: Duration) -> Counts {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let mut tick = tokio::time::interval(Duration::from_secs(1) / rate);
-    let total = (duration.as_secs_f64() * f64::from(rate)).round() as usize;
-    let start = Instant::now();
-    let mut counts = Counts::default();
-    let mut calls = tokio::task::JoinSet::new();
-    for i in 0..total {
-        tick.tick().await;
-        let request = http.get(format!("{}/v2:checkStatus", urls[i % urls.len()]));
-        calls.spawn(async move {
-            match request.send().await {
-                Ok(r) if r.status() == 429 && r.headers().get("retry-after").is_none() => {
-                    (0, "429 without Retry-After".to_string())
-                }
-                Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
-                Err(e) => (0, e.to_string()),
-            }
-        });
-    }
-    counts.elapsed = start.elapsed();
-    while let Some(result) = calls.join_next().await {
-        match result.unwrap() {
-            (200, _) => counts.admitted += 1,
-            (429, body) if body.contains("RESOURCE_EXHAUSTED") => counts.throttled += 1,
-            (status, body) => counts.other.push(format!("{status}: {body}")),
-        }
-    }
-    counts
 }
 
 #[tokio::test]
@@ -323,11 +262,11 @@ async fn connections_of_one_account_share_the_account_budget() {
     let x = start("conn-x");
     let y = start("conn-y");
     wait_ready(&[&x, &y], shared_with(1)).await;
-    assert_eq!(readyz(&x).await["limiter"]["account_tps"], 8);
+    assert_eq!(x.readiness().await["limiter"]["account_tps"], 8);
 
     let counts = drive(&[&x, &y], 40, Duration::from_secs(3)).await;
     assert_admitted(&counts, 8, "two connections on one account");
-    let account_refusals: f64 = [metrics(&x).await, metrics(&y).await]
+    let account_refusals: f64 = [x.metrics().await, y.metrics().await]
         .iter()
         .map(|m| {
             sample(
@@ -382,9 +321,8 @@ async fn a_node_reads_the_redis_password_from_its_file() {
         .arg("pw-from-file")
         .query::<()>(&mut r)
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let password_file = dir.path().join("password");
-    std::fs::write(&password_file, "pw-from-file\n").unwrap();
+    let files = TempFiles::new();
+    let password_file = files.write("password", "pw-from-file\n");
     // No request reaches Stripe here, so no Stripe peer is needed.
     let mut options = NodeOptions::new("http://127.0.0.1:9");
     options.redis_url = Some(redis.url());
@@ -400,9 +338,8 @@ async fn a_node_reads_the_redis_password_from_its_file() {
 
 #[test]
 fn an_unreadable_redis_password_file_stops_the_node_with_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let key_file = dir.path().join("api-key");
-    std::fs::write(&key_file, "sk_test_x").unwrap();
+    let files = TempFiles::new();
+    let key_file = files.write("api-key", "sk_test_x");
     let stderr = Node::start_up_error(
         &key_file,
         [

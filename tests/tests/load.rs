@@ -5,10 +5,10 @@
 //! `cargo nextest run -p stripe-connector-tests --test load --no-capture`.
 //! It is the one long test (about 65 s); .config/nextest.toml runs it alone.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use e2e::offered_load::drive;
 use e2e::{Node, NodeOptions, Redis, StripeFake};
-use serde_json::Value;
 
 const TPS_PER_NODE: u32 = 6;
 const NODES: u32 = 3;
@@ -17,50 +17,6 @@ const WARM_UP: Duration = Duration::from_secs(3);
 const RUN: Duration = Duration::from_secs(60);
 /// Flat memory: a node's RSS may grow this much over the run (allocator slack, pools).
 const MAX_RSS_GROWTH_KIB: u64 = 20 * 1024;
-
-#[derive(Debug, Default)]
-struct Counts {
-    admitted: u64,
-    throttled: u64,
-    /// Anything but 200 and 429 (there must be none).
-    other: Vec<String>,
-    elapsed: Duration,
-}
-
-/// Offers `rate` requests per second round-robin for `duration` (open loop, bounded count).
-async fn drive(urls: &[String], rate: u32, duration: Duration) -> Counts {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let mut tick = tokio::time::interval(Duration::from_secs(1) / rate);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let total = (duration.as_secs_f64() * f64::from(rate)).round() as usize;
-    let mut calls = tokio::task::JoinSet::new();
-    let start = Instant::now();
-    for i in 0..total {
-        tick.tick().await;
-        let request = http.get(format!("{}/v2:checkStatus", urls[i % urls.len()]));
-        calls.spawn(async move {
-            match request.send().await {
-                Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
-                Err(e) => (0, e.to_string()),
-            }
-        });
-    }
-    let mut counts = Counts {
-        elapsed: start.elapsed(),
-        ..Counts::default()
-    };
-    while let Some(result) = calls.join_next().await {
-        match result.unwrap() {
-            (200, body) if body.contains("ACTIVE") => counts.admitted += 1,
-            (429, body) if body.contains("RESOURCE_EXHAUSTED") => counts.throttled += 1,
-            (status, body) => counts.other.push(format!("{status}: {body}")),
-        }
-    }
-    counts
-}
 
 /// Resident memory of a process in KiB (`VmRSS` of /proc/<pid>/status).
 fn rss_kib(pid: u32) -> u64 {
@@ -73,13 +29,9 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 async fn live_nodes(node: &Node) -> u64 {
-    let ready: Value = reqwest::get(format!("{}/readyz", node.admin_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    ready["limiter"]["live_nodes"].as_u64().unwrap_or_default()
+    node.readiness().await["limiter"]["live_nodes"]
+        .as_u64()
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
