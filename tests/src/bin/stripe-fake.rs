@@ -644,20 +644,9 @@ pub fn live(s: &Store, object: &str, id: &str) -> Option<Value> {
 
 /// A list page of Stripe's shape from objects newest first: `limit`, `starting_after`.
 pub fn page(all: Vec<Value>, params: &Value, url: &str) -> Reply {
-    let limit = match params.get("limit").map(scalar_text) {
-        None => 10,
-        Some(t) => match t.parse::<usize>() {
-            Ok(n) if (1..=100).contains(&n) => n,
-            _ => {
-                return error(
-                    400,
-                    "invalid_request_error",
-                    Some("parameter_invalid_integer"),
-                    Some("limit"),
-                    "This value must be greater than or equal to 1 and less than or equal to 100.",
-                );
-            }
-        },
+    let limit = match list_limit(params) {
+        Ok(limit) => limit,
+        Err(reply) => return reply,
     };
     let mut all = all;
     if let Some(after) = params.get("starting_after").map(scalar_text) {
@@ -676,6 +665,25 @@ pub fn page(all: Vec<Value>, params: &Value, url: &str) -> Reply {
     let has_more = all.len() > limit;
     all.truncate(limit);
     Reply::ok(json!({"object": "list", "data": all, "has_more": has_more, "url": url}))
+}
+
+/// The `limit` of a list or a search: 10 when absent, else 1 to 100.
+fn list_limit(params: &Value) -> Result<usize, Reply> {
+    let Some(text) = params.get("limit").map(scalar_text) else {
+        return Ok(10);
+    };
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=100).contains(n))
+        .ok_or_else(|| {
+            error(
+                400,
+                "invalid_request_error",
+                Some("parameter_invalid_integer"),
+                Some("limit"),
+                "This value must be greater than or equal to 1 and less than or equal to 100.",
+            )
+        })
 }
 
 /// The objects of a list (a collection or a parent's child list) of that object type, newest
@@ -790,20 +798,9 @@ fn search(s: &Store, kind: &Kind, params: &Value) -> Reply {
             return error(400, "invalid_request_error", None, Some("query"), &message);
         }
     };
-    let limit = params
-        .get("limit")
-        .map(scalar_text)
-        .map_or(Ok(10), |t| t.parse::<usize>())
-        .ok()
-        .filter(|n| (1..=100).contains(n));
-    let Some(limit) = limit else {
-        return error(
-            400,
-            "invalid_request_error",
-            Some("parameter_invalid_integer"),
-            Some("limit"),
-            "This value must be greater than or equal to 1 and less than or equal to 100.",
-        );
+    let limit = match list_limit(params) {
+        Ok(limit) => limit,
+        Err(reply) => return reply,
     };
     let start = match params.get("page").map(scalar_text) {
         None => 0,

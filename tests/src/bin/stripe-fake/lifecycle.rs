@@ -1111,13 +1111,18 @@ pub fn fund_cash_balance(s: &mut Store, customer: &str, params: &Value) -> Reply
     Reply::ok(cash_balance_transaction(s, customer, amount, "funded"))
 }
 
-/// The bank settled a payout.
-pub fn settle_payout(s: &mut Store, id: &str) -> Reply {
-    transition(s, "payout", id, |o| {
-        require_status(o, &["pending", "in_transit"])?;
-        o["status"] = json!("paid");
+/// A transition that only moves the status, from one of `from` to `to`.
+fn move_status(s: &mut Store, kind: &str, id: &str, from: &[&str], to: &str) -> Reply {
+    transition(s, kind, id, |o| {
+        require_status(o, from)?;
+        o["status"] = json!(to);
         Ok(())
     })
+}
+
+/// The bank settled a payout.
+pub fn settle_payout(s: &mut Store, id: &str) -> Reply {
+    move_status(s, "payout", id, &["pending", "in_transit"], "paid")
 }
 
 pub fn cancel_subscription(s: &mut Store, id: &str) -> Reply {
@@ -1224,11 +1229,7 @@ pub fn action(s: &mut Store, kind: &str, id: &str, verb: &str, params: &Value) -
                 Ok(())
             })
         }
-        ("invoice", "void") => transition(s, kind, id, |o| {
-            require_status(o, &["open", "uncollectible"])?;
-            o["status"] = json!("void");
-            Ok(())
-        }),
+        ("invoice", "void") => move_status(s, kind, id, &["open", "uncollectible"], "void"),
         ("invoice", "pay") => transition(s, kind, id, |o| {
             require_status(o, &["open", "uncollectible"])?;
             o["status"] = json!("paid");
@@ -1239,11 +1240,7 @@ pub fn action(s: &mut Store, kind: &str, id: &str, verb: &str, params: &Value) -
             Ok(())
         }),
         ("invoice", "send") => transition(s, kind, id, |o| require_status(o, &["open"])),
-        ("invoice", "mark_uncollectible") => transition(s, kind, id, |o| {
-            require_status(o, &["open"])?;
-            o["status"] = json!("uncollectible");
-            Ok(())
-        }),
+        ("invoice", "mark_uncollectible") => move_status(s, kind, id, &["open"], "uncollectible"),
         ("quote", "finalize") => transition(s, kind, id, |o| {
             require_status(o, &["draft"])?;
             o["status"] = json!("open");
@@ -1270,16 +1267,8 @@ pub fn action(s: &mut Store, kind: &str, id: &str, verb: &str, params: &Value) -
                 Ok(())
             })
         }
-        ("quote", "cancel") => transition(s, kind, id, |o| {
-            require_status(o, &["draft", "open"])?;
-            o["status"] = json!("canceled");
-            Ok(())
-        }),
-        ("subscription", "resume") => transition(s, kind, id, |o| {
-            require_status(o, &["paused"])?;
-            o["status"] = json!("active");
-            Ok(())
-        }),
+        ("quote", "cancel") => move_status(s, kind, id, &["draft", "open"], "canceled"),
+        ("subscription", "resume") => move_status(s, kind, id, &["paused"], "active"),
         ("subscription_schedule", "cancel") => {
             let Some(schedule) = live(s, kind, id) else {
                 return no_such(kind, id);
@@ -1305,11 +1294,7 @@ pub fn action(s: &mut Store, kind: &str, id: &str, verb: &str, params: &Value) -
             o["subscription"] = Value::Null;
             Ok(())
         }),
-        ("checkout.session", "expire") => transition(s, kind, id, |o| {
-            require_status(o, &["open"])?;
-            o["status"] = json!("expired");
-            Ok(())
-        }),
+        ("checkout.session", "expire") => move_status(s, kind, id, &["open"], "expired"),
         ("setup_intent", "confirm") => confirm_setup(s, id, &p),
         ("setup_intent", "cancel") => transition(s, kind, id, |o| {
             o["status"] = json!("canceled");
@@ -1324,11 +1309,7 @@ pub fn action(s: &mut Store, kind: &str, id: &str, verb: &str, params: &Value) -
             o["status"] = json!("canceled");
             Ok(())
         }),
-        ("payout", "cancel") => transition(s, kind, id, |o| {
-            require_status(o, &["pending"])?;
-            o["status"] = json!("canceled");
-            Ok(())
-        }),
+        ("payout", "cancel") => move_status(s, kind, id, &["pending"], "canceled"),
         ("payout", "reverse") => {
             let Some(payout) = live(s, kind, id) else {
                 return no_such(kind, id);
@@ -1347,11 +1328,7 @@ pub fn action(s: &mut Store, kind: &str, id: &str, verb: &str, params: &Value) -
             save(s, payout);
             Reply::ok(reversal)
         }
-        ("topup", "cancel") => transition(s, kind, id, |o| {
-            require_status(o, &["pending"])?;
-            o["status"] = json!("canceled");
-            Ok(())
-        }),
+        ("topup", "cancel") => move_status(s, kind, id, &["pending"], "canceled"),
         ("review", "approve") => transition(s, kind, id, |o| {
             if o["open"] != true {
                 return Err(invalid("This review is already closed."));
