@@ -4,6 +4,9 @@
 
 use serde_json::Value;
 
+/// The Customer entities' collection, the path most tests call.
+pub const CUSTOMERS: &str = "/v2/entityTypes/Customer/entities";
+
 pub struct Api {
     base: String,
     http: reqwest::Client,

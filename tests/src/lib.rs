@@ -11,7 +11,7 @@ pub mod stripe_side;
 pub mod tls_front;
 
 pub use client::{
-    Api, api_node_options, assert_error, assert_error_mentions, assert_ok, error_info,
+    Api, CUSTOMERS, api_node_options, assert_error, assert_error_mentions, assert_ok, error_info,
     fake_and_node, fake_and_node_with, stripe_detail,
 };
 pub use services::{Localstripe, Node, NodeOptions, Redis, Service, StripeFake};

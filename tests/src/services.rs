@@ -36,6 +36,12 @@ impl Service {
         service
     }
 
+    /// [`Service::spawn_on_port`] on a free port, which it returns.
+    pub fn spawn_on_free_port(name: &str, command: &mut Command, timeout: Duration) -> (u16, Self) {
+        let port = free_port();
+        (port, Self::spawn_on_port(name, command, port, timeout))
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map(Child::id).unwrap_or(0)
     }
@@ -185,8 +191,7 @@ pub struct Localstripe {
 
 impl Localstripe {
     pub fn start() -> Self {
-        let port = free_port();
-        let service = Service::spawn_on_port(
+        let (port, service) = Service::spawn_on_free_port(
             "localstripe",
             // --from-scratch: otherwise localstripe loads /tmp/localstripe.pickle, which every
             // instance on the machine rewrites on each change; a start that reads it half
@@ -195,7 +200,6 @@ impl Localstripe {
                 .arg("--from-scratch")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null()),
-            port,
             Duration::from_secs(30),
         );
         Self {
@@ -352,11 +356,9 @@ pub struct StripeFake {
 
 impl StripeFake {
     pub fn start() -> Self {
-        let port = free_port();
-        let service = Service::spawn_on_port(
+        let (port, service) = Service::spawn_on_free_port(
             "stripe-fake",
             &mut Command::new(workspace_bin("stripe-fake")),
-            port,
             Duration::from_secs(10),
         );
         Self { port, service }

@@ -8,14 +8,14 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 
 use e2e::{
-    Api, Node, StripeFake, assert_error, assert_ok, error_info, fake_and_node_with, replace_file,
+    Api, CUSTOMERS, Node, StripeFake, assert_error, assert_ok, error_info, fake_and_node_with,
+    replace_file,
 };
 use serde_json::{Value, json};
 
 const ADMIN: &str = "admin-token-5b1e0c9d7a";
 const READER: &str = "reader-token-8c2f4e6a1b";
 const PAYER: &str = "payer-token-3d9a7b5c2e";
-const CUSTOMERS: &str = "/v2/entityTypes/Customer/entities";
 
 /// A node with three clients: `admin` (everything), `reader` (Customer LIST and GET) and
 /// `payer` (CancelPaymentIntent, and GET of PaymentIntents), logging at `error` only.
@@ -123,7 +123,7 @@ async fn each_client_may_do_what_its_scope_grants_and_nothing_else() {
 
     // What reader is granted works.
     assert_ok(reader.get(&customer_path).await);
-    assert_ok(reader.get("/v2/entityTypes/Customer/entities").await);
+    assert_ok(reader.get(CUSTOMERS).await);
     let sql = json!({"query": {"query": "SELECT Id FROM Customer"}});
     assert_ok(reader.post("/v2:executeSqlQuery", &sql).await);
     let get_customer = json!({"parameters": {"id": customer}});
@@ -139,10 +139,7 @@ async fn each_client_may_do_what_its_scope_grants_and_nothing_else() {
     // Everything else is refused, before Stripe sees anything.
     let before = s.fake.request_count().await;
     let (status, body) = reader
-        .post(
-            "/v2/entityTypes/Customer/entities",
-            &json!({"Email": "b@example.com"}),
-        )
+        .post(CUSTOMERS, &json!({"Email": "b@example.com"}))
         .await;
     assert_denied(status, &body, "reader", "Customer: CREATE");
     let (status, body) = reader.patch(&customer_path, &json!({"Name": "x"})).await;
@@ -227,7 +224,7 @@ async fn each_client_may_do_what_its_scope_grants_and_nothing_else() {
 #[tokio::test]
 async fn one_client_s_token_is_rotated_while_another_s_keeps_working() {
     let s = Scoped::start();
-    let path = "/v2/entityTypes/Customer/entities";
+    let path = CUSTOMERS;
     assert_ok(s.api(READER).get(path).await);
 
     replace_file(
@@ -457,6 +454,8 @@ async fn hostile_ids_parameters_and_headers_are_refused_in_the_json_shape_before
         format!("GET {target} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n")
     };
     let many: String = (0..150).map(|i| format!("X-Filler-{i}: v\r\n")).collect();
+    let big_header = |bytes: usize| post(&format!("X-Big: {}\r\n", "b".repeat(bytes)));
+    let long_uri = |path: &str, bytes: usize| get(&format!("{path}{}", "a".repeat(bytes)));
     let mut refused = vec![
         (
             post("Idempotency-Key: a\x01b\r\nContent-Length: 0\r\n"),
@@ -469,24 +468,16 @@ async fn hostile_ids_parameters_and_headers_are_refused_in_the_json_shape_before
             "a text body",
         ),
         (post(&many), 431, "150 headers"),
+        (big_header(20 * 1024), 431, "a 20 KiB header"),
         (
-            post(&format!("X-Big: {}\r\n", "b".repeat(20 * 1024))),
-            431,
-            "a 20 KiB header",
-        ),
-        (
-            get(&format!("{CUSTOMERS}?conditions={}", "a".repeat(20 * 1024))),
+            long_uri(&format!("{CUSTOMERS}?conditions="), 20 * 1024),
             414,
             "a 20 KiB URI",
         ),
         // Past hyper's own limits, hyper answers by itself; the node still writes it as JSON.
+        (big_header(1100 * 1024), 431, "a head over hyper's buffer"),
         (
-            post(&format!("X-Huge: {}\r\n", "h".repeat(1100 * 1024))),
-            431,
-            "a head over hyper's buffer",
-        ),
-        (
-            get(&format!("/v2/entityTypes?x={}", "u".repeat(70 * 1024))),
+            long_uri("/v2/entityTypes?x=", 70 * 1024),
             414,
             "a URI over hyper's 65534 bytes",
         ),

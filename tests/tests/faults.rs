@@ -8,12 +8,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use e2e::{
-    Api, Node, Redis, StripeFake, api_node_options, assert_error_mentions, fake_and_node_with,
-    replace_file,
+    Api, CUSTOMERS, Node, Redis, StripeFake, api_node_options, assert_error_mentions,
+    fake_and_node_with, replace_file,
 };
 use serde_json::json;
-
-const CUSTOMERS: &str = "/v2/entityTypes/Customer/entities";
 
 /// No two customers at the fake were made with one idempotency key, and every acknowledged
 /// create (its id) is there.

@@ -2,7 +2,7 @@
 //! read from a real node's stderr.
 
 use e2e::squid::{ProxyAuth, Squid};
-use e2e::{Node, NodeOptions, StripeFake};
+use e2e::{CUSTOMERS, Node, NodeOptions, StripeFake};
 use serde_json::{Value, json};
 
 const API_KEY: &str = "sk_test_LogCheckKey4242";
@@ -137,13 +137,7 @@ async fn verbosity_5_logs_everything_but_secrets() {
 async fn verbosity_1_is_one_line_per_call_and_the_switch_and_formats_work() {
     let fake = StripeFake::start();
     let quiet = Logged::start(&fake.url(), &["--verbosity", "1"]);
-    quiet
-        .call(
-            reqwest::Method::GET,
-            "/v2/entityTypes/Customer/entities",
-            None,
-        )
-        .await;
+    quiet.call(reqwest::Method::GET, CUSTOMERS, None).await;
     let log = quiet.stop_and_read();
     let calls: Vec<Value> = log
         .lines()
@@ -162,21 +156,11 @@ async fn verbosity_1_is_one_line_per_call_and_the_switch_and_formats_work() {
         &fake.url(),
         &["--logging-enabled", "false", "--verbosity", "5"],
     );
-    off.call(
-        reqwest::Method::GET,
-        "/v2/entityTypes/Customer/entities",
-        None,
-    )
-    .await;
+    off.call(reqwest::Method::GET, CUSTOMERS, None).await;
     assert_eq!(off.stop_and_read(), "");
 
     let text = Logged::start(&fake.url(), &["--log-format", "text", "--verbosity", "2"]);
-    text.call(
-        reqwest::Method::GET,
-        "/v2/entityTypes/Customer/entities",
-        None,
-    )
-    .await;
+    text.call(reqwest::Method::GET, CUSTOMERS, None).await;
     let log = text.stop_and_read();
     let line = log.lines().find(|l| l.contains("stripe call")).expect(&log);
     assert!(serde_json::from_str::<Value>(line).is_err(), "{line}");

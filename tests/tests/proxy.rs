@@ -4,9 +4,10 @@
 
 use e2e::squid::{ProxyAuth, Squid};
 use e2e::tls_front::FakeOverTls;
-use e2e::{Api, Node, NodeOptions, StripeFake, TempFiles, assert_error, assert_error_mentions};
+use e2e::{
+    Api, CUSTOMERS, Node, NodeOptions, StripeFake, TempFiles, assert_error, assert_error_mentions,
+};
 
-const CUSTOMERS: &str = "/v2/entityTypes/Customer/entities";
 /// Keeps failures fast: one retry, short backoff.
 const FAST_FAILURES: [&str; 4] = ["--stripe-max-retries", "1", "--stripe-retry-base-ms", "20"];
 

@@ -2,12 +2,10 @@
 //! bounded retries that honour Stripe-Should-Retry, and Stripe errors mapped to canonical codes.
 
 use e2e::{
-    Api, Node, api_node_options, assert_error, error_info, fake_and_node, fake_and_node_with,
-    stripe_detail,
+    Api, CUSTOMERS, Node, api_node_options, assert_error, error_info, fake_and_node,
+    fake_and_node_with, stripe_detail,
 };
 use serde_json::json;
-
-const CUSTOMERS: &str = "/v2/entityTypes/Customer/entities";
 
 #[tokio::test]
 async fn a_create_whose_response_is_lost_is_retried_without_creating_two_objects() {
