@@ -230,10 +230,7 @@ pub fn after_create(s: &mut Store, o: &mut Value, params: &Value) -> Result<(), 
                 .filter(|t| !s.hidden.get(t).is_some_and(|h| h.contains_key("payout")))
                 .collect();
             for t in swept {
-                s.hidden
-                    .entry(t)
-                    .or_default()
-                    .insert("payout".into(), json!(id));
+                set_hidden(s, &t, "payout", json!(id));
             }
         }
         "transfer" => o["reversals"]["url"] = json!(format!("/v1/transfers/{id}/reversals")),
@@ -502,14 +499,26 @@ fn customer_balance_transaction(
     })
 }
 
-fn cash_balance_transaction(s: &mut Store, customer: &str, net: i64, kind: &str) -> Value {
-    let balance = s.hidden.entry(customer.to_string()).or_default();
-    let ending = balance
-        .get("cash_balance")
+/// A count Stripe keeps for an object without returning it in the object, 0 until set.
+fn hidden_count(s: &Store, id: &str, key: &str) -> i64 {
+    s.hidden
+        .get(id)
+        .and_then(|h| h.get(key))
         .and_then(Value::as_i64)
         .unwrap_or(0)
-        .saturating_add(net);
-    balance.insert("cash_balance".into(), json!(ending));
+}
+
+/// Keeps a value for an object that Stripe filters or counts by without returning it.
+fn set_hidden(s: &mut Store, id: &str, key: &str, value: Value) {
+    s.hidden
+        .entry(id.to_string())
+        .or_default()
+        .insert(key.into(), value);
+}
+
+fn cash_balance_transaction(s: &mut Store, customer: &str, net: i64, kind: &str) -> Value {
+    let ending = hidden_count(s, customer, "cash_balance").saturating_add(net);
+    set_hidden(s, customer, "cash_balance", json!(ending));
     let id = new_id(s, "ccsbtxn");
     let txn = json!({
         "id": id, "object": "customer_cash_balance_transaction", "created": now(), "currency": "usd",
@@ -835,45 +844,15 @@ fn create_child(
             customer_balance_transaction(s, &pid, amount, ending, params["description"].clone())
         }
         ("transfer", "reversals") => {
-            let remaining = parent["amount"]
-                .as_i64()
-                .unwrap_or(0)
-                .saturating_sub(parent["amount_reversed"].as_i64().unwrap_or(0));
-            let amount = params["amount"].as_i64().unwrap_or(remaining);
-            if amount > remaining {
-                return Err(invalid(
-                    "Refund amount exceeds the amount remaining on the transfer.",
-                ));
-            }
-            let mut transfer = parent.clone();
-            transfer["amount_reversed"] = json!(
-                parent["amount_reversed"]
-                    .as_i64()
-                    .unwrap_or(0)
-                    .saturating_add(amount)
-            );
-            transfer["reversed"] = json!(amount == remaining);
-            save(s, transfer);
+            let over = "Refund amount exceeds the amount remaining on the transfer.";
+            let amount = give_back(s, parent, params, "amount_reversed", "reversed", Some(over))?;
             json!({"id": new_id(s, "trr"), "object": "transfer_reversal", "amount": amount,
                 "balance_transaction": null, "created": now(), "currency": parent["currency"],
                 "destination_payment_refund": null, "metadata": params["metadata"].as_object().map_or(json!({}), |m| json!(m)),
                 "source_refund": null, "transfer": pid})
         }
         ("application_fee", "refunds") => {
-            let remaining = parent["amount"]
-                .as_i64()
-                .unwrap_or(0)
-                .saturating_sub(parent["amount_refunded"].as_i64().unwrap_or(0));
-            let amount = params["amount"].as_i64().unwrap_or(remaining);
-            let mut fee = parent.clone();
-            fee["amount_refunded"] = json!(
-                parent["amount_refunded"]
-                    .as_i64()
-                    .unwrap_or(0)
-                    .saturating_add(amount)
-            );
-            fee["refunded"] = json!(amount == remaining);
-            save(s, fee);
+            let amount = give_back(s, parent, params, "amount_refunded", "refunded", None)?;
             json!({"id": new_id(s, "fr"), "object": "fee_refund", "amount": amount, "balance_transaction": null,
                 "created": now(), "currency": parent["currency"], "fee": pid, "metadata": {}})
         }
@@ -917,16 +896,11 @@ fn create_child(
             let quantity = need("quantity")?
                 .as_i64()
                 .ok_or_else(|| invalid("quantity must be an integer"))?;
-            let usage = s.hidden.entry(pid.clone()).or_default();
             let total = match params["action"].as_str() {
                 Some("set") => quantity,
-                _ => usage
-                    .get("total_usage")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(0)
-                    .saturating_add(quantity),
+                _ => hidden_count(s, &pid, "total_usage").saturating_add(quantity),
             };
-            usage.insert("total_usage".into(), json!(total));
+            set_hidden(s, &pid, "total_usage", json!(total));
             json!({"id": new_id(s, "mbur"), "object": "usage_record", "livemode": false, "quantity": quantity,
                 "subscription_item": pid, "timestamp": params["timestamp"].as_i64().unwrap_or_else(now)})
         }
@@ -1011,12 +985,7 @@ fn capabilities(account: &Value) -> Vec<Value> {
 
 fn usage_summaries(s: &Store, item: &Value) -> Vec<Value> {
     let id = scalar_text(&item["id"]);
-    let total = s
-        .hidden
-        .get(&id)
-        .and_then(|h| h.get("total_usage"))
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let total = hidden_count(s, &id, "total_usage");
     let sub = live(s, "subscription", &scalar_text(&item["subscription"])).unwrap_or_default();
     vec![
         json!({"id": format!("sis_{id}"), "object": "usage_record_summary", "invoice": null, "livemode": false,
@@ -1120,6 +1089,47 @@ fn move_status(s: &mut Store, kind: &str, id: &str, from: &[&str], to: &str) -> 
     })
 }
 
+/// Gives back the request's `amount` (all that remains by default) of the parent's `amount`: the
+/// parent's `returned` total grows and `all_returned` says whether nothing remains. An amount
+/// over what remains is refused with `over`, when given.
+fn give_back(
+    s: &mut Store,
+    parent: &Value,
+    params: &Value,
+    returned: &str,
+    all_returned: &str,
+    over: Option<&str>,
+) -> Result<i64, Reply> {
+    let already = parent[returned].as_i64().unwrap_or(0);
+    let remaining = parent["amount"]
+        .as_i64()
+        .unwrap_or(0)
+        .saturating_sub(already);
+    let amount = params["amount"].as_i64().unwrap_or(remaining);
+    if let Some(over) = over
+        && amount > remaining
+    {
+        return Err(invalid(over));
+    }
+    let mut updated = parent.clone();
+    updated[returned] = json!(already.saturating_add(amount));
+    updated[all_returned] = json!(amount == remaining);
+    save(s, updated);
+    Ok(amount)
+}
+
+/// Sets `field` to the request's value, which must be above the object's current one.
+fn raise(o: &mut Value, p: &Value, field: &str, too_low: &str) -> Result<i64, Reply> {
+    let Some(value) = p[field].as_i64() else {
+        return Err(missing(field));
+    };
+    if value <= o[field].as_i64().unwrap_or(0) {
+        return Err(invalid(too_low));
+    }
+    o[field] = json!(value);
+    Ok(value)
+}
+
 /// The bank settled a payout.
 pub fn settle_payout(s: &mut Store, id: &str) -> Reply {
     move_status(s, "payout", id, &["pending", "in_transit"], "paid")
@@ -1175,15 +1185,12 @@ pub fn action(s: &mut Store, kind: &str, id: &str, verb: &str, params: &Value) -
                     "This PaymentIntent was not created with payment_method_options[card][request_incremental_authorization]=if_available.",
                 ));
             }
-            let Some(amount) = p["amount"].as_i64() else {
-                return Err(missing("amount"));
-            };
-            if amount <= o["amount"].as_i64().unwrap_or(0) {
-                return Err(invalid(
-                    "The amount must be greater than the PaymentIntent's current amount.",
-                ));
-            }
-            o["amount"] = json!(amount);
+            let amount = raise(
+                o,
+                &p,
+                "amount",
+                "The amount must be greater than the PaymentIntent's current amount.",
+            )?;
             o["amount_capturable"] = json!(amount);
             if let Some(d) = p.get("description") {
                 o["description"] = d.clone();
@@ -1339,15 +1346,12 @@ pub fn action(s: &mut Store, kind: &str, id: &str, verb: &str, params: &Value) -
             Ok(())
         }),
         ("test_helpers.test_clock", "advance") => transition(s, kind, id, |o| {
-            let Some(to) = p["frozen_time"].as_i64() else {
-                return Err(missing("frozen_time"));
-            };
-            if to <= o["frozen_time"].as_i64().unwrap_or(0) {
-                return Err(invalid(
-                    "The test clock can only be advanced to a time after its current frozen time.",
-                ));
-            }
-            o["frozen_time"] = json!(to);
+            raise(
+                o,
+                &p,
+                "frozen_time",
+                "The test clock can only be advanced to a time after its current frozen time.",
+            )?;
             o["status"] = json!("ready");
             Ok(())
         }),
@@ -1375,10 +1379,7 @@ fn confirm_intent(s: &mut Store, id: &str, p: &Value) -> Reply {
     let Some(intent) = live(s, "payment_intent", id) else {
         return no_such("payment_intent", id);
     };
-    let pm = p["payment_method"]
-        .as_str()
-        .or(intent["payment_method"].as_str())
-        .map(str::to_string);
+    let pm = payment_method_to_confirm(p, &intent);
     if pm.as_deref() == Some("pm_card_chargeDeclined") {
         let mut e = error(
             402,
@@ -1437,6 +1438,14 @@ fn confirm_intent(s: &mut Store, id: &str, p: &Value) -> Reply {
     })
 }
 
+/// The payment method a confirm uses: the request's, else the one already on the intent.
+fn payment_method_to_confirm(params: &Value, intent: &Value) -> Option<String> {
+    params["payment_method"]
+        .as_str()
+        .or(intent["payment_method"].as_str())
+        .map(str::to_string)
+}
+
 /// Pays a customer_balance PaymentIntent from the customer's cash balance, as far as it goes.
 fn apply_customer_balance(s: &mut Store, id: &str, p: &Value) -> Reply {
     let Some(intent) = live(s, "payment_intent", id) else {
@@ -1458,12 +1467,7 @@ fn apply_customer_balance(s: &mut Store, id: &str, p: &Value) -> Reply {
         .as_i64()
         .unwrap_or(0)
         .saturating_sub(intent["amount_received"].as_i64().unwrap_or(0));
-    let available = s
-        .hidden
-        .get(&customer)
-        .and_then(|h| h.get("cash_balance"))
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let available = hidden_count(s, &customer, "cash_balance");
     let amount = p["amount"]
         .as_i64()
         .unwrap_or(owed)
@@ -1514,10 +1518,7 @@ fn confirm_setup(s: &mut Store, id: &str, p: &Value) -> Reply {
     let Some(intent) = live(s, "setup_intent", id) else {
         return no_such("setup_intent", id);
     };
-    let pm = p["payment_method"]
-        .as_str()
-        .or(intent["payment_method"].as_str())
-        .map(str::to_string);
+    let pm = payment_method_to_confirm(p, &intent);
     let Some(pm) = pm else {
         return missing("payment_method");
     };
