@@ -2,7 +2,7 @@
 //! beside them.
 
 use std::path::PathBuf;
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Kills the child when dropped.
@@ -25,6 +25,19 @@ pub fn sibling(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The Stripe fake built beside the benchmark, on a free port: its process and URL.
+pub fn start_stripe_fake() -> (Proc, String) {
+    let port = crate::free_port();
+    let child = Command::new(sibling("stripe-fake"))
+        .args(["--port", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("stripe-fake starts");
+    wait_for(port);
+    (Proc(child), crate::loopback_url(port))
 }
 
 /// Waits until something listens on the loopback port.

@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use e2e::bench::{Proc, sibling, wait_for};
-use e2e::free_port;
+use e2e::bench::{Proc, sibling, start_stripe_fake, wait_for};
+use e2e::{TempFiles, free_port};
 use hdrhistogram::Histogram;
 use serde_json::Value;
 
@@ -158,18 +158,9 @@ async fn walk(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let dir = tempfile::tempdir()?;
-    let key_file = dir.path().join("api-key");
-    std::fs::write(&key_file, "sk_test_bench")?;
-    let fake_port = free_port();
-    let _fake = Proc(
-        Command::new(sibling("stripe-fake"))
-            .args(["--port", &fake_port.to_string()])
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
-    wait_for(fake_port);
-    let fake = format!("http://127.0.0.1:{fake_port}");
+    let files = TempFiles::new();
+    let key_file = files.write("api-key", "sk_test_bench");
+    let (_fake, fake) = start_stripe_fake();
 
     let started = Instant::now();
     let customer = |i: usize| {

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use e2e::bench::{Proc, sibling, wait_for};
-use e2e::free_port;
+use e2e::bench::{Proc, sibling, start_stripe_fake, wait_for};
+use e2e::{TempFiles, free_port};
 use hdrhistogram::Histogram;
 
 #[derive(Parser)]
@@ -99,19 +99,9 @@ async fn throughput(url: &str, key: &str, concurrency: usize, seconds: u64) -> (
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let key = "sk_test_bench";
-    let dir = tempfile::tempdir()?;
-    let key_file = dir.path().join("api-key");
-    std::fs::write(&key_file, key)?;
-
-    let fake_port = free_port();
-    let _fake = Proc(
-        Command::new(sibling("stripe-fake"))
-            .args(["--port", &fake_port.to_string()])
-            .stdin(Stdio::null())
-            .spawn()?,
-    );
-    wait_for(fake_port);
-    let fake = format!("http://127.0.0.1:{fake_port}");
+    let files = TempFiles::new();
+    let key_file = files.write("api-key", key);
+    let (_fake, fake) = start_stripe_fake();
 
     let (port, admin) = (free_port(), free_port());
     let node = Proc(
