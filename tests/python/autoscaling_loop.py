@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from control_plane import ControlPlane, free_port, start_process, stop_process
+from control_plane import ControlPlane, free_port, start_or_stop, start_process, stop_process
 from kube import Kube, OperatorProcess, cargo_binary, chart_operator_env, start_operator, wait_until
 from metrics_pipeline import MetricsAdapter, Prometheus
 from pod_runner import PodRunner
@@ -77,11 +77,7 @@ class Loop:
     # ---- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> "Loop":
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
+        start_or_stop(self._start, self.stop)
         return self
 
     def _start(self) -> None:

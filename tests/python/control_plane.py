@@ -37,6 +37,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS_SCRIPT = REPO / "scripts" / "cluster-tools.sh"
@@ -171,6 +172,15 @@ def start_process(args: list[str], log: Path, env: dict[str, str] | None = None)
         )
 
 
+def start_or_stop(start: Callable[[], None], stop: Callable[[], None]) -> None:
+    """Runs `start`; when it fails, `stop` ends what it had started and the error goes on."""
+    try:
+        start()
+    except BaseException:
+        stop()
+        raise
+
+
 def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
     if proc.poll() is not None:
         return
@@ -301,11 +311,7 @@ class ControlPlane:
     def start(cls, workdir: Path | None = None, **options) -> "ControlPlane":
         workdir = Path(workdir or tempfile.mkdtemp(prefix="stripe-test-cluster-"))
         plane = cls(workdir=workdir, bin=tools_dir(), **options)
-        try:
-            plane._start()
-        except BaseException:
-            plane.stop()
-            raise
+        start_or_stop(plane._start, plane.stop)
         return plane
 
     def _start(self) -> None:

@@ -212,7 +212,7 @@ def start_operator(
     def answering() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"operator exited with {proc.returncode}:\n{operator.output()[-3000:]}")
-        return _http_ok(f"{operator.admin_url}/healthz")
+        return http_ok(f"{operator.admin_url}/healthz")
 
     wait_until(answering, timeout=60, what="operator /healthz")
     return operator
@@ -231,7 +231,8 @@ def chart_operator_env(kube: Kube, namespace: str, deployment: str) -> dict[str,
     return env
 
 
-def _http_ok(url: str) -> bool:
+def http_ok(url: str) -> bool:
+    """Whether a GET of `url` answers 200 within 2 s."""
     import urllib.request
 
     try:

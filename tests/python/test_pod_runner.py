@@ -7,12 +7,11 @@ from __future__ import annotations
 import base64
 import copy
 import subprocess
-import urllib.request
 
 import pytest
 import yaml
 
-from kube import cargo_binary, wait_until
+from kube import cargo_binary, http_ok, wait_until
 from pod_runner import PodRunner
 
 CONNECTION = """\
@@ -54,14 +53,6 @@ def rendered_children(namespace: str, tmp_path) -> list[dict]:
     return [secret, *objects]
 
 
-def ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 def test_a_node_pod_runs_as_a_real_node_until_it_goes(kube, namespace, runner, tmp_path):
     objects = rendered_children(namespace, tmp_path)
     kube.apply(objects, namespace)
@@ -79,7 +70,7 @@ def test_a_node_pod_runs_as_a_real_node_until_it_goes(kube, namespace, runner, t
     assert pod.env["REDIS_URL"] == "redis://127.0.0.1:9"
     # Its ports are its own loopback ports; the admin port is the one Prometheus is told of.
     assert pod.env["NODE_LISTEN"] == f"127.0.0.1:{pod.ports[8080]}"
-    assert ok(f"http://127.0.0.1:{pod.ports[9090]}/healthz")
+    assert http_ok(f"http://127.0.0.1:{pod.ports[9090]}/healthz")
     assert f"127.0.0.1:{pod.ports[9090]}" in runner.file_sd.read_text()
 
     kube.kubectl("scale", "deployment", "shop", "-n", namespace, "--replicas=0")
