@@ -146,12 +146,6 @@ pub fn assert_unimplemented((status, body): (u16, Value), instead: &str) {
     assert_error_mentions(status, &body, 405, "UNIMPLEMENTED", instead);
 }
 
-/// Asserts that an error's message mentions `needle`.
-pub fn assert_mentions(error: &Value, needle: &str) {
-    let message = error["message"].as_str().unwrap_or_default();
-    assert!(message.contains(needle), "{needle:?} not in {error}");
-}
-
 /// Asserts that an error's message starts with `prefix` (the field it names, and why).
 pub fn assert_message_starts_with(error: &Value, prefix: &str) {
     let message = error["message"].as_str().unwrap_or_default();

@@ -192,14 +192,27 @@ pub fn assert_error_mentions(
     needle: &str,
 ) -> Value {
     let error = assert_error(status, body, want_status, want_code);
+    assert_mentions(&error, needle);
+    error
+}
+
+/// Asserts that an error's message mentions `needle`.
+pub fn assert_mentions(error: &Value, needle: &str) {
     let message = error["message"].as_str().unwrap_or_default();
     assert!(message.contains(needle), "{needle:?} not in {error}");
-    error
 }
 
 /// A Stripe fake and a node in front of it, with a client of the node's API.
 pub fn fake_and_node() -> (crate::StripeFake, crate::Node, Api) {
     fake_and_node_with(|_| {})
+}
+
+/// localstripe and a node in front of it, with a client of the node's API.
+pub fn localstripe_and_node() -> (crate::Localstripe, crate::Node, Api) {
+    let stripe = crate::Localstripe::start();
+    let node = crate::Node::start(&api_node_options(stripe.url()));
+    let api = Api::new(node.url());
+    (stripe, node, api)
 }
 
 /// [`fake_and_node`] with the node's [`api_node_options`] changed by `configure` first.

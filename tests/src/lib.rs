@@ -11,8 +11,8 @@ pub mod stripe_side;
 pub mod tls_front;
 
 pub use client::{
-    Api, CUSTOMERS, api_node_options, assert_error, assert_error_mentions, assert_ok, error_info,
-    fake_and_node, fake_and_node_with, stripe_detail,
+    Api, CUSTOMERS, api_node_options, assert_error, assert_error_mentions, assert_mentions,
+    assert_ok, error_info, fake_and_node, fake_and_node_with, localstripe_and_node, stripe_detail,
 };
 pub use services::{Localstripe, Node, NodeOptions, Redis, Service, StripeFake};
 

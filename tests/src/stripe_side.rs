@@ -1,18 +1,9 @@
-//! The Stripe peer's side of an API test: a node in front of localstripe, objects made straight
-//! at the Stripe fake (what Stripe or a dashboard writes, not the node), and the query of the
+//! The Stripe peer's side of an API test: objects made straight at the Stripe fake (what Stripe or a dashboard writes, not the node), and the query of the
 //! node's last call to the fake.
 
 use serde_json::Value;
 
-use crate::{Api, Localstripe, Node, StripeFake, api_node_options};
-
-/// localstripe and a node in front of it, with a client of the node's API.
-pub fn localstripe_and_node() -> (Localstripe, Node, Api) {
-    let stripe = Localstripe::start();
-    let node = Node::start(&api_node_options(stripe.url()));
-    let api = Api::new(node.url());
-    (stripe, node, api)
-}
+use crate::StripeFake;
 
 /// The id of an object Stripe answered with.
 pub fn id_of(object: &Value) -> String {

@@ -3,9 +3,9 @@
 //! payout reverse, PaymentIntent increment authorization and apply customer balance, test clock
 //! advance, top-up cancel and review approve.
 
-use e2e::checked_calls::{assert_mentions, counted_rows, get_fields, refused_action, run_action};
+use e2e::checked_calls::{counted_rows, get_fields, refused_action, run_action};
 use e2e::stripe_side::{fund_cash_balance, price};
-use e2e::{assert_error, fake_and_node};
+use e2e::{assert_error, assert_mentions, fake_and_node};
 use serde_json::json;
 
 #[tokio::test]

@@ -4,11 +4,11 @@
 //! Stripe fake otherwise.
 
 use e2e::checked_calls::{
-    assert_mentions, assert_unimplemented, delete, entity_path, get_fields, list_refused,
-    run_action, single_row, update,
+    assert_unimplemented, delete, entity_path, get_fields, list_refused, run_action, single_row,
+    update,
 };
-use e2e::stripe_side::{assert_last_query_has, card_charge, id_of, localstripe_and_node};
-use e2e::{StripeFake, assert_error, fake_and_node};
+use e2e::stripe_side::{assert_last_query_has, card_charge, id_of};
+use e2e::{StripeFake, assert_error, assert_mentions, fake_and_node, localstripe_and_node};
 use serde_json::{Value, json};
 
 /// Uploads a file to the fake as Stripe takes it: multipart/form-data.

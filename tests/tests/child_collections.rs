@@ -4,12 +4,11 @@
 //! of them (and its tax id list refuses Stripe's `limit`).
 
 use e2e::checked_calls::{
-    assert_mentions, assert_message_starts_with, assert_unimplemented, counted_rows, delete,
-    delete_with_conditions, entity_path, get_fields, list_refused, run_action, single_row, update,
-    update_with_conditions,
+    assert_message_starts_with, assert_unimplemented, counted_rows, delete, delete_with_conditions,
+    entity_path, get_fields, list_refused, run_action, single_row, update, update_with_conditions,
 };
 use e2e::stripe_side::{assert_last_query_has, card_charge, fund_cash_balance, price};
-use e2e::{Api, StripeFake, assert_error, assert_error_mentions, fake_and_node};
+use e2e::{Api, StripeFake, assert_error, assert_error_mentions, assert_mentions, fake_and_node};
 use serde_json::{Value, json};
 
 /// The rows of a child collection: its List with the parent's id as the condition.

@@ -4,11 +4,11 @@
 use std::collections::HashSet;
 
 use e2e::checked_calls::{
-    all_pages, assert_mentions, bulk_path, counted_rows, delete_with_conditions, ids_of_pages,
-    list_refused, single_row,
+    all_pages, bulk_path, counted_rows, delete_with_conditions, ids_of_pages, list_refused,
+    single_row,
 };
-use e2e::stripe_side::{assert_last_query_has, localstripe_and_node};
-use e2e::{Api, fake_and_node};
+use e2e::stripe_side::assert_last_query_has;
+use e2e::{Api, assert_mentions, fake_and_node, localstripe_and_node};
 use serde_json::json;
 
 #[tokio::test]

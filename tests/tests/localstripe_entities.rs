@@ -2,12 +2,12 @@
 
 use std::collections::HashSet;
 
-use e2e::assert_error;
 use e2e::checked_calls::{
     assert_unimplemented, delete, entity_path, get_fields, run_action, run_action_with_no_output,
     test_card, update,
 };
-use e2e::stripe_side::localstripe_and_node;
+use e2e::{assert_error, localstripe_and_node};
+
 use serde_json::{Value, json};
 
 #[tokio::test]

@@ -1,10 +1,8 @@
 //! The actions beyond the Stripe connector's nine, against the Stripe fake: invoice life cycle,
 //! subscriptions and Checkout Sessions.
 
-use e2e::checked_calls::{
-    assert_mentions, delete, entity_path, refused_action, run_action, update,
-};
-use e2e::{Api, assert_error, fake_and_node};
+use e2e::checked_calls::{delete, entity_path, refused_action, run_action, update};
+use e2e::{Api, assert_error, assert_mentions, fake_and_node};
 use serde_json::json;
 
 async fn open_invoice(api: &Api, customer: &str) -> String {

@@ -5,9 +5,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use e2e::checked_calls::{all_pages, assert_mentions, ids_of_pages, list_refused};
+use e2e::checked_calls::{all_pages, ids_of_pages, list_refused};
 use e2e::stripe_side::{assert_last_query_has, id_of, price};
-use e2e::{Api, assert_error_mentions, fake_and_node};
+use e2e::{Api, assert_error_mentions, assert_mentions, fake_and_node};
 use serde_json::json;
 
 /// Creates customers with these emails and `metadata[tier]`; returns the ids of the gold ones.
