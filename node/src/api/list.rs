@@ -20,6 +20,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::conditions::Conditions;
+use super::payload::id_segment;
 use crate::catalog::{Entity, Pushdown};
 use crate::error::{ApiError, ApiResult};
 use crate::filter::ListPlan;
@@ -257,23 +258,12 @@ fn field_of<'e>(entity: &'e Entity, param: &'e str) -> &'e str {
 fn list_source(entity: &Entity, mut params: Vec<(String, String)>) -> ApiResult<Source> {
     let mut path = entity.path.to_string();
     for placeholder in entity.path_params() {
-        let Some(i) = params.iter().position(|(k, _)| k == placeholder) else {
+        let Some((_, value)) = params.iter_mut().find(|(k, _)| k == placeholder) else {
             continue;
         };
-        let (_, value) = params.remove(i);
-        if value.is_empty()
-            || !value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-        {
-            let field = field_of(entity, placeholder);
-            return Err(ApiError::invalid(
-                format!("conditions.{field}"),
-                format!("{value:?} is not a Stripe object id"),
-            ));
-        }
-        path = path.replace(&format!("{{{placeholder}}}"), &value);
-        params.push((placeholder.to_string(), value));
+        let field = field_of(entity, placeholder);
+        *value = id_segment(&format!("conditions.{field}"), value)?;
+        path = path.replace(&format!("{{{placeholder}}}"), value);
     }
     let echo = entity
         .fields
@@ -288,8 +278,7 @@ fn list_source(entity: &Entity, mut params: Vec<(String, String)>) -> ApiResult<
             _ => None,
         })
         .collect();
-    let placeholders: Vec<&str> = entity.path_params().collect();
-    params.retain(|(k, _)| !placeholders.contains(&k.as_str()));
+    params.retain(|(k, _)| entity.path_params().all(|p| p != k));
     Ok(Source::List { path, params, echo })
 }
 
@@ -682,6 +671,8 @@ mod tests {
         for (clause, field) in [
             ("Amount > 1", "conditions"),
             ("Invoice = 'in_1/../x'", "conditions.Invoice"),
+            // A dot segment would leave the parent's path (`/v1/invoices/../lines`).
+            ("Invoice = '..'", "conditions.Invoice"),
         ] {
             let c = Conditions::parse(entity, Some(clause)).unwrap();
             let e = fetch_page(&stripe, entity, &c, PageToken::default(), 10)
