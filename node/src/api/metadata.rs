@@ -126,6 +126,14 @@ pub fn with_create_parent(entity: &Entity, mut fields: Value) -> Value {
     fields
 }
 
+/// What the `id` of one entity is, for the document and the tools (a child's names its form).
+pub fn id_description(entity: &Entity) -> String {
+    match entity.child_id_form() {
+        Some(form) => format!("The {} entity id, '{form}'.", entity.name),
+        None => format!("The {} id.", entity.name),
+    }
+}
+
 /// The JSON Schema of an entity's `fields`.
 pub fn entity_schema(entity: &Entity) -> Value {
     let properties: Map<String, Value> = entity

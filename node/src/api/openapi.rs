@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::CONNECTION;
 use super::metadata::{
-    action_input_schema, action_result_schema, entity_schema, with_create_parent,
+    action_input_schema, action_result_schema, entity_schema, id_description, with_create_parent,
 };
 use super::tools;
 use crate::catalog::{ACTIONS, ENTITIES, Entity};
@@ -263,10 +263,7 @@ fn entity_paths(entity: &Entity, paths: &mut Map<String, Value>, schemas: &mut M
     if !collection.is_empty() {
         paths.insert(base.clone(), Value::Object(collection));
     }
-    let id_text = match entity.child_id_form() {
-        Some(form) => format!("The {e} entity id, '{form}'."),
-        None => format!("The {e} id."),
-    };
+    let id_text = id_description(entity);
     let id = || vec![path_param("id", &id_text, None)];
     let mut one = Map::new();
     if o.get {

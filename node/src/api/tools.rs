@@ -14,7 +14,7 @@ use super::entities::{self, ListQuery, update_params};
 use super::entity_ids;
 use super::extract::{JsonBody, QueryParams, Scope, Target, body_object};
 use super::metadata::{
-    action_input_schema, action_result_schema, entity_schema, with_create_parent,
+    action_input_schema, action_result_schema, entity_schema, id_description, with_create_parent,
 };
 use super::{admit, idempotency_key, paging};
 use crate::access::{Caller, Permission};
@@ -79,10 +79,7 @@ fn string_schema(description: &str) -> Value {
 }
 
 fn id_schema(entity: &Entity) -> Value {
-    match entity.child_id_form() {
-        Some(form) => string_schema(&format!("The {} entity id, '{form}'.", entity.name)),
-        None => string_schema(&format!("The {} id.", entity.name)),
-    }
+    string_schema(&id_description(entity))
 }
 
 /// The fields of an entity a caller may write.
