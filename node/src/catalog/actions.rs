@@ -51,7 +51,7 @@ impl Action {
     }
 }
 
-pub(crate) const fn id(name: &'static str, description: &'static str) -> Param {
+const fn id(name: &'static str, description: &'static str) -> Param {
     Param {
         name,
         data_type: String,
@@ -60,7 +60,7 @@ pub(crate) const fn id(name: &'static str, description: &'static str) -> Param {
         target: ParamTarget::Path,
     }
 }
-pub(crate) const fn opt(
+const fn opt(
     name: &'static str,
     stripe: &'static str,
     data_type: DataType,

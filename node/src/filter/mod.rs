@@ -110,12 +110,14 @@ impl Filter {
     }
 
     /// The list parameters sent on every call (without a split IN).
+    #[cfg(test)]
     pub fn pushdown(&self) -> Vec<(String, String)> {
         self.list.params.clone()
     }
 
     /// True when every conjunct was pushed down as list parameters, so Stripe's pages need no
     /// extra filtering.
+    #[cfg(test)]
     pub fn fully_pushed_down(&self) -> bool {
         self.list.complete()
     }
