@@ -131,11 +131,17 @@ impl Api {
 
     /// Creates an entity and returns its id, asserting success.
     pub async fn create(&self, entity: &str, fields: Value) -> String {
+        let body = self.create_entity(entity, fields).await;
+        body["fields"]["Id"].as_str().expect("Id").to_string()
+    }
+
+    /// Creates an entity, asserting success; returns the Entity answered (`name`, `fields`).
+    pub async fn create_entity(&self, entity: &str, fields: Value) -> Value {
         let (status, body) = self
             .post(&format!("/v2/entityTypes/{entity}/entities"), &fields)
             .await;
         assert_eq!(status, 200, "create {entity} {fields}: {body}");
-        body["fields"]["Id"].as_str().expect("Id").to_string()
+        body
     }
 }
 

@@ -320,15 +320,6 @@ async fn listed_ids(api: &Api, entity: &str, conditions: &str) -> Vec<String> {
         .collect()
 }
 
-/// Creates a child through the node; returns the answer, asserting success.
-async fn create_child(api: &Api, entity: &str, fields: Value) -> Value {
-    let (status, body) = api
-        .post(&format!("/v2/entityTypes/{entity}/entities"), &fields)
-        .await;
-    assert_eq!(status, 200, "create {entity} {fields}: {body}");
-    body
-}
-
 #[tokio::test]
 async fn tax_ids_are_created_read_and_deleted_by_parent_and_child_id() {
     let (fake, _node, api) = fake_and_node();
@@ -435,8 +426,7 @@ async fn bad_child_entity_ids_are_refused_before_stripe() {
 async fn customer_balance_transactions_are_created_read_and_updated() {
     let (fake, _node, api) = fake_and_node();
     let customer = api.create("Customer", json!({"Name": "Credit"})).await;
-    let created = create_child(
-        &api,
+    let created = api.create_entity(
         "CustomerBalanceTransaction",
         json!({"Customer": customer, "Amount": -700, "Currency": "usd", "Description": "goodwill"}),
     )
@@ -483,8 +473,7 @@ async fn customer_balance_transactions_are_created_read_and_updated() {
     assert_unimplemented(answer, "create an opposite one");
 
     // With conditions: the parent conjunct as List needs it, each match at its nested path.
-    create_child(
-        &api,
+    api.create_entity(
         "CustomerBalanceTransaction",
         json!({"Customer": customer, "Amount": 200, "Currency": "usd"}),
     )
@@ -537,12 +526,12 @@ async fn people_and_external_accounts_of_a_connected_account_are_written() {
         )
         .await;
 
-    let ada = create_child(
-        &api,
-        "Person",
-        json!({"Account": account, "FirstName": "Ada", "RelationshipOwner": true}),
-    )
-    .await;
+    let ada = api
+        .create_entity(
+            "Person",
+            json!({"Account": account, "FirstName": "Ada", "RelationshipOwner": true}),
+        )
+        .await;
     let ada_id = entity_id(&ada);
     assert!(ada_id.starts_with(&format!("{account},person_")), "{ada}");
     update(&api, "Person", &ada_id, json!({"LastName": "Lovelace"})).await;
@@ -557,12 +546,8 @@ async fn people_and_external_accounts_of_a_connected_account_are_written() {
         "{got}"
     );
     for name in ["Temp", "Temp"] {
-        create_child(
-            &api,
-            "Person",
-            json!({"Account": account, "FirstName": name}),
-        )
-        .await;
+        api.create_entity("Person", json!({"Account": account, "FirstName": name}))
+            .await;
     }
     let temps = format!("Account = '{account}' AND FirstName = 'Temp'");
     let (status, body) = delete_with_conditions(&api, "Person", &temps).await;
@@ -579,14 +564,13 @@ async fn people_and_external_accounts_of_a_connected_account_are_written() {
     );
 
     // Two bank accounts: the first is the default for usd, which Stripe will not delete.
-    let first = create_child(
-        &api,
-        "ExternalAccount",
-        json!({"Account": account, "ExternalAccount": "btok_us_verified"}),
-    )
-    .await;
-    let second = create_child(
-        &api,
+    let first = api
+        .create_entity(
+            "ExternalAccount",
+            json!({"Account": account, "ExternalAccount": "btok_us_verified"}),
+        )
+        .await;
+    let second = api.create_entity(
         "ExternalAccount",
         json!({"Account": account, "ExternalAccount": "btok_us_verified", "Metadata": {"n": "2"}}),
     )
@@ -676,12 +660,12 @@ async fn transfer_reversals_and_fee_refunds_are_created_and_updated() {
             json!({"Amount": 1000, "Currency": "usd", "Destination": account}),
         )
         .await;
-    let reversal = create_child(
-        &api,
-        "TransferReversal",
-        json!({"Transfer": transfer, "Amount": 400}),
-    )
-    .await;
+    let reversal = api
+        .create_entity(
+            "TransferReversal",
+            json!({"Transfer": transfer, "Amount": 400}),
+        )
+        .await;
     let reversal = entity_id(&reversal);
     assert!(
         reversal.starts_with(&format!("{transfer},trr_")),
@@ -705,12 +689,9 @@ async fn transfer_reversals_and_fee_refunds_are_created_and_updated() {
     assert_error(status, &body, 405, "UNIMPLEMENTED");
 
     let fee = application_fee(&fake, &account).await;
-    let refund = create_child(
-        &api,
-        "ApplicationFeeRefund",
-        json!({"Fee": fee, "Amount": 100}),
-    )
-    .await;
+    let refund = api
+        .create_entity("ApplicationFeeRefund", json!({"Fee": fee, "Amount": 100}))
+        .await;
     let refund = entity_id(&refund);
     update(
         &api,
