@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 
+use e2e::checked_calls::{bulk_path, delete_with_conditions, update_with_conditions};
 use e2e::{
     Api, CUSTOMERS, Node, StripeFake, assert_error, assert_ok, error_info, fake_and_node_with,
     replace_file,
@@ -146,12 +147,13 @@ async fn each_client_may_do_what_its_scope_grants_and_nothing_else() {
     assert_denied(status, &body, "reader", "Customer: UPDATE");
     let (status, body) = reader.delete(&customer_path).await;
     assert_denied(status, &body, "reader", "Customer: DELETE");
-    let (status, body) = reader
-        .post(
-            "/v2/entityTypes/Customer/entities:updateEntitiesWithConditions?conditions=Email%3D'a%40example.com'",
-            &json!({"Name": "x"}),
-        )
-        .await;
+    let (status, body) = update_with_conditions(
+        &reader,
+        "Customer",
+        "Email='a@example.com'",
+        json!({"Name": "x"}),
+    )
+    .await;
     assert_denied(status, &body, "reader", "Customer: UPDATE");
     let (status, body) = reader
         .get(&format!("/v2/entityTypes/PaymentIntent/entities/{pi}"))
@@ -259,8 +261,10 @@ async fn every_kind_of_write_has_an_audit_line_with_its_fields() {
     let customer = body["fields"]["Id"].as_str().unwrap().to_string();
     let path = format!("{CUSTOMERS}/{customer}");
     assert_ok(admin.patch(&path, &json!({"Name": "Audited"})).await);
-    let bulk_update = format!(
-        "{CUSTOMERS}:updateEntitiesWithConditions?conditions=Email%3D'audit%40example.com'"
+    let bulk_update = bulk_path(
+        "Customer",
+        "updateEntitiesWithConditions",
+        "Email='audit@example.com'",
     );
     let bulk = json!({"Description": "bulk"});
     assert_ok(
@@ -283,9 +287,7 @@ async fn every_kind_of_write_has_an_audit_line_with_its_fields() {
     assert_ok(admin.post("/v2:executeHttpRequest", &raw).await);
     let (status, _) = s.api(READER).delete(&path).await;
     assert_eq!(status, 403);
-    let bulk_delete =
-        format!("{CUSTOMERS}:deleteEntitiesWithConditions?conditions=Email%3D'tool%40example.com'");
-    assert_ok(admin.post(&bulk_delete, &json!({})).await);
+    assert_ok(delete_with_conditions(&admin, "Customer", "Email='tool@example.com'").await);
     assert_ok(admin.delete(&path).await);
     // A write Stripe refuses is audited with its result too.
     let (status, _) = admin.delete(&format!("{CUSTOMERS}/cus_missing")).await;
