@@ -4,7 +4,7 @@
 //! advance, top-up cancel and review approve.
 
 use e2e::checked_calls::{counted_rows, get_fields, refused_action, run_action};
-use e2e::stripe_side::{fund_cash_balance, price};
+use e2e::stripe_side::{fund_cash_balance, id_of, price};
 use e2e::{assert_error, assert_mentions, fake_and_node};
 use serde_json::json;
 
@@ -149,7 +149,7 @@ async fn card_authorizations_grow_and_reviews_are_approved() {
             ],
         )
         .await;
-    let intent = intent["id"].as_str().unwrap().to_string();
+    let intent = id_of(&intent);
     run_action(
         &api,
         "ConfirmPaymentIntent",

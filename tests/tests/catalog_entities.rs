@@ -9,7 +9,7 @@ use e2e::checked_calls::{
 };
 use e2e::stripe_side::{assert_last_query_has, card_charge, id_of};
 use e2e::{StripeFake, assert_error, assert_mentions, fake_and_node, localstripe_and_node};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Uploads a file to the fake as Stripe takes it: multipart/form-data.
 async fn upload(fake: &StripeFake, purpose: &str, filename: &str, content: &str) -> String {
@@ -30,11 +30,7 @@ async fn upload(fake: &StripeFake, purpose: &str, filename: &str, content: &str)
         .send()
         .await
         .expect("fake answers");
-    let file: Value = response.json().await.expect("json");
-    file["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{file}"))
-        .to_string()
+    id_of(&response.json().await.expect("json"))
 }
 
 #[tokio::test]

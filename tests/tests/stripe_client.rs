@@ -1,9 +1,10 @@
 //! The node's Stripe client on the wire, against the Stripe fake: idempotency keys on every POST,
 //! bounded retries that honour Stripe-Should-Retry, and Stripe errors mapped to canonical codes.
 
+use e2e::checked_calls::assert_message_starts_with;
 use e2e::{
-    Api, CUSTOMERS, Node, api_node_options, assert_error, error_info, fake_and_node,
-    fake_and_node_with, stripe_detail,
+    Api, CUSTOMERS, Node, api_node_options, assert_error, assert_mentions, error_info,
+    fake_and_node, fake_and_node_with, stripe_detail,
 };
 use serde_json::json;
 
@@ -114,7 +115,7 @@ async fn stripe_errors_map_to_canonical_codes_with_stripe_s_fields() {
         "resource_missing",
         "{err}"
     );
-    assert!(err["message"].as_str().unwrap().contains("cus_missing"));
+    assert_mentions(&err, "cus_missing");
 
     // Card error: 400 FAILED_PRECONDITION with code and decline_code.
     let pi = api
@@ -206,11 +207,7 @@ async fn an_unreachable_stripe_is_unavailable_after_bounded_retries() {
     let api = Api::new(node.url());
     let (status, body) = api.get(CUSTOMERS).await;
     let err = assert_error(status, &body, 503, "UNAVAILABLE");
-    let message = err["message"].as_str().unwrap_or_default();
-    assert!(
-        message.starts_with("Stripe is unreachable at 127.0.0.1:"),
-        "{message}"
-    );
+    assert_message_starts_with(&err, "Stripe is unreachable at 127.0.0.1:");
     let (status, body) = api.get("/v2:checkStatus").await;
     assert_eq!(status, 200);
     assert_eq!(body["state"], "ERROR", "{body}");
