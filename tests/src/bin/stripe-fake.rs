@@ -173,6 +173,17 @@ pub fn missing(param: &str) -> Reply {
     )
 }
 
+/// Stripe's answer to a path or method it has no endpoint for.
+pub fn unrecognized(method: &str, path: &str) -> Reply {
+    error(
+        404,
+        "invalid_request_error",
+        None,
+        None,
+        &format!("Unrecognized request URL ({method}: {path})."),
+    )
+}
+
 pub fn no_such(kind: &str, id: &str) -> Reply {
     error(
         404,
@@ -543,10 +554,6 @@ fn collection(path: &str) -> Option<(&'static Kind, &str)> {
     })
 }
 
-pub fn kind_of(object: &str) -> Option<&'static Kind> {
-    KINDS.iter().find(|k| k.object == object)
-}
-
 fn route(
     s: &mut Store,
     method: &Method,
@@ -554,17 +561,8 @@ fn route(
     pairs: &[(String, String)],
     key: Option<&str>,
 ) -> Reply {
-    let unrecognized = || {
-        error(
-            404,
-            "invalid_request_error",
-            None,
-            None,
-            &format!("Unrecognized request URL ({method}: {path})."),
-        )
-    };
     let Some(rest) = path.strip_prefix("/v1/") else {
-        return unrecognized();
+        return unrecognized(method.as_str(), path);
     };
     let params = nest(pairs);
     match (method.as_str(), rest) {
@@ -580,7 +578,7 @@ fn route(
         return lifecycle::fund_cash_balance(s, customer, &params);
     }
     let Some((kind, rest)) = collection(rest) else {
-        return unrecognized();
+        return unrecognized(method.as_str(), path);
     };
     let mut segments = rest.split('/').filter(|x| !x.is_empty());
     let id = segments.next();
@@ -628,9 +626,9 @@ fn route(
             lifecycle::child(s, method, kind, id, sub, sub_id, &params, key)
         }
         ("POST", Some(id), Some(verb)) if sub_id.is_none() => {
-            lifecycle::action(s, kind.object, id, verb, &params)
+            lifecycle::action(s, kind, id, verb, &params)
         }
-        _ => unrecognized(),
+        _ => unrecognized(method.as_str(), path),
     }
 }
 
@@ -929,7 +927,7 @@ pub fn emit(s: &mut Store, kind: &str, object: &Value, previous: Option<Value>) 
 }
 
 fn create(s: &mut Store, kind: &Kind, params: Value, key: Option<&str>) -> Reply {
-    if let Err(reply) = lifecycle::check_create(s, kind.object, &params) {
+    if let Err(reply) = lifecycle::check_create(s, kind, &params) {
         return reply;
     }
     let custom_id = params.get("id").and_then(Value::as_str);

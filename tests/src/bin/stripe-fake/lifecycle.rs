@@ -8,9 +8,9 @@ use axum::http::Method;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Kind, Reply, Store, emit, error, filtered, insert, invalid, kind_of, listed, listed_where,
-    live, merge, missing, new_id, no_such, now, page, require_status, save, scalar_text,
-    transition, unexpected_state,
+    Kind, Reply, Store, emit, error, filtered, insert, invalid, listed, listed_where, live, merge,
+    missing, new_id, no_such, now, page, require_status, save, scalar_text, transition,
+    unexpected_state, unrecognized,
 };
 
 /// A price's unit amount; prices the fake does not know cost 1000.
@@ -47,7 +47,8 @@ fn items(s: &mut Store, list: &str, lines: &Value) -> i64 {
 
 /// Refuses a create Stripe would refuse: a missing required parameter, a reference to nothing,
 /// or a collection Stripe writes itself.
-pub fn check_create(s: &Store, kind: &str, params: &Value) -> Result<(), Reply> {
+pub fn check_create(s: &Store, kind: &Kind, params: &Value) -> Result<(), Reply> {
+    let (col, kind) = (kind.col, kind.object);
     let required: &[&str] = match kind {
         "payment_intent" | "charge" | "payout" | "topup" => &["amount", "currency"],
         "invoice" | "invoiceitem" | "subscription" => &["customer"],
@@ -73,16 +74,7 @@ pub fn check_create(s: &Store, kind: &str, params: &Value) -> Result<(), Reply> 
         | "setup_attempt"
         | "mandate"
         | "tax_code" => {
-            return Err(error(
-                404,
-                "invalid_request_error",
-                None,
-                None,
-                &format!(
-                    "Unrecognized request URL (POST: /v1/{}).",
-                    kind_of(kind).map_or(kind, |k| k.col)
-                ),
-            ));
+            return Err(unrecognized("POST", &format!("/v1/{col}")));
         }
         _ => &[],
     };
@@ -648,7 +640,7 @@ pub fn child(
     let find = |s: &Store, id: &str| all(s).into_iter().find(|o| o["id"] == id);
     match (method.as_str(), child_id) {
         ("GET", None) => page(filtered(s, all(s), &paging_only(params)), params, &url),
-        ("POST", None) => match create_child(s, kind.object, &parent, sub, params) {
+        ("POST", None) => match create_child(s, kind, &parent, sub, params) {
             Ok(object) => Reply::ok(insert(s, &list, object, key)),
             Err(reply) => reply,
         },
@@ -695,13 +687,7 @@ pub fn child(
             s.objects.insert(id.to_string(), tombstone.clone());
             Reply::ok(tombstone)
         }
-        _ => error(
-            404,
-            "invalid_request_error",
-            None,
-            None,
-            &format!("Unrecognized request URL ({method}: {url})."),
-        ),
+        _ => unrecognized(method.as_str(), &url),
     }
 }
 
@@ -807,7 +793,7 @@ fn paging_only(params: &Value) -> Value {
 
 fn create_child(
     s: &mut Store,
-    parent_kind: &str,
+    parent_kind: &Kind,
     parent: &Value,
     sub: &str,
     params: &Value,
@@ -820,7 +806,7 @@ fn create_child(
             .cloned()
             .ok_or_else(|| missing(p))
     };
-    Ok(match (parent_kind, sub) {
+    Ok(match (parent_kind.object, sub) {
         ("customer", "tax_ids") => {
             let kind = scalar_text(&need("type")?);
             let value = need("value")?;
@@ -905,13 +891,8 @@ fn create_child(
                 "subscription_item": pid, "timestamp": params["timestamp"].as_i64().unwrap_or_else(now)})
         }
         _ => {
-            return Err(error(
-                404,
-                "invalid_request_error",
-                None,
-                None,
-                "Unrecognized request URL.",
-            ));
+            let url = format!("/v1/{}/{pid}/{sub}", parent_kind.col);
+            return Err(unrecognized("POST", &url));
         }
     })
 }
@@ -1146,7 +1127,8 @@ pub fn cancel_subscription(s: &mut Store, id: &str) -> Reply {
     })
 }
 
-pub fn action(s: &mut Store, kind: &str, id: &str, verb: &str, params: &Value) -> Reply {
+pub fn action(s: &mut Store, kind: &Kind, id: &str, verb: &str, params: &Value) -> Reply {
+    let (col, kind) = (kind.col, kind.object);
     let p = params.clone();
     match (kind, verb) {
         ("payment_intent", "confirm") => confirm_intent(s, id, &p),
@@ -1365,13 +1347,7 @@ pub fn action(s: &mut Store, kind: &str, id: &str, verb: &str, params: &Value) -
             o["voided_at"] = json!(now());
             Ok(())
         }),
-        _ => error(
-            404,
-            "invalid_request_error",
-            None,
-            None,
-            &format!("Unrecognized request URL (POST: /v1/.../{id}/{verb})."),
-        ),
+        _ => unrecognized("POST", &format!("/v1/{col}/{id}/{verb}")),
     }
 }
 
