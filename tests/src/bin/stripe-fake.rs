@@ -617,10 +617,7 @@ fn route(
             if kind.object == "invoice" && o["status"] != "draft" {
                 return invalid("You can only delete draft invoices.");
             }
-            let tombstone = json!({"id": id, "object": kind.object, "deleted": true});
-            emit(s, &format!("{}.deleted", kind.object), &o, None);
-            s.objects.insert(id.to_string(), tombstone.clone());
-            Reply::ok(tombstone)
+            delete(s, &o, &format!("{}.deleted", kind.object))
         }
         (_, Some(id), Some(sub)) if lifecycle::is_child(kind.object, sub) => {
             lifecycle::child(s, method, kind, id, sub, sub_id, &params, key)
@@ -941,6 +938,15 @@ fn create(s: &mut Store, kind: &Kind, params: Value, key: Option<&str>) -> Reply
         Ok(()) => Reply::ok(insert(s, kind.col, object, key)),
         Err(reply) => reply,
     }
+}
+
+/// Deletes a stored object: its `event`, and in its place the tombstone answered.
+pub fn delete(s: &mut Store, object: &Value, event: &str) -> Reply {
+    let id = scalar_text(&object["id"]);
+    let tombstone = json!({"id": id, "object": object["object"], "deleted": true});
+    emit(s, event, object, None);
+    s.objects.insert(id, tombstone.clone());
+    Reply::ok(tombstone)
 }
 
 /// Applies a state change to a stored object and returns it.

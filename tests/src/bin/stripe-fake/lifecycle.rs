@@ -8,8 +8,8 @@ use axum::http::Method;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Kind, Reply, Store, emit, error, filtered, insert, invalid, listed, listed_where, live, merge,
-    missing, new_id, no_such, now, page, require_status, save, scalar_text, transition,
+    Kind, Reply, Store, delete, error, filtered, insert, invalid, listed, listed_where, live,
+    merge, missing, new_id, no_such, now, page, require_status, save, scalar_text, transition,
     unexpected_state, unrecognized,
 };
 
@@ -676,16 +676,12 @@ pub fn child(
                     "You cannot delete the default external account for your default currency. Please make another external account the default using the `default_for_currency` param, and then delete this one.",
                 );
             }
-            let kind = o["object"].as_str().unwrap_or(object).to_string();
-            let tombstone = json!({"id": id, "object": kind, "deleted": true});
             let event = match sub {
-                "tax_ids" => "customer.tax_id.deleted".to_string(),
-                "persons" => "person.deleted".to_string(),
-                _ => "account.external_account.deleted".to_string(),
+                "tax_ids" => "customer.tax_id.deleted",
+                "persons" => "person.deleted",
+                _ => "account.external_account.deleted",
             };
-            emit(s, &event, &o, None);
-            s.objects.insert(id.to_string(), tombstone.clone());
-            Reply::ok(tombstone)
+            delete(s, &o, event)
         }
         _ => unrecognized(method.as_str(), &url),
     }
