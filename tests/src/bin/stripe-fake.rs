@@ -589,13 +589,10 @@ fn route(
         ("GET", None, None) => lifecycle::list_collection(s, kind, &params),
         ("POST", None, None) => create(s, kind, params, key),
         ("GET", Some(id), None) if kind.object == "tax_code" => lifecycle::tax_code(id),
-        ("GET", Some(id), None) => match live(s, kind.object, id) {
-            Some(o) => Reply::ok(o),
-            // Stripe keeps answering GET for a deleted customer with its tombstone.
-            None => match s.objects.get(id).filter(|o| o["object"] == kind.object) {
-                Some(tombstone) => Reply::ok(tombstone.clone()),
-                None => no_such(kind.object, id),
-            },
+        // The object, or once deleted its tombstone, as Stripe answers for a deleted customer.
+        ("GET", Some(id), None) => match s.objects.get(id).filter(|o| o["object"] == kind.object) {
+            Some(o) => Reply::ok(o.clone()),
+            None => no_such(kind.object, id),
         },
         ("POST", Some(id), None) => {
             let Some(mut o) = live(s, kind.object, id) else {
