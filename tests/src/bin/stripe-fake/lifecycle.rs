@@ -432,11 +432,7 @@ fn refunded(s: &mut Store, o: &mut Value, params: &Value) -> Result<(), Reply> {
     o["payment_intent"] = charge["payment_intent"].clone();
     o["currency"] = charge["currency"].clone();
     let bank_transfer = live(s, "payment_intent", &scalar_text(&charge["payment_intent"]))
-        .is_some_and(|pi| {
-            pi["payment_method_types"]
-                .as_array()
-                .is_some_and(|t| t.iter().any(|t| t == "customer_balance"))
-        });
+        .is_some_and(|pi| paid_by_bank_transfer(&pi));
     o["status"] = json!(if bank_transfer {
         "requires_action"
     } else {
@@ -1418,18 +1414,22 @@ fn payment_method_to_confirm(params: &Value, intent: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Whether a PaymentIntent is paid by bank transfer, into the customer's cash balance.
+fn paid_by_bank_transfer(intent: &Value) -> bool {
+    intent["payment_method_types"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t == "customer_balance"))
+}
+
 /// Pays a customer_balance PaymentIntent from the customer's cash balance, as far as it goes.
 fn apply_customer_balance(s: &mut Store, id: &str, p: &Value) -> Reply {
     let Some(intent) = live(s, "payment_intent", id) else {
         return no_such("payment_intent", id);
     };
-    let bank_transfer = intent["payment_method_types"]
-        .as_array()
-        .is_some_and(|t| t.iter().any(|t| t == "customer_balance"));
     let Some(customer) = intent["customer"]
         .as_str()
         .map(str::to_string)
-        .filter(|_| bank_transfer)
+        .filter(|_| paid_by_bank_transfer(&intent))
     else {
         return invalid(
             "apply_customer_balance needs a PaymentIntent of a customer with payment_method_types customer_balance.",
