@@ -122,7 +122,6 @@ pub fn after_create(s: &mut Store, o: &mut Value, params: &Value) -> Result<(), 
                     "exp_year": params["card"]["exp_year"], "last4": number.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect::<String>()});
             }
         }
-        "invoice" => o["lines"]["url"] = json!(format!("/v1/invoices/{id}/lines")),
         "quote" => {
             let total = items(s, &format!("quotes/{id}/line_items"), &params["line_items"]);
             o["amount_total"] = json!(total);
@@ -1240,7 +1239,6 @@ pub fn action(s: &mut Store, kind: &Kind, id: &str, verb: &str, params: &Value) 
             invoice["customer"] = quote["customer"].clone();
             invoice["quote"] = json!(id);
             invoice["amount_due"] = quote["amount_total"].clone();
-            invoice["lines"]["url"] = json!(format!("/v1/invoices/{invoice_id}/lines"));
             insert(s, "invoices", invoice, None);
             transition(s, kind, id, |o| {
                 o["status"] = json!("accepted");
@@ -1569,7 +1567,8 @@ pub fn template(kind: &str, id: &str) -> Value {
             "currency": "usd", "customer": null, "description": null, "discounts": [],
             "due_date": null, "effective_at": null, "ending_balance": null, "footer": null,
             "hosted_invoice_url": null,
-            "lines": {"object": "list", "data": [], "has_more": false, "total_count": 0, "url": null},
+            "lines": {"object": "list", "data": [], "has_more": false, "total_count": 0,
+                "url": format!("/v1/invoices/{id}/lines")},
             "livemode": false, "metadata": {}, "next_payment_attempt": null, "number": null,
             "on_behalf_of": null, "paid": false, "paid_out_of_band": false,
             "payment_intent": null, "receipt_number": null, "status": "draft", "subscription": null,
