@@ -1,19 +1,11 @@
-//! What the benchmark binaries share: their child processes, and the release binaries built
-//! beside them.
+//! What the benchmark binaries share: the release binaries built beside them, and the Stripe
+//! fake among them. Their processes are [`Service`]s, killed when dropped.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// Kills the child when dropped.
-pub struct Proc(pub Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::Service;
 
 /// A workspace binary next to the running benchmark.
 pub fn sibling(name: &str) -> PathBuf {
@@ -28,22 +20,11 @@ pub fn sibling(name: &str) -> PathBuf {
 }
 
 /// The Stripe fake built beside the benchmark, on a free port: its process and URL.
-pub fn start_stripe_fake() -> (Proc, String) {
-    let port = crate::free_port();
-    let child = Command::new(sibling("stripe-fake"))
-        .args(["--port", &port.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("stripe-fake starts");
-    wait_for(port);
-    (Proc(child), crate::loopback_url(port))
-}
-
-/// Waits until something listens on the loopback port.
-pub fn wait_for(port: u16) {
-    assert!(
-        crate::services::wait_for_port(port, Duration::from_secs(20)),
-        "nothing listens on {port}"
+pub fn start_stripe_fake() -> (Service, String) {
+    let (port, fake) = Service::spawn_on_free_port(
+        "stripe-fake",
+        Command::new(sibling("stripe-fake")).stdout(Stdio::null()),
+        Duration::from_secs(20),
     );
+    (fake, crate::loopback_url(port))
 }

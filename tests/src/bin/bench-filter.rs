@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use e2e::bench::{Proc, sibling, start_stripe_fake, wait_for};
-use e2e::{TempFiles, free_port};
+use e2e::bench::{sibling, start_stripe_fake};
+use e2e::{Service, TempFiles, free_port, loopback_url};
 use hdrhistogram::Histogram;
 use serde_json::Value;
 
@@ -33,32 +33,33 @@ struct Args {
     page_size: usize,
 }
 
-fn start_node(binary: &PathBuf, fake: &str, key_file: &std::path::Path) -> (Proc, String) {
+fn start_node(binary: &PathBuf, fake: &str, key_file: &std::path::Path) -> (Service, String) {
     let (port, admin) = (free_port(), free_port());
-    let child = Command::new(binary)
-        .env_clear()
-        .args([
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--admin-listen",
-            &format!("127.0.0.1:{admin}"),
-        ])
-        .args([
-            "--connection-name",
-            "bench",
-            "--stripe-base-url",
-            fake,
-            "--tps-per-node",
-            "1000000",
-        ])
-        .arg("--stripe-api-key-file")
-        .arg(key_file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node starts");
-    wait_for(port);
-    (Proc(child), format!("http://127.0.0.1:{port}"))
+    let mut node = Service::spawn(
+        "stripe-node",
+        Command::new(binary)
+            .env_clear()
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--admin-listen",
+                &format!("127.0.0.1:{admin}"),
+            ])
+            .args([
+                "--connection-name",
+                "bench",
+                "--stripe-base-url",
+                fake,
+                "--tps-per-node",
+                "1000000",
+            ])
+            .arg("--stripe-api-key-file")
+            .arg(key_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    node.wait_until_listening(port, Duration::from_secs(20));
+    (node, loopback_url(port))
 }
 
 async fn stripe_requests(http: &reqwest::Client, fake: &str) -> u64 {

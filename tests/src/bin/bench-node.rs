@@ -4,14 +4,14 @@
 //!
 //! Run with `make bench-node` (release build). Figures go to docs/node.md.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use e2e::bench::{Proc, sibling, start_stripe_fake, wait_for};
-use e2e::{TempFiles, free_port};
+use e2e::bench::{sibling, start_stripe_fake};
+use e2e::{Service, TempFiles, free_port};
 use hdrhistogram::Histogram;
 
 #[derive(Parser)]
@@ -104,7 +104,8 @@ async fn main() -> anyhow::Result<()> {
     let (_fake, fake) = start_stripe_fake();
 
     let (port, admin) = (free_port(), free_port());
-    let node = Proc(
+    let mut node = Service::spawn(
+        "stripe-node",
         Command::new(sibling("stripe-node"))
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
@@ -112,13 +113,11 @@ async fn main() -> anyhow::Result<()> {
             .arg(&key_file)
             .args(["--stripe-base-url", &fake])
             .args(["--tps-per-node", "1000000000"])
-            .args(["--log-level", "warn"])
-            .stdin(Stdio::null())
-            .spawn()?,
+            .args(["--log-level", "warn"]),
     );
-    wait_for(port);
-    wait_for(admin);
-    let pid = node.0.id();
+    node.wait_until_listening(port, Duration::from_secs(20));
+    node.wait_until_listening(admin, Duration::from_secs(20));
+    let pid = node.pid();
 
     let http = reqwest::Client::new();
     let customer: serde_json::Value = http
