@@ -953,7 +953,7 @@ pub fn transition(
     id: &str,
     change: impl FnOnce(&mut Value) -> Result<(), Reply>,
 ) -> Reply {
-    let Some(mut o) = s.objects.get(id).filter(|o| o["object"] == kind).cloned() else {
+    let Some(mut o) = live(s, kind, id) else {
         return no_such(kind, id);
     };
     if let Err(reply) = change(&mut o) {

@@ -1175,7 +1175,7 @@ pub fn action(s: &mut Store, kind: &Kind, id: &str, verb: &str, params: &Value) 
             let Some(customer) = p.get("customer").and_then(Value::as_str) else {
                 return missing("customer");
             };
-            if !s.objects.contains_key(customer) {
+            if live(s, "customer", customer).is_none() {
                 return no_such("customer", customer);
             }
             let customer = customer.to_string();
