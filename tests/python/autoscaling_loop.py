@@ -17,14 +17,13 @@ StripeConnection is applied. Its HPA is the operator's, untouched.
 from __future__ import annotations
 
 import base64
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from control_plane import ControlPlane, free_port, start_or_stop, start_process, stop_process
+from control_plane import ControlPlane, free_port, start_or_stop, start_process, stop_process, wait_for_port
 from kube import Kube, OperatorProcess, cargo_binary, chart_operator_env, start_operator, wait_until
 from metrics_pipeline import MetricsAdapter, Prometheus
 from pod_runner import PodRunner
@@ -47,16 +46,6 @@ class LoopSettings:
     scale_down_seconds: int = 60
     # The chart's prometheusAdapter.rule.window: how much history the HPA's metric averages.
     adapter_window: str = "20s"
-
-
-def wait_for_port(port: int, proc: Any, what: str, timeout: float = 30) -> None:
-    def listening() -> bool:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", port)) == 0
-
-    wait_until(listening, timeout=timeout, interval=0.1, what=f"{what} listening")
 
 
 @dataclass
@@ -92,8 +81,8 @@ class Loop:
             [str(REPO / ".venv" / "bin" / "localstripe"), "--port", str(stripe_port), "--from-scratch"], self.workdir / "localstripe.log"
         )
         self.processes += [redis, localstripe]
-        wait_for_port(redis_port, redis, "redis-server")
-        wait_for_port(stripe_port, localstripe, "localstripe")
+        wait_for_port(redis_port, redis, "redis-server", timeout=30)
+        wait_for_port(stripe_port, localstripe, "localstripe", timeout=30)
 
         self.kube.install_chart(RELEASE, self.system, {"replicaCount": 1})
         self.chart_installed = True

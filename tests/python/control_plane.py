@@ -172,6 +172,20 @@ def start_process(args: list[str], log: Path, env: dict[str, str] | None = None)
         )
 
 
+def wait_for_port(port: int, process: subprocess.Popen, name: str, timeout: float = 20) -> None:
+    """Until `process` listens on loopback `port`; an error if it exits first or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited ({process.returncode}) before listening on {port}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{name} did not listen on {port} within {timeout}s")
+
+
 def start_or_stop(start: Callable[[], None], stop: Callable[[], None]) -> None:
     """Runs `start`; when it fails, `stop` ends what it had started and the error goes on."""
     try:

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import googleapiclient
 import httplib2
+
+from control_plane import free_port, wait_for_port
 
 REPO = Path(__file__).resolve().parents[2]
 CONNECTION = "e2e"
@@ -44,25 +44,6 @@ def binary(name: str) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port: int, process: subprocess.Popen, name: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited ({process.returncode}) before listening on {port}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{name} did not listen on {port} within {timeout}s")
-
-
 @dataclass
 class Running:
     url: str
@@ -82,7 +63,7 @@ def start(extra_args: list[str] | None = None, https: bool = False) -> Iterator[
             fake_port = free_port()
             fake = subprocess.Popen([binary("stripe-fake"), "--port", str(fake_port)], stdin=subprocess.DEVNULL)
             processes.append(fake)
-            wait_for(fake_port, fake, "stripe-fake")
+            wait_for_port(fake_port, fake, "stripe-fake")
             key = Path(tmp) / "key"
             key.write_text("sk_test_google_client")
             token = Path(tmp) / "token"
@@ -106,7 +87,7 @@ def start(extra_args: list[str] | None = None, https: bool = False) -> Iterator[
                 env={"PATH": os.environ.get("PATH", "")},
             )
             processes.append(node)
-            wait_for(port, node, "stripe-node")
+            wait_for_port(port, node, "stripe-node")
             scheme = "https" if https else "http"
             yield Running(url=f"{scheme}://127.0.0.1:{port}", fake_url=f"http://127.0.0.1:{fake_port}")
         finally:
