@@ -23,9 +23,8 @@ class OfferedLoad:
         self.headers = {"Authorization": f"Bearer {token}", "Connection": "close"}
         self.rate = 0.0
         self.started = time.time()
-        # Whole seconds since start -> answers ("200", "429", "error: ...") and pods they came from.
+        # Whole seconds since start -> answers ("200", "429", "error: ...").
         self.answers: dict[int, Counter] = defaultdict(Counter)
-        self.pods: dict[int, Counter] = defaultdict(Counter)
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="load")
         self.stopping = threading.Event()
@@ -54,30 +53,28 @@ class OfferedLoad:
                 time.sleep(delay)
             targets = self.endpoints()
             if not targets:
-                self._record("error: no endpoints", "")
+                self._record("error: no endpoints")
                 continue
-            pod, url = targets[next(turn) % len(targets)]
-            self.pool.submit(self._call, pod, url)
+            _, url = targets[next(turn) % len(targets)]
+            self.pool.submit(self._call, url)
 
-    def _call(self, pod: str, base_url: str) -> None:
+    def _call(self, base_url: str) -> None:
         url = urllib.parse.urlsplit(base_url)
         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
         try:
             conn.request("GET", self.path, headers=self.headers)
             response = conn.getresponse()
             response.read()
-            self._record(str(response.status), pod)
+            self._record(str(response.status))
         except (OSError, http.client.HTTPException) as error:
-            self._record(f"error: {type(error).__name__}: {error}", pod)
+            self._record(f"error: {type(error).__name__}: {error}")
         finally:
             conn.close()
 
-    def _record(self, answer: str, pod: str) -> None:
+    def _record(self, answer: str) -> None:
         second = int(time.time() - self.started)
         with self.lock:
             self.answers[second][answer] += 1
-            if pod:
-                self.pods[second][pod] += 1
 
     def whole_seconds(self, since: float, until: float) -> range:
         """The recorded seconds that lie wholly between two wall-clock times (not the running one)."""
