@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from control_plane import ControlPlane, free_port, start_process, stop_process
-from kube import Kube, wait_until
+from kube import Kube, http_ok, wait_until
 
 # The adapter's own manifests that give it its identity and permissions (not its Deployment,
 # Service or APIService: it runs as a process here, behind an ExternalName Service).
@@ -101,11 +101,7 @@ class Prometheus:
     def _ready(self) -> bool:
         if self.proc.poll() is not None:
             raise RuntimeError(f"prometheus exited with {self.proc.returncode}:\n{self.log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
+        return http_ok(f"{self.url}/-/ready")
 
     def api(self, path: str, **params: str) -> Any:
         url = f"{self.url}/api/v1/{path}?{urllib.parse.urlencode(params)}"

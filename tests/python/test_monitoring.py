@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from control_plane import free_port, start_process, stop_process
-from kube import cargo_binary, wait_until
+from kube import cargo_binary, http_ok, wait_until
 from support import REPO, documents, render
 
 ALERT_TESTS = REPO / "tests" / "prometheus" / "alerts-test.yaml"
@@ -140,7 +140,7 @@ def node_metrics(tmp_path) -> set[str]:
         tmp_path / "node.log",
     )
     try:
-        wait_until(lambda: _status(f"http://127.0.0.1:{admin}/healthz") == 200, timeout=30, what="node /healthz")
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{admin}/healthz"), timeout=30, what="node /healthz")
         statuses = {_status(f"http://127.0.0.1:{api}/v2/entityTypes/Customer/entities") for _ in range(3)}
         assert statuses == {503, 429}
         with urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=5) as response:
