@@ -3,7 +3,8 @@
 Starts the test control plane, installs the chart, runs the operator and one StripeConnection
 against localstripe (autoscaling_loop.py), offers a load above its capacity for a while, then
 none, and shows nodes, capacity, offered load and admitted rate every two seconds while the HPA
-grows the fleet and, after its 5-minute window, shrinks it again. Ctrl-C stops everything.
+grows the fleet and, after the connection's scale-down window (LoopSettings.scale_down_seconds,
+60 s), shrinks it again. Ctrl-C stops everything.
 
     make demo ARGS="--rate 30 --load-seconds 240 --record run.csv"
 """
@@ -72,17 +73,18 @@ def main() -> None:
                 load.set_rate(0)
             f, hpa = loop.figures(), loop.hpa_figures()
             answers = load.totals(time.time() - 2, time.time())
-            rows.append({"t": round(now, 1), **f, "replicas": loop.replicas(), "ready": len(loop.endpoints()), "hpa_desired": hpa["desired"]})
+            row = {"t": round(now, 1), **f, "replicas": loop.replicas(), "ready": len(loop.endpoints()), "hpa_desired": hpa["desired"]}
+            rows.append(row)
             phase = f"load {load.rate:.0f}/s" if load.rate else "idle"
             sys.stdout.write("\x1b[H\x1b[2J" if sys.stdout.isatty() else "\n")
-            print(f"payments  t={now:4.0f} s  {phase}   nodes: {loop.replicas()} wanted by the HPA ({hpa['desired']}), {len(loop.endpoints())} ready, {fmt(f['live_nodes'])} live in Redis")
+            print(f"payments  t={now:4.0f} s  {phase}   nodes: {row['replicas']} wanted by the HPA ({hpa['desired']}), {row['ready']} ready, {fmt(f['live_nodes'])} live in Redis")
             print(f"  offered   {fmt(f['offered'])} /s  {bar(f['offered'], scale)}")
             print(f"  capacity  {fmt(f['capacity'])} /s  {bar(f['capacity'], scale)}")
             print(f"  admitted  {fmt(f['admitted'])} /s  {bar(f['admitted'], scale)}")
             print(f"  throttled {fmt(f['throttled'])} /s  {bar(f['throttled'], scale)}")
             print(f"  HPA metric (offered per node): {hpa['offered_per_node']} (target {settings.tps_per_node})   callers got {dict(answers)}")
             print("Ctrl-C stops.", flush=True)
-            if not load.rate and now > args.load_seconds + 60 and loop.replicas() == settings.min_nodes and len(loop.endpoints()) == settings.min_nodes:
+            if not load.rate and now > args.load_seconds + 60 and row["replicas"] == row["ready"] == settings.min_nodes:
                 print(f"\nback to {settings.min_nodes} nodes, {now - args.load_seconds:.0f} s after the load stopped.")
                 break
     except KeyboardInterrupt:
