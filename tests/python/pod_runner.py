@@ -39,9 +39,7 @@ import http.client
 import json
 import os
 import re
-import signal
 import ssl
-import subprocess
 import threading
 import time
 import urllib.parse
@@ -51,7 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
-from control_plane import free_port, start_process
+from control_plane import free_port, start_process, stop_process
 
 NODE_POD_SELECTOR = "app.kubernetes.io/name=stripe-connector-node,app.kubernetes.io/managed-by=stripe-operator"
 NODE_IMAGE = re.compile(r"^(.+/)?(stripe-node|stripe-connector-node)(:[\w.-]+)?(@sha256:[0-9a-f]+)?$")
@@ -490,17 +488,9 @@ class PodRunner:
         pod.next_probe = time.monotonic() + (pod.readiness or {}).get("initialDelaySeconds", 0)
 
     def _terminate(self, pod: PodProcess) -> None:
-        proc = pod.proc
-        if proc is None or proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(pod.grace_seconds)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        """SIGTERM, then SIGKILL after the pod's grace period."""
+        if pod.proc is not None:
+            stop_process(pod.proc, pod.grace_seconds)
 
     def _probe_and_supervise(self) -> None:
         while not self.stopping.wait(0.2):
